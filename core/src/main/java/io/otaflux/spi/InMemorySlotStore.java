@@ -1,0 +1,359 @@
+package io.otaflux.spi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.Sha256;
+import io.otaflux.SlotId;
+import io.otaflux.SlotState;
+import io.otaflux.SlotStatus;
+import io.otaflux.StoreStatus;
+
+import org.jspecify.annotations.Nullable;
+
+import reactor.core.publisher.Mono;
+
+/**
+ * A {@link SlotStore} in memory, with the same boot rules as the file store: for tests, demos and
+ * devices that hand the image on to another chip. Slot {@code a} starts {@code good} (the factory
+ * image, empty) and running; slot {@code b} starts {@code empty}. Slot contents are limited to
+ * 2 GiB by the Java array.
+ */
+public final class InMemorySlotStore implements SlotStore {
+
+  private static final int MAX_TRIAL_BOOTS = 3;
+
+  private final long capacity;
+  private final Map<SlotId, Slot> slots = new EnumMap<>(SlotId.class);
+  private SlotId active = SlotId.A;
+  private SlotId next = SlotId.A;
+  private @Nullable Writer writer;
+
+  private InMemorySlotStore(long capacity) {
+    this.capacity = capacity;
+    Slot a = new Slot();
+    a.state = SlotState.GOOD;
+    slots.put(SlotId.A, a);
+    slots.put(SlotId.B, new Slot());
+  }
+
+  /**
+   * A store whose slots each hold at most {@code capacity} bytes.
+   *
+   * @param capacity the slot size in bytes, at most {@link Integer#MAX_VALUE}
+   * @return the store
+   */
+  public static InMemorySlotStore create(long capacity) {
+    if (capacity < 0 || capacity > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("an in-memory slot holds 0 to 2 GiB, not " + capacity);
+    }
+    return new InMemorySlotStore(capacity);
+  }
+
+  /**
+   * The bytes of a slot's image as written so far (a copy).
+   *
+   * @param slot the slot
+   * @return its bytes
+   */
+  public synchronized byte[] contents(SlotId slot) {
+    Slot s = slots.get(slot);
+    return Arrays.copyOf(s.data, (int) s.length);
+  }
+
+  @Override
+  public Mono<SlotWriter> openWriter(ImageSpec image) {
+    Objects.requireNonNull(image, "image");
+    return Mono.fromCallable(() -> {
+      synchronized (this) {
+        if (writer != null) {
+          throw OtaException.of(Reason.STORAGE,
+              "The slot store is busy with another update; wait for it to finish, or stop it, and try again.");
+        }
+        SlotId target = active.other();
+        if (image.size() > capacity) {
+          throw OtaException.of(Reason.STORAGE, "The image (" + image.size() + " bytes) is larger than slot "
+              + target.label() + " (" + capacity + " bytes); nothing was written.");
+        }
+        Slot s = slots.get(target);
+        if (next == target) {
+          next = active;
+        }
+        boolean resumes = s.state == SlotState.WRITING && s.journal != null && s.sealed == null
+            && image.isSameImageAs(s.journal) && s.durable > 0;
+        if (!resumes) {
+          s.length = 0;
+          s.durable = 0;
+          s.validator = null;
+          s.data = new byte[0];
+        }
+        s.state = SlotState.WRITING;
+        s.journal = image;
+        s.sealed = null;
+        s.attempts = 0;
+        Writer w = new Writer(target, resumes ? new ResumeFrom(s.durable, s.validator) : ResumeFrom.start());
+        writer = w;
+        return w;
+      }
+    });
+  }
+
+  @Override
+  public Mono<Void> activate(SlotId slot, Sha256 sha256) {
+    return Mono.fromRunnable(() -> {
+      synchronized (this) {
+        if (writer != null) {
+          throw OtaException.of(Reason.STORAGE,
+              "The slot store is busy with another update; activate when it has finished.");
+        }
+        Slot s = slots.get(slot);
+        if (slot == active) {
+          throw OtaException.of(Reason.USAGE, "Slot " + slot.label() + " is running; only the other slot can be activated.");
+        }
+        if (s.sealed == null || !s.sealed.sha256().equals(sha256)) {
+          throw OtaException.of(Reason.STORAGE, "Slot " + slot.label() + " does not hold the verified image "
+              + sha256.hex() + "; download it again before activating.");
+        }
+        s.state = SlotState.TRIAL;
+        s.attempts = 0;
+        next = slot;
+      }
+    });
+  }
+
+  @Override
+  public Mono<SlotId> boot() {
+    return Mono.fromCallable(() -> {
+      synchronized (this) {
+        Slot chosen = slots.get(next);
+        Slot other = slots.get(next.other());
+        if (chosen.state == SlotState.TRIAL && chosen.attempts >= MAX_TRIAL_BOOTS && other.state == SlotState.GOOD) {
+          chosen.state = SlotState.INVALID;
+          next = next.other();
+        } else if (!chosen.state.isBootable()) {
+          if (!other.state.isBootable()) {
+            throw OtaException.of(Reason.STORAGE, "Neither slot holds a bootable image; reflash the device.");
+          }
+          next = next.other();
+        } else if (chosen.state == SlotState.TRIAL) {
+          chosen.attempts++;
+        }
+        active = next;
+        return active;
+      }
+    });
+  }
+
+  @Override
+  public Mono<Void> markGood() {
+    return Mono.fromRunnable(() -> {
+      synchronized (this) {
+        Slot running = slots.get(active);
+        if (running.state == SlotState.GOOD) {
+          return;
+        }
+        if (running.state != SlotState.TRIAL) {
+          throw OtaException.of(Reason.USAGE, "The running slot " + active.label() + " is " + running.state.label()
+              + "; only a trial slot can be confirmed.");
+        }
+        running.state = SlotState.GOOD;
+        running.attempts = 0;
+        next = active;
+      }
+    });
+  }
+
+  @Override
+  public Mono<SlotId> rollback() {
+    return Mono.fromCallable(() -> {
+      synchronized (this) {
+        SlotId target = next.other();
+        Slot t = slots.get(target);
+        if (t.state != SlotState.GOOD) {
+          throw OtaException.of(Reason.USAGE, "There is nothing to roll back to: slot " + target.label() + " is "
+              + t.state.label() + ", not good.");
+        }
+        Slot current = slots.get(next);
+        if (current.state == SlotState.TRIAL) {
+          current.state = SlotState.INVALID;
+        }
+        next = target;
+        return target;
+      }
+    });
+  }
+
+  @Override
+  public Mono<StoreStatus> status() {
+    return Mono.fromCallable(() -> {
+      synchronized (this) {
+        Map<SlotId, SlotStatus> map = new EnumMap<>(SlotId.class);
+        for (SlotId id : SlotId.values()) {
+          Slot s = slots.get(id);
+          ImageMetadata sealed = s.sealed;
+          long size = sealed != null ? sealed.size() : s.state == SlotState.WRITING ? s.durable : s.length;
+          map.put(id, new SlotStatus(id, s.state, size, sealed == null ? null : sealed.sha256(),
+              s.state == SlotState.TRIAL ? s.attempts : 0, sealed == null ? null : sealed.version(), capacity));
+        }
+        return new StoreStatus(active, next, map);
+      }
+    });
+  }
+
+  private static final class Slot {
+    SlotState state = SlotState.EMPTY;
+    byte[] data = new byte[0];
+    long length;
+    long durable;
+    @Nullable String validator;
+    @Nullable ImageSpec journal;
+    @Nullable ImageMetadata sealed;
+    int attempts;
+  }
+
+  private final class Writer implements SlotWriter {
+    private final SlotId slot;
+    private final ResumeFrom resume;
+    private long position;
+    private boolean ended;
+
+    Writer(SlotId slot, ResumeFrom resume) {
+      this.slot = slot;
+      this.resume = resume;
+      this.position = resume.offset();
+    }
+
+    @Override
+    public SlotId slot() {
+      return slot;
+    }
+
+    @Override
+    public long capacity() {
+      return capacity;
+    }
+
+    @Override
+    public ResumeFrom resumePoint() {
+      return resume;
+    }
+
+    @Override
+    public long position() {
+      synchronized (InMemorySlotStore.this) {
+        return position;
+      }
+    }
+
+    @Override
+    public void rewind(long offset) throws IOException {
+      synchronized (InMemorySlotStore.this) {
+        live();
+        Slot s = slots.get(slot);
+        if (offset < 0 || offset > s.durable) {
+          throw new IOException("cannot rewind to " + offset + ": only " + s.durable + " bytes are durable");
+        }
+        position = offset;
+        s.length = offset;
+      }
+    }
+
+    @Override
+    public void write(ByteBuffer chunk) throws IOException {
+      synchronized (InMemorySlotStore.this) {
+        live();
+        Slot s = slots.get(slot);
+        int n = chunk.remaining();
+        if (position + n > capacity) {
+          throw OtaException.of(Reason.STORAGE, "The image is larger than slot " + slot.label() + " (" + capacity
+              + " bytes); the write stopped at byte " + position + ".");
+        }
+        int end = (int) (position + n);
+        if (end > s.data.length) {
+          s.data = Arrays.copyOf(s.data, (int) Math.min(capacity, Math.max(end, 2L * s.data.length)));
+        }
+        chunk.get(s.data, (int) position, n);
+        position = end;
+        s.length = end;
+      }
+    }
+
+    @Override
+    public void sync(@Nullable String validator) throws IOException {
+      synchronized (InMemorySlotStore.this) {
+        live();
+        Slot s = slots.get(slot);
+        s.durable = position;
+        s.validator = validator;
+      }
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long from) throws IOException {
+      synchronized (InMemorySlotStore.this) {
+        Slot s = slots.get(slot);
+        if (from >= s.length) {
+          return -1;
+        }
+        int n = (int) Math.min(dst.remaining(), s.length - from);
+        dst.put(s.data, (int) from, n);
+        return n;
+      }
+    }
+
+    @Override
+    public void commit(ImageMetadata image) throws IOException {
+      synchronized (InMemorySlotStore.this) {
+        live();
+        Slot s = slots.get(slot);
+        if (image.size() != position) {
+          throw new IOException("the image has " + image.size() + " bytes but " + position + " were written");
+        }
+        s.durable = position;
+        s.sealed = image;
+        s.journal = null;
+      }
+    }
+
+    @Override
+    public void release() {
+      synchronized (InMemorySlotStore.this) {
+        end();
+      }
+    }
+
+    @Override
+    public void abort() {
+      synchronized (InMemorySlotStore.this) {
+        if (ended) {
+          return;
+        }
+        Slot s = slots.get(slot);
+        s.state = SlotState.INVALID;
+        s.journal = null;
+        s.sealed = null;
+        s.durable = 0;
+        end();
+      }
+    }
+
+    private void end() {
+      ended = true;
+      if (writer == this) {
+        writer = null;
+      }
+    }
+
+    private void live() throws IOException {
+      if (ended) {
+        throw new IOException("this write session has ended");
+      }
+    }
+  }
+}

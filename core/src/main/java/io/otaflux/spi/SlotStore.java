@@ -1,0 +1,80 @@
+package io.otaflux.spi;
+
+import io.otaflux.Sha256;
+import io.otaflux.SlotId;
+import io.otaflux.StoreStatus;
+
+import reactor.core.publisher.Mono;
+
+/**
+ * An A/B slot store: two slots, one running and one to write, and a boot state that chooses
+ * between them. The boot rules every implementation keeps:
+ * <ul>
+ *   <li>only {@code good} and {@code trial} slots boot; an update only ever writes the slot that
+ *       is not active;</li>
+ *   <li>{@link #activate} makes a committed slot {@code trial} and the next boot choice, in one
+ *       atomic step;</li>
+ *   <li>{@link #boot} boots a trial slot at most 3 times unconfirmed; the 4th boot returns to the
+ *       previous good slot and the trial slot becomes {@code invalid};</li>
+ *   <li>{@link #markGood} confirms the running trial slot; {@link #rollback} makes the other good
+ *       slot the boot choice again.</li>
+ * </ul>
+ * A power cut at any instant leaves the old or the new boot state, never neither.
+ *
+ * <p><b>Errors:</b> {@link io.otaflux.OtaException} with reason {@code STORAGE} for I/O errors, a
+ * slot too small, or a store busy with another update; {@code USAGE} for an operation the
+ * state does not allow (nothing to roll back to, say).
+ */
+public interface SlotStore {
+
+  /**
+   * Starts writing the inactive slot, taking the store's exclusive lock.
+   *
+   * <p>Fails at once, touching nothing, when another write holds the lock ("busy") or when the
+   * image's known size exceeds the slot. An interrupted write of the same image
+   * ({@link ImageSpec#isSameImageAs}) is resumed: see {@link SlotWriter#resumePoint()}.
+   *
+   * @param image what is about to be written
+   * @return the writer; end it with {@link SlotWriter#release()} or {@link SlotWriter#abort()}
+   */
+  Mono<SlotWriter> openWriter(ImageSpec image);
+
+  /**
+   * Makes a committed slot the trial boot choice, atomically.
+   *
+   * @param slot the slot, which must not be the active one
+   * @param sha256 the digest the slot's image must have: guards against a slot rewritten since
+   * @return completion
+   */
+  Mono<Void> activate(SlotId slot, Sha256 sha256);
+
+  /**
+   * Chooses the slot to boot now and records the attempt (what a boot script calls).
+   *
+   * @return the slot to boot
+   */
+  Mono<SlotId> boot();
+
+  /**
+   * Confirms the running slot: a trial becomes {@code good} and stays the boot choice. A no-op
+   * when it is good already.
+   *
+   * @return completion
+   */
+  Mono<Void> markGood();
+
+  /**
+   * Makes the other good slot the boot choice again, now; an unconfirmed trial slot becomes
+   * {@code invalid}.
+   *
+   * @return the slot that boots next
+   */
+  Mono<SlotId> rollback();
+
+  /**
+   * Both slots and the boot choice.
+   *
+   * @return the status
+   */
+  Mono<StoreStatus> status();
+}

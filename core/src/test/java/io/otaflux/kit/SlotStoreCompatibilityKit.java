@@ -1,0 +1,419 @@
+package io.otaflux.kit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Random;
+
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaUpdater;
+import io.otaflux.Sha256;
+import io.otaflux.SlotId;
+import io.otaflux.SlotState;
+import io.otaflux.StoreStatus;
+import io.otaflux.UpdateRequest;
+import io.otaflux.UpdateResult;
+import io.otaflux.spi.ImageMetadata;
+import io.otaflux.spi.ImageSpec;
+import io.otaflux.spi.InMemoryFirmwareSource;
+import io.otaflux.spi.ResumeFrom;
+import io.otaflux.spi.SlotStore;
+import io.otaflux.spi.SlotWriter;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link SlotStore} keeps. An implementation's test extends this class and
+ * says how to make a fresh store; everything else is inherited:
+ *
+ * <pre>{@code
+ * class FileSlotStoreTest extends SlotStoreCompatibilityKit {
+ *   @TempDir Path dir;
+ *   protected SlotStore newStore(long capacity) { return FileSlotStore.init(dir, capacity); }
+ * }
+ * }</pre>
+ */
+public abstract class SlotStoreCompatibilityKit {
+
+  /** Every blocking call in the kit waits at most this long. */
+  protected static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * A fresh store: slot {@code a} good and running, slot {@code b} empty, each holding
+   * {@code capacity} bytes.
+   *
+   * @param capacity the slot size
+   * @return the store
+   */
+  protected abstract SlotStore newStore(long capacity);
+
+  /**
+   * The same store as seen by a new process (reopened from its medium). Stores that live in
+   * memory return it as it is.
+   *
+   * @param store a store made by {@link #newStore}
+   * @return the store reopened
+   */
+  protected SlotStore reopen(SlotStore store) {
+    return store;
+  }
+
+  static byte[] image(int size, long seed) {
+    byte[] bytes = new byte[size];
+    new Random(seed).nextBytes(bytes);
+    return bytes;
+  }
+
+  static ImageSpec spec(byte[] image) {
+    return new ImageSpec(URI.create("https://fw.example/image.bin"), image.length, Sha256.digest(image), "2.0.0");
+  }
+
+  static StoreStatus status(SlotStore store) {
+    return store.status().block(TIMEOUT);
+  }
+
+  static SlotWriter open(SlotStore store, ImageSpec spec) {
+    return store.openWriter(spec).block(TIMEOUT);
+  }
+
+  /** Writes, syncs and commits an image and releases the writer; returns the slot. */
+  static SlotId install(SlotStore store, byte[] image) throws IOException {
+    SlotWriter w = open(store, spec(image));
+    w.write(ByteBuffer.wrap(image));
+    w.sync("\"v1\"");
+    w.commit(new ImageMetadata(image.length, Sha256.digest(image), URI.create("https://fw.example/image.bin"), "2.0.0"));
+    w.release();
+    return w.slot();
+  }
+
+  static byte[] readBack(SlotWriter w, int length) throws IOException {
+    ByteBuffer dst = ByteBuffer.allocate(length);
+    long at = 0;
+    while (dst.hasRemaining()) {
+      int n = w.read(dst, at);
+      if (n < 0) {
+        break;
+      }
+      at += n;
+    }
+    return java.util.Arrays.copyOf(dst.array(), dst.position());
+  }
+
+  @Test
+  void freshStoreRunsSlotAAndHasSlotBEmpty() {
+    StoreStatus status = status(newStore(1 << 20));
+    assertThat(status.active()).isEqualTo(SlotId.A);
+    assertThat(status.next()).isEqualTo(SlotId.A);
+    assertThat(status.slot(SlotId.A).state()).isEqualTo(SlotState.GOOD);
+    assertThat(status.slot(SlotId.B).state()).isEqualTo(SlotState.EMPTY);
+    assertThat(status.slot(SlotId.B).capacity()).isEqualTo(1 << 20);
+  }
+
+  @Test
+  void writerOpensOnTheInactiveSlotAndMarksItWriting() {
+    SlotStore store = newStore(1 << 20);
+    SlotWriter w = open(store, spec(image(100, 1)));
+    try {
+      assertThat(w.slot()).isEqualTo(SlotId.B);
+      assertThat(w.capacity()).isEqualTo(1 << 20);
+      assertThat(w.resumePoint()).isEqualTo(ResumeFrom.start());
+      assertThat(status(store).slot(SlotId.B).state()).isEqualTo(SlotState.WRITING);
+      assertThat(status(store).next()).isEqualTo(SlotId.A);
+    } finally {
+      w.abort();
+    }
+  }
+
+  @Test
+  void secondWriterWhileOneIsOpenFailsBusyAndTouchesNothing() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(1000, 2);
+    SlotWriter first = open(store, spec(image));
+    first.write(ByteBuffer.wrap(image, 0, 500));
+    first.sync(null);
+    StoreStatus before = status(store);
+    assertThatThrownBy(() -> open(store, spec(image(10, 3))))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.reason()).isEqualTo(Reason.STORAGE);
+          assertThat(e.getMessage()).containsIgnoringCase("busy");
+        });
+    assertThat(status(store)).isEqualTo(before);
+    first.write(ByteBuffer.wrap(image, 500, 500));
+    first.abort();
+  }
+
+  @Test
+  void writerCanBeOpenedAgainOnceTheFirstIsReleased() {
+    SlotStore store = newStore(1 << 20);
+    open(store, spec(image(10, 4))).release();
+    SlotWriter again = open(store, spec(image(10, 5)));
+    again.abort();
+  }
+
+  @Test
+  void imageKnownToBeLargerThanTheSlotIsRefusedBeforeAnythingIsWritten() {
+    SlotStore store = newStore(1000);
+    StoreStatus before = status(store);
+    assertThatThrownBy(() -> open(store, new ImageSpec(URI.create("https://fw.example/big.bin"), 1001, null, null)))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.reason()).isEqualTo(Reason.STORAGE);
+          assertThat(e.getMessage()).contains("larger than");
+        });
+    assertThat(status(store)).isEqualTo(before);
+  }
+
+  @Test
+  void writePastTheCapacityFailsWithStorage() throws IOException {
+    SlotStore store = newStore(1000);
+    SlotWriter w = open(store, new ImageSpec(URI.create("https://fw.example/unknown.bin"), -1, null, null));
+    try {
+      w.write(ByteBuffer.wrap(image(900, 6)));
+      assertThatThrownBy(() -> w.write(ByteBuffer.wrap(image(200, 7))))
+          .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.reason()).isEqualTo(Reason.STORAGE));
+    } finally {
+      w.abort();
+    }
+    assertThat(status(store).next()).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void readBackReturnsTheBytesWritten() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(70_000, 8);
+    SlotWriter w = open(store, spec(image));
+    try {
+      w.write(ByteBuffer.wrap(image, 0, 30_000));
+      w.write(ByteBuffer.wrap(image, 30_000, 40_000));
+      assertThat(w.position()).isEqualTo(70_000);
+      assertThat(readBack(w, 70_000)).isEqualTo(image);
+    } finally {
+      w.abort();
+    }
+  }
+
+  @Test
+  void committedImageDoesNotBootUntilActivated() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    install(store, image(5000, 9));
+    assertThat(status(store).next()).isEqualTo(SlotId.A);
+    assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void activateMakesTheCommittedSlotATrialAndTheNextBootChoice() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(5000, 10);
+    SlotId slot = install(store, image);
+    store.activate(slot, Sha256.digest(image)).block(TIMEOUT);
+    StoreStatus status = reopenedStatus(store);
+    assertThat(status.next()).isEqualTo(SlotId.B);
+    assertThat(status.active()).isEqualTo(SlotId.A);
+    assertThat(status.slot(SlotId.B).state()).isEqualTo(SlotState.TRIAL);
+    assertThat(status.slot(SlotId.B).size()).isEqualTo(5000);
+    assertThat(status.slot(SlotId.B).sha256()).isEqualTo(Sha256.digest(image));
+    assertThat(status.slot(SlotId.B).version()).isEqualTo("2.0.0");
+    assertThat(status.slot(SlotId.B).attempts()).isZero();
+  }
+
+  @Test
+  void activateWithAnotherDigestIsRefusedAndChangesNothing() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    SlotId slot = install(store, image(5000, 11));
+    StoreStatus before = status(store);
+    assertThatThrownBy(() -> store.activate(slot, Sha256.digest(new byte[] {1})).block(TIMEOUT))
+        .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.reason()).isEqualTo(Reason.STORAGE));
+    assertThat(status(store)).isEqualTo(before);
+  }
+
+  @Test
+  void aTrialBootsThreeTimesUnconfirmedThenTheGoodSlotReturnsAndTheTrialIsInvalid() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 12);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    for (int boot = 1; boot <= 3; boot++) {
+      assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.B);
+      assertThat(reopenedStatus(store).slot(SlotId.B).attempts()).isEqualTo(boot);
+    }
+    assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+    StoreStatus status = reopenedStatus(store);
+    assertThat(status.slot(SlotId.B).state()).isEqualTo(SlotState.INVALID);
+    assertThat(status.active()).isEqualTo(SlotId.A);
+    assertThat(status.next()).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void markGoodConfirmsTheRunningTrialAndKeepsItTheBootChoice() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 13);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.B);
+    reopen(store).markGood().block(TIMEOUT);
+    StoreStatus status = reopenedStatus(store);
+    assertThat(status.slot(SlotId.B).state()).isEqualTo(SlotState.GOOD);
+    assertThat(status.slot(SlotId.A).state()).isEqualTo(SlotState.GOOD);
+    for (int boot = 0; boot < 5; boot++) {
+      assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.B);
+    }
+  }
+
+  @Test
+  void markGoodOnAGoodSlotChangesNothing() {
+    SlotStore store = newStore(1 << 20);
+    StoreStatus before = status(store);
+    store.markGood().block(TIMEOUT);
+    assertThat(status(store)).isEqualTo(before);
+  }
+
+  @Test
+  void rollbackOfARunningTrialMakesTheGoodSlotTheBootChoiceAndInvalidatesTheTrial() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 14);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    store.boot().block(TIMEOUT);
+    assertThat(store.rollback().block(TIMEOUT)).isEqualTo(SlotId.A);
+    StoreStatus status = reopenedStatus(store);
+    assertThat(status.next()).isEqualTo(SlotId.A);
+    assertThat(status.slot(SlotId.B).state()).isEqualTo(SlotState.INVALID);
+    assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void rollbackAfterConfirmationReturnsToTheOlderGoodSlot() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 15);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    store.boot().block(TIMEOUT);
+    store.markGood().block(TIMEOUT);
+    assertThat(store.rollback().block(TIMEOUT)).isEqualTo(SlotId.A);
+    assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+    assertThat(status(store).slot(SlotId.B).state()).isEqualTo(SlotState.GOOD);
+  }
+
+  @Test
+  void rollbackWithNoOtherGoodSlotFailsAndChangesNothing() {
+    SlotStore store = newStore(1 << 20);
+    StoreStatus before = status(store);
+    assertThatThrownBy(() -> store.rollback().block(TIMEOUT))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.reason()).isEqualTo(Reason.USAGE);
+          assertThat(e.getMessage()).contains("nothing to roll back");
+        });
+    assertThat(status(store)).isEqualTo(before);
+  }
+
+  @Test
+  void aReleasedWriteOfTheSameImageResumesFromTheDurableOffset() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(100_000, 16);
+    SlotWriter first = open(store, spec(image));
+    first.write(ByteBuffer.wrap(image, 0, 40_000));
+    first.sync("\"etag-1\"");
+    first.write(ByteBuffer.wrap(image, 40_000, 10_000));
+    first.release();
+
+    SlotWriter second = open(reopen(store), spec(image));
+    try {
+      assertThat(second.slot()).isEqualTo(SlotId.B);
+      assertThat(second.resumePoint()).isEqualTo(new ResumeFrom(40_000, "\"etag-1\""));
+      assertThat(readBack(second, 40_000)).isEqualTo(java.util.Arrays.copyOf(image, 40_000));
+      second.rewind(40_000);
+      second.write(ByteBuffer.wrap(image, 40_000, 60_000));
+      second.commit(new ImageMetadata(image.length, Sha256.digest(image), URI.create("https://fw.example/i"), null));
+      assertThat(readBack(second, 100_000)).isEqualTo(image);
+    } finally {
+      second.release();
+    }
+  }
+
+  @Test
+  void anotherImageStartsFromZero() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(100_000, 17);
+    SlotWriter first = open(store, spec(image));
+    first.write(ByteBuffer.wrap(image, 0, 40_000));
+    first.sync("\"etag-1\"");
+    first.release();
+
+    SlotWriter second = open(reopen(store), spec(image(100_000, 18)));
+    try {
+      assertThat(second.resumePoint()).isEqualTo(ResumeFrom.start());
+      assertThat(second.position()).isZero();
+    } finally {
+      second.abort();
+    }
+  }
+
+  @Test
+  void abortLeavesTheSlotUnbootableForgetsTheJournalAndKeepsTheBootChoice() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(50_000, 19);
+    SlotWriter w = open(store, spec(image));
+    w.write(ByteBuffer.wrap(image, 0, 20_000));
+    w.sync(null);
+    w.abort();
+    w.abort();
+    StoreStatus status = reopenedStatus(store);
+    assertThat(status.slot(SlotId.B).state().isBootable()).isFalse();
+    assertThat(status.next()).isEqualTo(SlotId.A);
+    assertThat(status.active()).isEqualTo(SlotId.A);
+    SlotWriter again = open(reopen(store), spec(image));
+    assertThat(again.resumePoint()).isEqualTo(ResumeFrom.start());
+    again.abort();
+  }
+
+  @Test
+  void writingTheInactiveSlotWhileItIsAPendingTrialTakesItOutOfTheBootChoice() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 20);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotWriter w = open(store, spec(image(4000, 21)));
+    try {
+      assertThat(status(store).next()).isEqualTo(SlotId.A);
+      assertThat(status(store).slot(SlotId.B).state()).isEqualTo(SlotState.WRITING);
+    } finally {
+      w.abort();
+    }
+    assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void aSecondUpdateAfterConfirmationWritesTheOtherSlot() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] first = image(3000, 22);
+    store.activate(install(store, first), Sha256.digest(first)).block(TIMEOUT);
+    store.boot().block(TIMEOUT);
+    store.markGood().block(TIMEOUT);
+    byte[] second = image(3000, 23);
+    SlotId slot = install(reopen(store), second);
+    assertThat(slot).isEqualTo(SlotId.A);
+    store.activate(slot, Sha256.digest(second)).block(TIMEOUT);
+    assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void theUpdaterInstallsAnImageEndToEnd() {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(300_000, 24);
+    UpdateResult result = OtaUpdater.create()
+        .source(InMemoryFirmwareSource.of(image).chunkSize(10_000).breakAt(123_457))
+        .store(store)
+        .retry(2, Duration.ofMillis(1), Duration.ofMillis(10))
+        .syncEvery(64 * 1024)
+        .install(UpdateRequest.of("https://fw.example/image.bin").withSha256(Sha256.digest(image)))
+        .block(TIMEOUT);
+    assertThat(result.slot()).isEqualTo(SlotId.B);
+    assertThat(result.activated()).isTrue();
+    StoreStatus status = reopenedStatus(store);
+    assertThat(status.next()).isEqualTo(SlotId.B);
+    assertThat(status.slot(SlotId.B).sha256()).isEqualTo(Sha256.digest(image));
+  }
+
+  private StoreStatus reopenedStatus(SlotStore store) {
+    return status(reopen(store));
+  }
+}

@@ -1,0 +1,15 @@
+package io.otaflux.spi;
+
+import java.net.URI;
+
+import io.otaflux.UpdateRequest;
+import io.otaflux.kit.FirmwareSourceCompatibilityKit;
+
+class InMemoryFirmwareSourceTest extends FirmwareSourceCompatibilityKit {
+
+  @Override
+  protected Served serve(byte[] image) {
+    return new Served(InMemoryFirmwareSource.of(image).chunkSize(4096),
+        UpdateRequest.of(URI.create("memory://firmware/image.bin")));
+  }
+}
