@@ -156,8 +156,9 @@ public record UpdateView(String title, State state, String message, long bytesDo
       AtomicReference<UpdateView> last = new AtomicReference<>(initial(title));
       return Flux.<UpdateEvent>from(events)
           .map(event -> remember(last, last.get().next(event)))
-          .concatWith(Mono.fromCallable(() -> remember(last, last.get().ended())))
-          .onErrorResume(error -> Mono.fromCallable(() -> remember(last, last.get().failed(error))));
+          .concatWith(Mono.defer(() -> last.get().isFinal() ? Mono.empty() : Mono.just(remember(last, last.get().ended()))))
+          .onErrorResume(error -> Mono.defer(() -> last.get().isFinal() ? Mono.empty()
+              : Mono.just(remember(last, last.get().failed(error)))));
     });
     return throttle(views, every, timer);
   }
