@@ -10,8 +10,13 @@ import io.otaflux.UpdateSession;
 import io.otaflux.spi.InMemoryFirmwareSource;
 import io.otaflux.spi.InMemorySlotStore;
 
+import org.jspecify.annotations.Nullable;
+
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import reactor.test.scheduler.VirtualTimeScheduler;
 
 /** An update from memory into memory, for the tests: image, store and session together. */
 final class Updates {
@@ -21,6 +26,7 @@ final class Updates {
   final byte[] image;
   final InMemorySlotStore store = InMemorySlotStore.create(64L * 1024 * 1024);
   final UpdateSession session;
+  private @Nullable VirtualTimeScheduler clock;
 
   private Updates(byte[] image, InMemoryFirmwareSource source) {
     this.image = image;
@@ -43,6 +49,23 @@ final class Updates {
   static Updates slow(int size, int chunk, Duration pause, Scheduler clock) {
     byte[] image = image(size);
     return new Updates(image, InMemoryFirmwareSource.of(image).chunkSize(chunk).pauseBetweenChunks(pause, clock));
+  }
+
+  /**
+   * An update that stalls before its second chunk until {@link #unstall()}: its source keeps time
+   * on a virtual clock that nothing moves.
+   */
+  static Updates stalled() {
+    VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+    Updates update = slow(64 * 1024, 4096, Duration.ofSeconds(1), clock);
+    update.clock = clock;
+    return update;
+  }
+
+  /** Lets a stalled update run to its end: moves its clock on until disposed. */
+  Disposable unstall() {
+    VirtualTimeScheduler c = java.util.Objects.requireNonNull(clock, "not a stalled update");
+    return Flux.interval(Duration.ofMillis(2)).subscribe(tick -> c.advanceTimeBy(Duration.ofSeconds(1)));
   }
 
   /** An update whose source fails when opened. */
