@@ -7,6 +7,9 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -212,7 +215,7 @@ public final class ConsoleProgressBar {
     }
     b.append(']');
     if (v.percent().isPresent()) {
-      b.append(String.format(java.util.Locale.ROOT, " %3d%%", v.percent().getAsInt()));
+      b.append(String.format(Locale.ROOT, " %3d%%", v.percent().getAsInt()));
     }
     b.append("  ").append(ViewJson.bytesText(v));
     switch (v.state()) {
@@ -290,7 +293,7 @@ public final class ConsoleProgressBar {
         return;
       }
       lastStep = step;
-      java.util.List<String> details = new java.util.ArrayList<>(3);
+      List<String> details = new ArrayList<>(3);
       String head;
       if (v.isTotalKnown()) {
         head = v.percent().orElse(0) + "%";

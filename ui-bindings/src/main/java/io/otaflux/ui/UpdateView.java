@@ -1,6 +1,7 @@
 package io.otaflux.ui;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -156,7 +157,8 @@ public record UpdateView(String title, State state, String message, long bytesDo
       AtomicReference<UpdateView> last = new AtomicReference<>(initial(title));
       return Flux.<UpdateEvent>from(events)
           .map(event -> remember(last, last.get().next(event)))
-          .concatWith(Mono.defer(() -> last.get().isFinal() ? Mono.empty() : Mono.just(remember(last, last.get().ended()))))
+          .concatWith(Mono.defer(() -> last.get().isFinal() ? Mono.empty()
+              : Mono.just(remember(last, last.get().ended()))))
           .onErrorResume(error -> Mono.defer(() -> last.get().isFinal() ? Mono.empty()
               : Mono.just(remember(last, last.get().failed(error)))));
     });
@@ -305,7 +307,7 @@ public record UpdateView(String title, State state, String message, long bytesDo
     if (more.isEmpty() || known.containsAll(more)) {
       return known;
     }
-    java.util.ArrayList<String> all = new java.util.ArrayList<>(known);
+    List<String> all = new ArrayList<>(known);
     for (String w : more) {
       if (!all.contains(w)) {
         all.add(w);

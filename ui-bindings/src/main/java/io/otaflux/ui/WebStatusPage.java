@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.otaflux.UpdateSession;
@@ -19,13 +21,16 @@ import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServer;
@@ -153,6 +158,8 @@ public final class WebStatusPage {
           .host("127.0.0.1")
           .port(port)
           .handle(site::handle)
+          // tracked connections are closed with the server, after the event streams have ended
+          .channelGroup(new DefaultChannelGroup(GlobalEventExecutor.INSTANCE))
           .bind()
           .map(server -> {
             site.port = server.port();
@@ -177,6 +184,7 @@ public final class WebStatusPage {
     volatile Disposable connection = Disposables.single();
     volatile int port;
     final String html;
+    final Sinks.Empty<Void> closing = Sinks.empty();
 
     Site(UpdateSession session, String token) {
       this.session = session;
@@ -188,13 +196,17 @@ public final class WebStatusPage {
           .replay(1)
           .autoConnect(1, c -> connection = c);
       this.html = Resources.text("status.html")
-          .replace("{{title}}", Resources.html(title))
-          .replace("{{token}}", Resources.html(token));
+          .replace("{{token}}", Resources.html(token))
+          .replace("{{title}}", Resources.html(title));
     }
 
+    /** Starts watching the session; the returned disposable ends every event stream and the watch. */
     Disposable connect() {
       views.subscribe(v -> { }, e -> log.debug("The page's views failed", e));
-      return connection;
+      return () -> {
+        closing.tryEmitEmpty();
+        connection.dispose();
+      };
     }
 
     Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
@@ -241,7 +253,7 @@ public final class WebStatusPage {
     }
 
     private Publisher<Void> events(HttpServerResponse res) {
-      Flux<String> frames = views.map(v -> "data: " + ViewJson.of(v) + "\n\n");
+      Flux<String> frames = views.takeUntilOther(closing.asMono()).map(v -> "data: " + ViewJson.of(v) + "\n\n");
       return res.sse()
           .header(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
           .sendString(Flux.concat(Mono.just("retry: 2000\n\n"), frames), StandardCharsets.UTF_8);
@@ -310,8 +322,7 @@ public final class WebStatusPage {
 
   /** The page's files, read once from the class path. */
   static final class Resources {
-    private static final java.util.concurrent.ConcurrentMap<String, String> CACHE =
-        new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentMap<String, String> CACHE = new ConcurrentHashMap<>();
 
     private Resources() {
     }

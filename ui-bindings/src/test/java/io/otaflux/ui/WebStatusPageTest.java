@@ -271,6 +271,25 @@ class WebStatusPageTest {
         .verify(TIMEOUT);
   }
 
+  @Test
+  void closingThePageEndsOpenEventStreamsAndFreesThePort() {
+    Updates update = Updates.stalled();
+    serve(update);
+    update.session.start();
+    Flux<JsonNode> browser = events().replay().autoConnect(0);
+    StepVerifier.create(browser.take(1)).expectNextCount(1).expectComplete().verify(TIMEOUT);
+
+    long start = System.nanoTime();
+    page.close();
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("no wait for the streams' timeout")
+        .isLessThan(Duration.ofSeconds(2));
+    StepVerifier.create(browser.then()).expectComplete().verify(TIMEOUT);
+    assertThat(page.isDisposed()).isTrue();
+    StepVerifier.create(client().get().uri("/status.json").response()).expectError().verify(TIMEOUT);
+    update.session.abort();
+  }
+
   /** The {@code data:} payloads of {@code GET /events}, one JSON view each. */
   private Flux<JsonNode> events() {
     return client().get().uri("/events")
