@@ -189,6 +189,7 @@ public final class WebStatusPage {
     Site(UpdateSession session, String token) {
       this.session = session;
       this.token = token;
+      this.port = WebStatusPage.this.port;
       this.latest = new AtomicReference<>(UpdateView.initial(title));
       this.views = UpdateView.from(session.events(), title, every, timer)
           .startWith(UpdateView.initial(title))
