@@ -17,6 +17,7 @@ import io.otaflux.spi.ImageDownload;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
 
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -232,7 +233,7 @@ public final class ManifestUpdater {
     return install(manifest, null, Mono.never());
   }
 
-  private Flux<UpdateEvent> install(Manifest manifest, @org.jspecify.annotations.Nullable UpdateRequest origin,
+  private Flux<UpdateEvent> install(Manifest manifest, @Nullable UpdateRequest origin,
       Publisher<?> abortTrigger) {
     if (keys.isChecking() && manifest.verifiedBy().isEmpty()) {
       return Flux.error(OtaException.of(Reason.INTEGRITY, "The manifest's signature was not checked; verify it "
