@@ -41,6 +41,10 @@ import reactor.core.publisher.Mono;
  *     .subscribe(event -> log.info("{}", event));
  * }</pre>
  *
+ * <p><b>Credentials:</b> credentials given for the manifest (user-info in its URL, or
+ * {@link #fetch(UpdateRequest)}) are sent for the image by {@link #update(URI)} only when the image
+ * has the same origin (scheme, host and port); {@link #update(Manifest)} sends none.
+ *
  * <p><b>Errors:</b> those of the source while fetching the manifest ({@code TRUST}, {@code NETWORK},
  * {@code SERVER}; the manifest fetch itself is not retried, wrap it in
  * {@code retryWhen(Retry.backoff(..).filter(OtaException::isTransient))} if needed);

@@ -2,7 +2,11 @@ package io.otaflux.manifest;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Objects;
 
@@ -179,6 +183,31 @@ public final class SigningKey {
       return Pem.encode("PRIVATE KEY", info.getEncoded("DER"));
     } catch (IOException e) {
       throw new IllegalStateException("DER encoding in memory cannot fail", e);
+    }
+  }
+
+  /**
+   * Writes {@link #pem()} to a new file that only its owner may read and write (mode 600 where the
+   * file system has POSIX permissions), never replacing an existing file: what {@code ota keygen}
+   * needs. The public half is not secret: write {@code publicKey().pem()} as any file.
+   *
+   * @param file the private key file to create
+   * @throws OtaException reason {@code USAGE} when the file exists already, {@code STORAGE} when it
+   *     cannot be written
+   */
+  public void write(Path file) {
+    Objects.requireNonNull(file, "file");
+    try {
+      boolean posix = file.toAbsolutePath().getFileSystem().supportedFileAttributeViews().contains("posix");
+      Path created = posix
+          ? Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+          : Files.createFile(file);
+      Files.writeString(created, pem(), StandardCharsets.US_ASCII);
+    } catch (FileAlreadyExistsException e) {
+      throw OtaException.of(Reason.USAGE, "The key file " + file + " exists already; it was not replaced. "
+          + "Move it away or choose another place.", e);
+    } catch (IOException e) {
+      throw OtaException.of(Reason.STORAGE, "The key file " + file + " cannot be written: " + e.getMessage(), e);
     }
   }
 

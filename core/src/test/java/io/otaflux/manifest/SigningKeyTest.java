@@ -105,6 +105,22 @@ class SigningKeyTest {
         .hasMessageContaining("wrong.pem");
   }
 
+  @Test
+  void writesThePrivateKeyForItsOwnerOnlyAndNeverOverwrites(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("ota-key.pem");
+    SigningKey key = SigningKey.generate();
+    key.write(file);
+    assertThat(SigningKey.read(file).publicKey()).isEqualTo(key.publicKey());
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+          .isEqualTo("rw-------");
+    }
+    assertThatThrownBy(() -> SigningKey.generate().write(file))
+        .satisfies(e -> assertReason(e, Reason.USAGE))
+        .hasMessageContaining("exists already");
+    assertThat(SigningKey.read(file).publicKey()).isEqualTo(key.publicKey());
+  }
+
   private static String pem(String label, byte[] der) {
     return "-----BEGIN " + label + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
         + "\n-----END " + label + "-----\n";
