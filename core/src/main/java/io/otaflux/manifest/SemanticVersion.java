@@ -1,10 +1,9 @@
 package io.otaflux.manifest;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.otaflux.OtaException;
 
@@ -24,11 +23,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class SemanticVersion implements Comparable<SemanticVersion> {
 
-  private static final String NUMBER = "(0|[1-9][0-9]*)";
-  private static final String PRE_ID = "(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
-  private static final Pattern SEMVER = Pattern.compile(NUMBER + "\\." + NUMBER + "\\." + NUMBER
-      + "(?:-(" + PRE_ID + "(?:\\." + PRE_ID + ")*))?"
-      + "(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?");
+  /** The longest version accepted, as in node-semver: SemVer sets no limit, but a manifest must. */
+  static final int MAX_LENGTH = 256;
 
   private final String text;
   private final String major;
@@ -48,7 +44,8 @@ public final class SemanticVersion implements Comparable<SemanticVersion> {
   }
 
   /**
-   * Parses a version, strictly: no {@code v} prefix, no leading zeros, no white space.
+   * Parses a version, strictly: no {@code v} prefix, no leading zeros, no white space, at most
+   * 256 characters.
    *
    * @param text for example {@code 2.0.0}, {@code 2.1.0-rc.1} or {@code 1.0.0+20261125}
    * @return the version
@@ -56,14 +53,46 @@ public final class SemanticVersion implements Comparable<SemanticVersion> {
    */
   public static SemanticVersion parse(String text) {
     Objects.requireNonNull(text, "text");
-    Matcher m = SEMVER.matcher(text);
-    if (!m.matches()) {
+    // by hand, not with a regular expression: java.util.regex recurses on repeated groups and a
+    // long hostile version would overflow the stack before its manifest's signature is checked
+    if (text.length() > MAX_LENGTH) {
+      throw OtaException.of(OtaException.Reason.USAGE, "A version has at most " + MAX_LENGTH + " characters, not "
+          + text.length() + ".");
+    }
+    int plus = text.indexOf('+');
+    String build = plus < 0 ? null : text.substring(plus + 1);
+    String rest = plus < 0 ? text : text.substring(0, plus);
+    int dash = rest.indexOf('-');
+    String pre = dash < 0 ? null : rest.substring(dash + 1);
+    String core = dash < 0 ? rest : rest.substring(0, dash);
+    String[] numbers = core.split("\\.", -1);
+    boolean valid = numbers.length == 3 && Arrays.stream(numbers).allMatch(SemanticVersion::isNumber)
+        && (pre == null || identifiers(pre, true)) && (build == null || identifiers(build, false));
+    if (!valid) {
       throw OtaException.of(OtaException.Reason.USAGE, "\"" + abbreviate(text)
           + "\" is not a semantic version; give one like 2.0.0 or 2.1.0-rc.1 (see semver.org).");
     }
-    String pre = m.group(4);
-    return new SemanticVersion(text, m.group(1), m.group(2), m.group(3),
-        pre == null ? List.of() : List.of(pre.split("\\.")), m.group(5));
+    return new SemanticVersion(text, numbers[0], numbers[1], numbers[2],
+        pre == null ? List.of() : List.of(pre.split("\\.")), build);
+  }
+
+  /** A numeric identifier: digits, no leading zero. */
+  private static boolean isNumber(String s) {
+    return !s.isEmpty() && isNumeric(s) && (s.length() == 1 || s.charAt(0) != '0');
+  }
+
+  /** Dot-separated, non-empty identifiers of [0-9A-Za-z-]; numeric pre-release ones without leading zeros. */
+  private static boolean identifiers(String s, boolean preRelease) {
+    for (String id : s.split("\\.", -1)) {
+      if (id.isEmpty() || !id.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z') || c == '-')) {
+        return false;
+      }
+      if (preRelease && isNumeric(id) && !isNumber(id)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -220,6 +220,12 @@ class ManifestTest {
   }
 
   @Test
+  void aHugeHostileVersionIsAnIntegrityErrorNotAStackOverflow() {
+    String hostile = replace(json(), "version", "\"1.0.0-" + "a.".repeat(30_000) + "!\"");
+    assertInvalid(hostile, "at most 256 characters");
+  }
+
+  @Test
   void aManifestThatIsNotUtf8IsRefused() {
     byte[] bytes = utf8(json());
     bytes[bytes.length / 2] = (byte) 0xff;

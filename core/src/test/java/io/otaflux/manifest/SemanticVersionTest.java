@@ -65,7 +65,7 @@ class SemanticVersionTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"", "1", "1.0", "v1.0.0", "01.0.0", "1.00.0", "1.0.0-01", "1.0.0-", "1.0.0+", " 1.0.0",
-      "1.0.0 ", "1.0.0-a..b", "1.0.0+a..b", "1.0.0-rc_1", "1.0.0.0", "-1.0.0", "１.0.0"})
+      "1.0.0 ", "1.0.0-a..b", "1.0.0+a..b", "1.0.0-rc_1", "1.0.0.0", "-1.0.0", "１.0.0", "1.0.0-a+b+c", "1.0.0-é", "1.0.0+é", "1..0", "1.0.0-.a", "1.0.0-a."})
   void refusesTextThatIsNotASemanticVersion(String text) {
     assertThatThrownBy(() -> SemanticVersion.parse(text))
         .isInstanceOf(OtaException.class)
@@ -73,8 +73,20 @@ class SemanticVersionTest {
         .hasMessageContaining("not a semantic version");
   }
 
+  @Test
+  void refusesVersionsLongerThan256CharactersQuickly() {
+    String longest = "1.0.0-" + "a".repeat(250);
+    assertThat(v(longest)).hasToString(longest);
+    for (String hostile : new String[] {"1.0.0-" + "a.".repeat(30000) + "!", "1.0.0-" + "1".repeat(60000) + "!",
+        longest + "b"}) {
+      assertThatThrownBy(() -> SemanticVersion.parse(hostile))
+          .isInstanceOf(OtaException.class)
+          .hasMessageContaining("at most 256 characters");
+    }
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"0.0.0", "1.0.0-0", "1.0.0-0a", "1.0.0-x-y-z.--", "1.0.0+001", "1.0.0-alpha+001",
+  @ValueSource(strings = {"0.0.0", "1.0.0-0", "1.0.0-0a", "1.0.0-x-y-z.--", "1.0.0+001", "1.0.0-alpha+001", "1.0.0-rc-1", "1.0.0---", "1.0.0-a-.b+-",
       "99999999999999999999.0.0"})
   void acceptsEveryFormTheSpecificationAllows(String text) {
     assertThat(v(text)).hasToString(text);
