@@ -142,7 +142,9 @@ public final class Manifest {
   }
 
   /** Parses strictly; the signature is not checked here (see {@link TrustedKeys#verify}). */
-  static Manifest parse(byte[] json, @Nullable URI location) {
+  static Manifest parse(byte[] json, @Nullable URI manifestUri) {
+    // never keep a password: credentials for the image are the caller's business (ManifestUpdater)
+    URI location = manifestUri == null ? null : Redaction.withoutUserInfo(manifestUri);
     Map<String, Json.Value> members;
     try {
       members = Json.parseObject(json);

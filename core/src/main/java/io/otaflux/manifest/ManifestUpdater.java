@@ -9,6 +9,7 @@ import java.util.OptionalLong;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
+import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.internal.Redaction;
@@ -149,10 +150,10 @@ public final class ManifestUpdater {
    */
   public Mono<Manifest> fetch(UpdateRequest manifest) {
     Objects.requireNonNull(manifest, "manifest");
-    return source.open(manifest, ResumeFrom.start()).flatMap(download -> read(manifest, download));
+    return Mono.defer(() -> source.open(manifest, ResumeFrom.start())).flatMap(this::read);
   }
 
-  private Mono<Manifest> read(UpdateRequest manifest, ImageDownload download) {
+  private Mono<Manifest> read(ImageDownload download) {
     URI where = download.effectiveUri();
     OptionalLong announced = download.totalSize();
     if (announced.isPresent() && announced.getAsLong() > maxManifestBytes) {
@@ -226,8 +227,9 @@ public final class ManifestUpdater {
   }
 
   /**
-   * Installs the image of a manifest already verified (by {@link #fetch}, say, to show its
-   * version first): refuses a downgrade unless allowed, then runs the update.
+   * Installs the image of a manifest already fetched (by {@link #fetch}, say, to show its version
+   * first): checks its signature against this updater's trusted keys again, refuses a downgrade
+   * unless allowed, then runs the update.
    *
    * @param manifest a verified manifest
    * @return the events of the image update
@@ -239,23 +241,25 @@ public final class ManifestUpdater {
 
   private Flux<UpdateEvent> install(Manifest manifest, @Nullable UpdateRequest origin,
       Publisher<?> abortTrigger) {
-    if (keys.isChecking() && manifest.verifiedBy().isEmpty()) {
-      return Flux.error(OtaException.of(Reason.INTEGRITY, "The manifest's signature was not checked; verify it "
-          + "with the trusted keys first. Nothing was downloaded."));
+    return Mono.fromCallable(() -> keys.isChecking() ? keys.authenticate(manifest) : manifest)
+        .zipWith(store.status())
+        .flatMapMany(checked -> run(checked.getT1(), checked.getT2(), origin, abortTrigger));
+  }
+
+  /** Runs in the {@code flatMapMany}: what it throws ends the stream as an error. */
+  private Flux<UpdateEvent> run(Manifest manifest, StoreStatus status, @Nullable UpdateRequest origin,
+      Publisher<?> abortTrigger) {
+    VersionCheck check = manifest.check(status);
+    if (!allowDowngrade) {
+      check.refuseDowngrade();
+    } else if (check.isDowngrade()) {
+      log.warn("Installing version {} over {}: downgrade allowed", check.offered(), check.installed().orElse(null));
     }
-    return store.status().flatMapMany(status -> {
-      VersionCheck check = manifest.check(status);
-      if (!allowDowngrade) {
-        check.refuseDowngrade();
-      } else if (check.isDowngrade()) {
-        log.warn("Installing version {} over {}: downgrade allowed", check.offered(), check.installed().orElse(null));
-      }
-      UpdateRequest request = manifest.request();
-      if (origin != null && origin.credentials().isPresent() && sameOrigin(origin.uri(), request.uri())) {
-        request = request.withCredentials(origin.credentials().get());
-      }
-      return updater.source(source).store(store).update(request, abortTrigger);
-    });
+    UpdateRequest request = manifest.request();
+    if (origin != null && origin.credentials().isPresent() && sameOrigin(origin.uri(), request.uri())) {
+      request = request.withCredentials(origin.credentials().get());
+    }
+    return updater.source(source).store(store).update(request, abortTrigger);
   }
 
   private static boolean sameOrigin(URI a, URI b) {

@@ -161,10 +161,17 @@ public final class TrustedKeys {
 
   private Manifest check(byte[] json, @Nullable URI location) {
     Manifest manifest = Manifest.parse(json, location);
-    if (!checking) {
-      return manifest;
-    }
-    String from = location == null ? "" : " from " + Redaction.uri(location);
+    return checking ? authenticate(manifest) : manifest;
+  }
+
+  /**
+   * Checks a parsed manifest's signature with these keys (again, for a manifest checked elsewhere).
+   *
+   * @return the manifest verified by the matching key
+   * @throws OtaException reason {@code INTEGRITY} when no key of this set signed it
+   */
+  Manifest authenticate(Manifest manifest) {
+    String from = manifest.location().map(l -> " from " + Redaction.uri(l)).orElse("");
     VerificationKey key = byId.get(manifest.keyId());
     if (key == null) {
       throw OtaException.of(Reason.INTEGRITY, "The manifest" + from + " is signed by key " + manifest.keyId()

@@ -108,6 +108,13 @@ class ManifestTest {
   }
 
   @Test
+  void theManifestsLocationNeverKeepsUserInfo() {
+    Manifest m = trusted.verify(utf8(json()), URI.create("https://ops:secret@fw.example/gw/manifest.json"));
+    assertThat(m.location()).contains(URI.create("https://fw.example/gw/manifest.json"));
+    assertThat(m.imageUri()).contains(URI.create("https://fw.example/gw/gw-2.0.0.bin"));
+  }
+
+  @Test
   void anAbsoluteUrlIsKeptAsItIs() {
     String abs = Manifest.builder().version("2.0.0").url("https://cdn.example/gw.bin").image(new byte[1])
         .sign(Fixtures.ED25519).json();

@@ -346,6 +346,45 @@ class ManifestUpdaterTest {
   }
 
   @Test
+  void aManifestCheckedWithOtherKeysIsCheckedAgainWithThisUpdatersKeys() {
+    Manifest signedByOther = TrustedKeys.of(Fixtures.OTHER_ED25519.publicKey())
+        .verify(utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.OTHER_ED25519)), MANIFEST_URL);
+    Manifest justBuilt = Manifest.builder().version("2.0.0").url(IMAGE_URL.toString()).image(image)
+        .sign(Fixtures.OTHER_ED25519);
+    source.serve(IMAGE_URL, image);
+    for (Manifest m : new Manifest[] {signedByOther, justBuilt}) {
+      StepVerifier.create(updates(trusted).update(m))
+          .expectErrorSatisfies(e -> {
+            assertReason(e, Reason.INTEGRITY);
+            assertThat(e).hasMessageContaining("not trusted");
+          })
+          .verify(TIMEOUT);
+    }
+    assertThat(source.opened()).isEmpty();
+  }
+
+  @Test
+  void installsAManifestFetchedFirstToShowItsVersion() {
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519))).serve(IMAGE_URL, image);
+    ManifestUpdater updates = updates(trusted);
+    Manifest m = updates.fetch(MANIFEST_URL).block(TIMEOUT);
+    assertThat(m.version()).hasToString("2.0.0");
+    StepVerifier.create(updates.update(m)).thenConsumeWhile(e -> true).expectComplete().verify(TIMEOUT);
+    assertThat(status().slot(SlotId.B).state()).isEqualTo(SlotState.TRIAL);
+  }
+
+  @Test
+  void fetchingIsLazy() {
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)));
+    Mono<Manifest> fetch = updates(trusted).fetch(MANIFEST_URL);
+    updates(trusted).update(MANIFEST_URL);
+    updates(trusted).check(MANIFEST_URL);
+    assertThat(source.opened()).isEmpty();
+    StepVerifier.create(fetch).expectNextCount(1).expectComplete().verify(TIMEOUT);
+    assertThat(source.opened()).containsExactly(MANIFEST_URL);
+  }
+
+  @Test
   void withoutKeysAWellFormedManifestIsInstalledUnchecked() {
     source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.OTHER_ED25519)))
         .serve(IMAGE_URL, image);
