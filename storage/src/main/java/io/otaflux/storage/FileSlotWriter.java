@@ -1,0 +1,206 @@
+package io.otaflux.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.SlotId;
+import io.otaflux.spi.ImageMetadata;
+import io.otaflux.spi.ResumeFrom;
+import io.otaflux.spi.SlotWriter;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A write session on one slot file, holding the store's lock. The resume journal lives in the
+ * boot state: {@link #sync} forces the slot's bytes first and only then records the new durable
+ * offset, so the journal never points past bytes that are really on the medium.
+ */
+final class FileSlotWriter implements SlotWriter {
+
+  private static final Logger log = LoggerFactory.getLogger(FileSlotWriter.class);
+
+  private final SlotId slot;
+  private final Path path;
+  private final long capacity;
+  private final Medium.Handle file;
+  private final Medium.Lock lock;
+  private final BootStateFile stateFile;
+  private final ResumeFrom resume;
+  private BootStateFile.Loaded state;
+  private long position;
+  private long written;
+  private long durable;
+  private boolean ended;
+
+  FileSlotWriter(SlotId slot, Path path, long capacity, Medium.Handle file, Medium.Lock lock, BootStateFile stateFile,
+      BootStateFile.Loaded state, ResumeFrom resume) {
+    this.slot = slot;
+    this.path = path;
+    this.capacity = capacity;
+    this.file = file;
+    this.lock = lock;
+    this.stateFile = stateFile;
+    this.state = state;
+    this.resume = resume;
+    this.position = resume.offset();
+    this.written = resume.offset();
+    this.durable = resume.offset();
+  }
+
+  @Override
+  public SlotId slot() {
+    return slot;
+  }
+
+  @Override
+  public long capacity() {
+    return capacity;
+  }
+
+  @Override
+  public ResumeFrom resumePoint() {
+    return resume;
+  }
+
+  @Override
+  public synchronized long position() {
+    return position;
+  }
+
+  @Override
+  public synchronized void rewind(long offset) throws IOException {
+    live();
+    if (offset < 0 || offset > durable) {
+      throw new IOException("cannot rewind slot " + slot.label() + " to byte " + offset + ": only " + durable
+          + " bytes are durable");
+    }
+    position = offset;
+    written = offset;
+  }
+
+  @Override
+  public synchronized void write(ByteBuffer chunk) throws IOException {
+    live();
+    int n = chunk.remaining();
+    if (n > capacity - position) {
+      throw OtaException.of(Reason.STORAGE, "The image is larger than slot " + slot.label() + " (" + capacity
+          + " bytes); the write stopped at byte " + position + ". Use larger slots or a smaller image. "
+          + StoreErrors.UNCHANGED);
+    }
+    try {
+      file.write(chunk, position);
+    } catch (IOException e) {
+      throw StoreErrors.io("Writing slot " + slot.label() + " at byte " + position, path, e);
+    }
+    position += n;
+    written = position;
+  }
+
+  @Override
+  public synchronized void sync(@Nullable String validator) throws IOException {
+    live();
+    force();
+    SlotRecord record = state.state().slot(slot).synced(position, validator);
+    try {
+      state = stateFile.store(state.state().with(slot, record), state);
+    } catch (IOException e) {
+      throw StoreErrors.io("Recording the durable offset of slot " + slot.label(), stateFile.path(), e);
+    }
+    durable = position;
+  }
+
+  @Override
+  public synchronized int read(ByteBuffer dst, long from) throws IOException {
+    if (from < 0 || from >= written) {
+      return -1;
+    }
+    long left = written - from;
+    if (dst.remaining() > left) {
+      ByteBuffer part = dst.slice();
+      part.limit((int) left);
+      int n = readFully(part, from);
+      dst.position(dst.position() + part.position());
+      return n;
+    }
+    return readFully(dst, from);
+  }
+
+  private int readFully(ByteBuffer dst, long from) throws IOException {
+    int total = 0;
+    while (dst.hasRemaining()) {
+      int n = file.read(dst, from + total);
+      if (n < 0) {
+        // a sparse or shortened file: the bytes were never there
+        throw new IOException("slot " + slot.label() + " (" + path + ") ends at byte " + (from + total)
+            + " but " + written + " were written");
+      }
+      total += n;
+    }
+    return total;
+  }
+
+  @Override
+  public synchronized void commit(ImageMetadata image) throws IOException {
+    live();
+    if (image.size() != position) {
+      throw new IOException("the image has " + image.size() + " bytes but " + position + " were written to slot "
+          + slot.label());
+    }
+    force();
+    SlotRecord record = state.state().slot(slot).sealed(image);
+    try {
+      state = stateFile.store(state.state().with(slot, record), state);
+    } catch (IOException e) {
+      throw StoreErrors.io("Recording the verified image of slot " + slot.label(), stateFile.path(), e);
+    }
+    durable = position;
+  }
+
+  @Override
+  public synchronized void release() {
+    end();
+  }
+
+  @Override
+  public synchronized void abort() {
+    if (ended) {
+      return;
+    }
+    try {
+      SlotRecord record = state.state().slot(slot).aborted();
+      state = stateFile.store(state.state().with(slot, record), state);
+    } catch (IOException | RuntimeException e) {
+      // the slot is still recorded as writing: it never boots, and a later write starts over or resumes
+      log.warn("Marking slot {} invalid after an abort failed: {}", slot.label(), e.toString());
+    }
+    end();
+  }
+
+  private void force() {
+    try {
+      file.force();
+    } catch (IOException e) {
+      throw StoreErrors.io("Syncing slot " + slot.label(), path, e);
+    }
+  }
+
+  private void end() {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    FileSlotStore.closeQuietly(file);
+    lock.release();
+  }
+
+  private void live() throws IOException {
+    if (ended) {
+      throw new IOException("this write session on slot " + slot.label() + " has ended");
+    }
+  }
+}
