@@ -159,10 +159,14 @@ public final class FileSlotStore implements SlotStore {
         throw StoreErrors.io("Opening slot " + id.label(), device, e);
       }
     }
+    try {
+      FileMedium.INSTANCE.createDirectories(layout.stateDir());
+    } catch (IOException e) {
+      throw StoreErrors.io("Creating the state directory", layout.stateDir(), e);
+    }
     FileSlotStore store = withLock(FileMedium.INSTANCE, layout, () -> {
       BootStateFile file = new BootStateFile(FileMedium.INSTANCE, layout.stateFile());
       if (!file.exists()) {
-        FileMedium.INSTANCE.createDirectories(layout.stateDir());
         BootStateFile.create(FileMedium.INSTANCE, layout.stateFile(), BootState.initial(capacity));
       }
       return new FileSlotStore(FileMedium.INSTANCE, layout, file.load().state().capacity(), Schedulers.boundedElastic());
