@@ -2,11 +2,13 @@ package io.otaflux.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +31,7 @@ import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
 
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -310,6 +313,88 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     assertThat(again.boot().block(WAIT)).isEqualTo(SlotId.B);
     assertStorageError(() -> FileSlotStore.onDevices(a, b, state, 100_000), "made for slots of 200000 bytes");
     assertStorageError(() -> FileSlotStore.onDevices(a, dir.resolve("part9"), state, 200_000), "part9 is missing");
+  }
+
+  @Test
+  void aRealFullFileSystemFailsTheUpdateSayingSoAndTheBootStateStillChanges() throws Exception {
+    Path small = Files.createDirectories(dir.resolve("small"));
+    assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small.toString()) == 0,
+        "mounting a 2 MiB tmpfs needs root");
+    try {
+      FileSlotStore store = FileSlotStore.init(small.resolve("store"), 8 << 20);
+      byte[] image = image(4 << 20, 16);
+      assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image)).store(store)
+          .syncEvery(256 * 1024)
+          .install(UpdateRequest.of("https://fw.example/big.bin").withSha256(Sha256.digest(image))).block(WAIT))
+          .isInstanceOfSatisfying(OtaException.class, e -> {
+            assertThat(e.reason()).isEqualTo(Reason.STORAGE);
+            assertThat(e.getMessage()).contains("is full", "No space left on device", "Free some space");
+          });
+      StoreStatus after = store.status().block(WAIT);
+      assertThat(after.next()).isEqualTo(SlotId.A);
+      assertThat(after.slot(SlotId.B).state()).isEqualTo(SlotState.WRITING);
+      // the state's blocks were written when the store was made: a full disk cannot stop a boot
+      assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.A);
+    } finally {
+      run("umount", "-l", small.toString());
+    }
+  }
+
+  @Test
+  void aStoreOnTwoLoopDevicesInstallsAnImageAndRefusesASlotLargerThanTheDevice() throws Exception {
+    Path backingA = dir.resolve("a.img");
+    Path backingB = dir.resolve("b.img");
+    try (RandomAccessFile a = new RandomAccessFile(backingA.toFile(), "rw");
+        RandomAccessFile b = new RandomAccessFile(backingB.toFile(), "rw")) {
+      a.setLength(4 << 20);
+      b.setLength(4 << 20);
+    }
+    String deviceA = attachLoop(backingA);
+    assumeTrue(deviceA != null, "attaching a loop device needs root and losetup");
+    String deviceB = attachLoop(backingB);
+    try {
+      assumeTrue(deviceB != null, "a second loop device is needed");
+      Path a = Path.of(deviceA);
+      Path b = Path.of(deviceB);
+      assertStorageError(() -> FileSlotStore.onDevices(a, b, dir.resolve("state"), 8 << 20),
+          "holds 4194304 bytes, less than the slot size");
+      FileSlotStore store = FileSlotStore.onDevices(a, b, dir.resolve("state"), 4 << 20);
+      byte[] image = image(3 << 20, 17);
+      OtaUpdater.create().source(InMemoryFirmwareSource.of(image)).store(store).syncEvery(1 << 20)
+          .install(UpdateRequest.of("https://fw.example/dev.bin").withSha256(Sha256.digest(image))).block(WAIT);
+      byte[] onDevice = new byte[image.length];
+      try (RandomAccessFile device = new RandomAccessFile(b.toFile(), "r")) {
+        device.readFully(onDevice);
+      }
+      assertThat(onDevice).isEqualTo(image);
+      assertThat(FileSlotStore.onDevices(a, b, dir.resolve("state"), 4 << 20).boot().block(WAIT)).isEqualTo(SlotId.B);
+    } finally {
+      run("losetup", "-d", deviceA);
+      if (deviceB != null) {
+        run("losetup", "-d", deviceB);
+      }
+    }
+  }
+
+  private static @Nullable String attachLoop(Path backing) throws IOException, InterruptedException {
+    Process p;
+    try {
+      p = new ProcessBuilder("losetup", "-f", "--show", backing.toString()).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      return null;
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    return p.waitFor() == 0 && out.startsWith("/dev/") ? out : null;
+  }
+
+  private static int run(String... command) throws InterruptedException {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   static byte[] image(int size, long seed) {

@@ -31,8 +31,8 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Cuts the power at every write, sync, create, truncate, rename and directory sync of a whole
- * life cycle (init, update, activate, boots, mark-good, an interrupted and resumed update, a trial
- * that never confirms, a third update, rollback), in three ways each (unsynced data all lost, all
+ * life cycle (init, update, activate, boots, mark-good, an aborted update, an interrupted and resumed
+ * update, a trial that never confirms, a third update, rollback), in three ways each (unsynced data all lost, all
  * kept, torn by sector at random), and checks what a restarted device finds.
  */
 class PowerCutTest {
@@ -146,6 +146,17 @@ class PowerCutTest {
     markGoodStep = steps.size();
     step("mark-good b", null, d -> d.store().markGood().block());
     step("boot b (good)", null, d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
+    byte[] abandoned = image(12 * 1024, 4);
+    step("open writer for an image that will be aborted", abandoned,
+        d -> d.writer = d.store().openWriter(spec(abandoned)).block());
+    step("write [0, 8192) of it and sync", abandoned, d -> {
+      writeRange(d.writer(), abandoned, 0, 8192);
+      d.writer().sync(null);
+    });
+    step("abort it", abandoned, d -> {
+      d.writer().abort();
+      d.writer = null;
+    });
     update(IMAGE_2, 8 * 1024, 8 * 1024);
     step("activate a", IMAGE_2, d -> d.store().activate(SlotId.A, Sha256.digest(IMAGE_2)).block());
     for (int i = 1; i <= 3; i++) {
