@@ -46,9 +46,9 @@ final class StoreErrors {
       sentence = doing + " failed: " + path + " is missing. Restore it (a slot file or device of the store), or"
           + " create the store again with `ota init`.";
     } else if (e instanceof AccessDeniedException || lower.contains("read-only")
-        || lower.contains("permission denied")) {
+        || lower.contains("permission denied") || lower.contains("operation not permitted")) {
       sentence = doing + " failed: " + path + " is read-only (" + detail + "). Make it writable for this user"
-          + " (or remount the file system read-write) and try again.";
+          + " (chmod, chattr -i, or remount the file system read-write) and try again.";
     } else if (lower.contains("no space left") || lower.contains("disk quota exceeded")) {
       sentence = doing + " failed: the disk holding " + path + " is full (" + detail + "). Free some space, or"
           + " give the slots a disk of their own, and run the update again.";

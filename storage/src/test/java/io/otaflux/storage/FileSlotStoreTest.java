@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
@@ -35,6 +36,11 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
 /**
  * The compatibility kit on a file store in a temporary directory, reopened from disk by
  * {@link #reopen}, and what only a store on files does: layout, lock, faults, large offsets.
@@ -55,6 +61,37 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   @Override
   protected SlotStore reopen(SlotStore store) {
     return FileSlotStore.open(dir);
+  }
+
+  @Test
+  void operationsAreColdAndRunOnTheStoresScheduler() throws IOException {
+    Scheduler slotIo = Schedulers.newSingle("slot-io");
+    try {
+      FileSlotStore store = FileSlotStore.init(dir, 1 << 20).scheduler(slotIo);
+      byte[] image = image(1000, 30);
+      store.activate(install(store, image), Sha256.digest(image)).block(WAIT);
+      Mono<SlotId> boot = store.boot();
+      assertThat(FileSlotStore.open(dir).status().block(WAIT).slot(SlotId.B).attempts())
+          .as("nothing happens before subscription").isZero();
+      AtomicReference<String> thread = new AtomicReference<>();
+      StepVerifier.create(boot.doOnNext(slot -> thread.set(Thread.currentThread().getName())))
+          .expectNext(SlotId.B)
+          .expectComplete()
+          .verify(WAIT);
+      assertThat(thread.get()).startsWith("slot-io");
+      StepVerifier.create(store.markGood().then(store.rollback()))
+          .expectNext(SlotId.A)
+          .expectComplete()
+          .verify(WAIT);
+      StepVerifier.create(FileSlotStore.init(dir.resolve("fresh"), 1 << 20).scheduler(slotIo).rollback())
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(OtaException.class, o -> {
+            assertThat(o.reason()).isEqualTo(Reason.USAGE);
+            assertThat(o.getMessage()).contains("nothing to roll back");
+          }))
+          .verify(WAIT);
+    } finally {
+      slotIo.dispose();
+    }
   }
 
   @Test
@@ -154,6 +191,28 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     StoreStatus before = store.status().block(WAIT);
     assertStorageError(() -> store.openWriter(spec(image(100, 6))).block(WAIT), "read-only", "writable");
     assertThat(store.status().block(WAIT)).isEqualTo(before);
+  }
+
+  @Test
+  void aReallyReadOnlySlotFileFailsTheUpdateSayingWhatToDo() throws Exception {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    Path slot = dir.resolve("slot-b.img");
+    boolean root = "root".equals(System.getProperty("user.name"));
+    // root writes through permissions: make the file immutable instead (needs a file system with chattr)
+    assumeTrue(root ? run("chattr", "+i", slot.toString()) == 0 : slot.toFile().setWritable(false),
+        "cannot make a file read-only here");
+    try {
+      StoreStatus before = store.status().block(WAIT);
+      assertStorageError(() -> store.openWriter(spec(image(100, 6))).block(WAIT), "slot-b.img is read-only",
+          "writable");
+      assertThat(store.status().block(WAIT)).isEqualTo(before);
+    } finally {
+      if (root) {
+        run("chattr", "-i", slot.toString());
+      } else {
+        slot.toFile().setWritable(true);
+      }
+    }
   }
 
   @Test
