@@ -35,6 +35,7 @@ final class FileSlotWriter implements SlotWriter {
   private long position;
   private long written;
   private long durable;
+  private boolean sealed;
   private boolean ended;
 
   FileSlotWriter(SlotId slot, Path path, long capacity, Medium.Handle file, Medium.Lock lock, BootStateFile stateFile,
@@ -74,7 +75,7 @@ final class FileSlotWriter implements SlotWriter {
 
   @Override
   public synchronized void rewind(long offset) throws IOException {
-    live();
+    open();
     if (offset < 0 || offset > durable) {
       throw new IOException("cannot rewind slot " + slot.label() + " to byte " + offset + ": only " + durable
           + " bytes are durable");
@@ -85,7 +86,7 @@ final class FileSlotWriter implements SlotWriter {
 
   @Override
   public synchronized void write(ByteBuffer chunk) throws IOException {
-    live();
+    open();
     int n = chunk.remaining();
     if (n > capacity - position) {
       throw OtaException.of(Reason.STORAGE, "The image is larger than slot " + slot.label() + " (" + capacity
@@ -105,6 +106,9 @@ final class FileSlotWriter implements SlotWriter {
   public synchronized void sync(@Nullable String validator) throws IOException {
     live();
     force();
+    if (sealed) {
+      return; // the journal is gone: the image is complete and recorded
+    }
     SlotRecord record = state.state().slot(slot).synced(position, validator);
     try {
       state = stateFile.store(state.state().with(slot, record), state);
@@ -146,7 +150,7 @@ final class FileSlotWriter implements SlotWriter {
 
   @Override
   public synchronized void commit(ImageMetadata image) throws IOException {
-    live();
+    open();
     if (image.size() != position) {
       throw new IOException("the image has " + image.size() + " bytes but " + position + " were written to slot "
           + slot.label());
@@ -159,6 +163,7 @@ final class FileSlotWriter implements SlotWriter {
       throw StoreErrors.io("Recording the verified image of slot " + slot.label(), stateFile.path(), e);
     }
     durable = position;
+    sealed = true;
   }
 
   @Override
@@ -196,6 +201,15 @@ final class FileSlotWriter implements SlotWriter {
     ended = true;
     FileSlotStore.closeQuietly(file);
     lock.release();
+  }
+
+  /** Live and not sealed: the bytes of a committed image never change. */
+  private void open() throws IOException {
+    live();
+    if (sealed) {
+      throw new IOException("slot " + slot.label() + " holds a committed image; it cannot be written again in this"
+          + " session");
+    }
   }
 
   private void live() throws IOException {

@@ -341,6 +341,25 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   }
 
   @Test
+  void aCommittedImageCannotBeChangedThroughItsWriter() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] image = image(3000, 31);
+    SlotWriter w = store.openWriter(spec(image)).block(WAIT);
+    try {
+      w.write(ByteBuffer.wrap(image));
+      w.commit(new ImageMetadata(image.length, Sha256.digest(image), URI.create("https://fw.example/i"), null));
+      w.sync(null);
+      assertThatThrownBy(() -> w.write(ByteBuffer.wrap(new byte[1]))).isInstanceOf(IOException.class)
+          .hasMessageContaining("committed image");
+      assertThatThrownBy(() -> w.rewind(0)).isInstanceOf(IOException.class);
+    } finally {
+      w.release();
+    }
+    store.activate(SlotId.B, Sha256.digest(image)).block(WAIT);
+    assertThat(store.status().block(WAIT).slot(SlotId.B).state()).isEqualTo(SlotState.TRIAL);
+  }
+
+  @Test
   void aWriteNeverGrowsASlotFilePastItsCapacity() throws IOException {
     long capacity = 100_000;
     FileSlotStore store = FileSlotStore.init(dir, capacity);
