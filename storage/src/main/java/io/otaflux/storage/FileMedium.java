@@ -158,7 +158,8 @@ final class FileMedium implements Medium {
 
     @Override
     public void force() throws IOException {
-      channel.force(true);
+      // fdatasync: the data, and the metadata needed to read it back (a grown file's size), not the mtime
+      channel.force(false);
     }
 
     @Override

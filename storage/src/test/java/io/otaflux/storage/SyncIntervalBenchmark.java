@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *     io.otaflux.storage.SyncIntervalBenchmark /var/tmp/bench 256 3
  * }</pre>
  *
- * Arguments: a scratch directory on the disk to measure, the image size in MiB, the rounds.
+ * Arguments: a scratch directory on the disk to measure (emptied), the image size in MiB, the rounds.
  */
 final class SyncIntervalBenchmark {
 
@@ -50,21 +50,30 @@ final class SyncIntervalBenchmark {
     byte[] pattern = new byte[MIB];
     new Random(1).nextBytes(pattern);
     int[] intervals = {1, 4, 8, 32};
-    double floor = Double.MAX_VALUE;
-    double[] best = new double[intervals.length];
-    java.util.Arrays.fill(best, Double.MAX_VALUE);
+    double[] floor = new double[rounds];
+    double[][] times = new double[intervals.length][rounds];
     for (int round = 0; round < rounds; round++) {
-      floor = Math.min(floor, plainWrite(scratch, size, pattern));
+      // interleaved, so that a noisy neighbour on a shared disk hits every variant alike
+      floor[round] = plainWrite(scratch, size, pattern);
       for (int i = 0; i < intervals.length; i++) {
-        best[i] = Math.min(best[i], storeWrite(scratch, size, pattern, (long) intervals[i] * MIB));
+        times[i][round] = storeWrite(scratch, size, pattern, (long) intervals[i] * MIB);
       }
     }
-    log.info(String.format(Locale.ROOT, "%d MiB, best of %d: plain write + 1 fsync %.2f s (%.0f MiB/s)", sizeMiB,
-        rounds, floor, sizeMiB / floor));
+    clean(scratch);
+    double plain = median(floor);
+    log.info(String.format(Locale.ROOT, "%d MiB, median of %d: plain write + 1 fsync %.2f s (%.0f MiB/s)", sizeMiB,
+        rounds, plain, sizeMiB / plain));
     for (int i = 0; i < intervals.length; i++) {
+      double t = median(times[i]);
       log.info(String.format(Locale.ROOT, "sync every %2d MiB: %.2f s (%.0f MiB/s), %.2fx the floor", intervals[i],
-          best[i], sizeMiB / best[i], best[i] / floor));
+          t, sizeMiB / t, t / plain));
     }
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 
   private static double plainWrite(Path scratch, long size, byte[] pattern) throws IOException {
