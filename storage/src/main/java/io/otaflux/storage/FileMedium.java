@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.jspecify.annotations.Nullable;
 
@@ -25,6 +26,9 @@ final class FileMedium implements Medium {
    * processes (and throws for a second lock in this one), so the process keeps its own set.
    */
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+  /** Waiting locks of this process, one per lock file: threads queue here before the file lock. */
+  private static final ConcurrentHashMap<Path, ReentrantLock> WAITING = new ConcurrentHashMap<>();
 
   private FileMedium() {
   }
@@ -106,6 +110,47 @@ final class FileMedium implements Medium {
         }
       }
       HELD.remove(key);
+      throw e;
+    }
+  }
+
+  @Override
+  public Lock lock(Path lockFile) throws IOException {
+    Path key = lockFile.toAbsolutePath().normalize();
+    ReentrantLock inProcess = WAITING.computeIfAbsent(key, k -> new ReentrantLock());
+    inProcess.lock();
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel.lock();
+      FileChannel held = channel;
+      return new Lock() {
+        private boolean released;
+
+        @Override
+        public void release() {
+          if (released) {
+            return;
+          }
+          released = true;
+          try {
+            held.close();
+          } catch (IOException ignored) {
+            // the lock is gone with the channel either way
+          } finally {
+            inProcess.unlock();
+          }
+        }
+      };
+    } catch (IOException | RuntimeException e) {
+      if (channel != null) {
+        try {
+          channel.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      inProcess.unlock();
       throw e;
     }
   }

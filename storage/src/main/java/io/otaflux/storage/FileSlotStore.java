@@ -2,7 +2,6 @@ package io.otaflux.storage;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -164,7 +163,7 @@ public final class FileSlotStore implements SlotStore {
     } catch (IOException e) {
       throw StoreErrors.io("Creating the state directory", layout.stateDir(), e);
     }
-    FileSlotStore store = withLock(FileMedium.INSTANCE, layout, () -> {
+    FileSlotStore store = StoreLocks.underBothLocks(FileMedium.INSTANCE, layout, () -> {
       BootStateFile file = new BootStateFile(FileMedium.INSTANCE, layout.stateFile());
       if (!file.exists()) {
         BootStateFile.create(FileMedium.INSTANCE, layout.stateFile(), BootState.initial(capacity));
@@ -216,7 +215,7 @@ public final class FileSlotStore implements SlotStore {
     } catch (IOException e) {
       throw StoreErrors.io("Creating the slot store", dir, e);
     }
-    return withLock(medium, layout, () -> {
+    return StoreLocks.underBothLocks(medium, layout, () -> {
       BootStateFile file = new BootStateFile(medium, layout.stateFile());
       if (file.exists()) {
         BootStateFile.Loaded existing;
@@ -256,54 +255,60 @@ public final class FileSlotStore implements SlotStore {
   public Mono<SlotWriter> openWriter(ImageSpec image) {
     Objects.requireNonNull(image, "image");
     return io(() -> {
-      Medium.Lock lock = lock(medium, layout);
-      Medium.Handle slotFile = null;
+      Medium.Lock lock = StoreLocks.update(medium, layout);
       try {
-        BootStateFile.Loaded loaded = stateFile.load();
-        BootState state = loaded.state();
-        SlotId target = state.active().other();
-        if (image.size() > state.capacity()) {
-          throw StoreErrors.tooLarge(image.size(), target, state.capacity());
-        }
-        Path path = layout.slot(target);
-        try {
-          slotFile = medium.open(path, Medium.Mode.WRITE);
-        } catch (IOException e) {
-          throw StoreErrors.io("Opening slot " + target.label() + " for writing", path, e);
-        }
-        SlotRecord current = state.slot(target);
-        SlotRecord.Journal journal = current.journal();
-        long onMedium = size(slotFile, path);
-        boolean resumes = current.state() == SlotState.WRITING && journal != null && !current.isSealed()
-            && current.size() > 0 && current.size() <= onMedium && image.isSameImageAs(journal.image());
-        long durable = resumes ? current.size() : 0;
-        String validator = resumes ? journal.validator() : null;
-        BootStateFile.Loaded writing;
-        try {
-          writing = stateFile.store(state.writing(current.writing(image, durable, validator)), loaded);
-        } catch (IOException e) {
-          throw StoreErrors.io("Recording the start of the write in the boot state", layout.stateFile(), e);
-        }
-        if (resumes) {
-          log.debug("Slot {} resumes at byte {} of an interrupted write", target.label(), durable);
-        }
-        ResumeFrom from = resumes ? new ResumeFrom(durable, validator) : ResumeFrom.start();
-        FileSlotWriter writer = new FileSlotWriter(target, path, state.capacity(), slotFile, lock, stateFile, writing, from);
-        slotFile = null;
-        return (SlotWriter) writer;
+        return StoreLocks.underStateLock(medium, layout, () -> startWriting(image, lock));
       } catch (RuntimeException e) {
-        closeQuietly(slotFile);
         lock.release();
         throw e;
       }
     });
   }
 
+  /** Under both locks: checks the image and the slot, records the write, and opens the writer. */
+  private SlotWriter startWriting(ImageSpec image, Medium.Lock lock) {
+    BootStateFile.Loaded loaded = stateFile.load();
+    BootState state = loaded.state();
+    SlotId target = state.active().other();
+    if (image.size() > state.capacity()) {
+      throw StoreErrors.tooLarge(image.size(), target, state.capacity());
+    }
+    Path path = layout.slot(target);
+    Medium.Handle slotFile;
+    try {
+      slotFile = medium.open(path, Medium.Mode.WRITE);
+    } catch (IOException e) {
+      throw StoreErrors.io("Opening slot " + target.label() + " for writing", path, e);
+    }
+    try {
+      SlotRecord current = state.slot(target);
+      SlotRecord.Journal journal = current.journal();
+      long onMedium = size(slotFile, path);
+      boolean resumes = current.state() == SlotState.WRITING && journal != null && !current.isSealed()
+          && current.size() > 0 && current.size() <= onMedium && image.isSameImageAs(journal.image());
+      long durable = resumes ? current.size() : 0;
+      String validator = resumes ? journal.validator() : null;
+      try {
+        stateFile.store(state.writing(current.writing(image, durable, validator)), loaded);
+      } catch (IOException e) {
+        throw StoreErrors.io("Recording the start of the write in the boot state", layout.stateFile(), e);
+      }
+      if (resumes) {
+        log.debug("Slot {} resumes at byte {} of an interrupted write", target.label(), durable);
+      }
+      ResumeFrom from = resumes ? new ResumeFrom(durable, validator) : ResumeFrom.start();
+      return new FileSlotWriter(target, path, state.capacity(), slotFile, lock, medium, layout, from);
+    } catch (RuntimeException e) {
+      closeQuietly(slotFile);
+      throw e;
+    }
+  }
+
   @Override
   public Mono<Void> activate(SlotId slot, Sha256 sha256) {
     Objects.requireNonNull(slot, "slot");
     Objects.requireNonNull(sha256, "sha256");
-    return change(state -> {
+    return change(true, state -> {
       BootState next = state.activate(slot, sha256);
       Path path = layout.slot(slot);
       // the bytes were synced at commit; still refuse to activate a slot file that is gone or cut short
@@ -323,17 +328,17 @@ public final class FileSlotStore implements SlotStore {
 
   @Override
   public Mono<SlotId> boot() {
-    return change(BootState::boot).map(BootState::active);
+    return change(false, BootState::boot).map(BootState::active);
   }
 
   @Override
   public Mono<Void> markGood() {
-    return change(BootState::markGood).then();
+    return change(false, BootState::markGood).then();
   }
 
   @Override
   public Mono<SlotId> rollback() {
-    return change(BootState::rollback).map(BootState::next);
+    return change(false, BootState::rollback).map(BootState::next);
   }
 
   @Override
@@ -346,9 +351,12 @@ public final class FileSlotStore implements SlotStore {
     return "FileSlotStore[" + layout.slotA() + ", " + layout.slotB() + ", state " + layout.stateFile() + "]";
   }
 
-  /** Under the lock: reads the state, applies the transition, writes the result when it differs. */
-  private Mono<BootState> change(UnaryOperator<BootState> transition) {
-    return io(() -> withLock(medium, layout, () -> {
+  /**
+   * Reads the state, applies the transition and writes the result when it differs, under the state
+   * lock; with {@code exclusive}, under the update lock too (failing at once when an update runs).
+   */
+  private Mono<BootState> change(boolean exclusive, UnaryOperator<BootState> transition) {
+    StoreLocks.Work<BootState> work = () -> {
       BootStateFile.Loaded loaded = stateFile.load();
       BootState next = transition.apply(loaded.state());
       if (!next.equals(loaded.state())) {
@@ -359,43 +367,13 @@ public final class FileSlotStore implements SlotStore {
         }
       }
       return next;
-    }));
+    };
+    return io(() -> exclusive ? StoreLocks.underBothLocks(medium, layout, work)
+        : StoreLocks.underStateLock(medium, layout, work));
   }
 
   private <T> Mono<T> io(Callable<T> work) {
     return Mono.fromCallable(work).subscribeOn(scheduler);
-  }
-
-  private static Medium.Lock lock(Medium medium, Layout layout) {
-    Medium.Lock lock;
-    try {
-      lock = medium.tryLock(layout.lockFile());
-    } catch (NoSuchFileException e) {
-      throw OtaException.of(Reason.STORAGE, "There is no slot store here: " + layout.stateDir()
-          + " does not exist. Create one with `ota init --slots DIR` (or FileSlotStore.init).", e);
-    } catch (IOException e) {
-      throw StoreErrors.io("Taking the store's lock", layout.lockFile(), e);
-    }
-    if (lock == null) {
-      throw StoreErrors.busy(layout.lockFile());
-    }
-    return lock;
-  }
-
-  @FunctionalInterface
-  private interface LockedWork<T> {
-    T run() throws IOException;
-  }
-
-  private static <T> T withLock(Medium medium, Layout layout, LockedWork<T> work) {
-    Medium.Lock lock = lock(medium, layout);
-    try {
-      return work.run();
-    } catch (IOException e) {
-      throw StoreErrors.io("Updating the slot store", layout.stateDir(), e);
-    } finally {
-      lock.release();
-    }
   }
 
   private static long size(Medium.Handle handle, Path path) {

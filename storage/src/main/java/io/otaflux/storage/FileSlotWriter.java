@@ -3,10 +3,12 @@ package io.otaflux.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.SlotId;
+import io.otaflux.SlotState;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotWriter;
@@ -29,24 +31,26 @@ final class FileSlotWriter implements SlotWriter {
   private final long capacity;
   private final Medium.Handle file;
   private final Medium.Lock lock;
+  private final Medium medium;
+  private final Layout layout;
   private final BootStateFile stateFile;
   private final ResumeFrom resume;
-  private BootStateFile.Loaded state;
   private long position;
   private long written;
   private long durable;
   private boolean sealed;
   private boolean ended;
 
-  FileSlotWriter(SlotId slot, Path path, long capacity, Medium.Handle file, Medium.Lock lock, BootStateFile stateFile,
-      BootStateFile.Loaded state, ResumeFrom resume) {
+  FileSlotWriter(SlotId slot, Path path, long capacity, Medium.Handle file, Medium.Lock lock, Medium medium,
+      Layout layout, ResumeFrom resume) {
     this.slot = slot;
     this.path = path;
     this.capacity = capacity;
     this.file = file;
     this.lock = lock;
-    this.stateFile = stateFile;
-    this.state = state;
+    this.medium = medium;
+    this.layout = layout;
+    this.stateFile = new BootStateFile(medium, layout.stateFile());
     this.resume = resume;
     this.position = resume.offset();
     this.written = resume.offset();
@@ -109,12 +113,8 @@ final class FileSlotWriter implements SlotWriter {
     if (sealed) {
       return; // the journal is gone: the image is complete and recorded
     }
-    SlotRecord record = state.state().slot(slot).synced(position, validator);
-    try {
-      state = stateFile.store(state.state().with(slot, record), state);
-    } catch (IOException e) {
-      throw StoreErrors.io("Recording the durable offset of slot " + slot.label(), stateFile.path(), e);
-    }
+    long offset = position;
+    record("Recording the durable offset of slot " + slot.label(), r -> r.synced(offset, validator));
     durable = position;
   }
 
@@ -156,12 +156,7 @@ final class FileSlotWriter implements SlotWriter {
           + slot.label());
     }
     force();
-    SlotRecord record = state.state().slot(slot).sealed(image);
-    try {
-      state = stateFile.store(state.state().with(slot, record), state);
-    } catch (IOException e) {
-      throw StoreErrors.io("Recording the verified image of slot " + slot.label(), stateFile.path(), e);
-    }
+    record("Recording the verified image of slot " + slot.label(), r -> r.sealed(image));
     durable = position;
     sealed = true;
   }
@@ -177,13 +172,31 @@ final class FileSlotWriter implements SlotWriter {
       return;
     }
     try {
-      SlotRecord record = state.state().slot(slot).aborted();
-      state = stateFile.store(state.state().with(slot, record), state);
-    } catch (IOException | RuntimeException e) {
+      record("Marking slot " + slot.label() + " invalid", SlotRecord::aborted);
+    } catch (RuntimeException e) {
       // the slot is still recorded as writing: it never boots, and a later write starts over or resumes
       log.warn("Marking slot {} invalid after an abort failed: {}", slot.label(), e.toString());
     }
     end();
+  }
+
+  /**
+   * Changes this slot's record in the boot state, under the state lock: read afresh, so a boot or a
+   * mark-good that ran meanwhile (on the other slot) is kept.
+   */
+  private void record(String doing, UnaryOperator<SlotRecord> change) {
+    StoreLocks.underStateLock(medium, layout, () -> {
+      BootStateFile.Loaded loaded = stateFile.load();
+      SlotRecord current = loaded.state().slot(slot);
+      if (current.state() != SlotState.WRITING) {
+        throw new IOException("slot " + slot.label() + " is " + current.state().label() + ", no longer being written");
+      }
+      try {
+        return stateFile.store(loaded.state().with(slot, change.apply(current)), loaded);
+      } catch (IOException e) {
+        throw StoreErrors.io(doing, stateFile.path(), e);
+      }
+    });
   }
 
   private void force() {

@@ -45,11 +45,20 @@ interface Medium {
   void syncDirectory(Path dir) throws IOException;
 
   /**
-   * Takes the store's exclusive lock, in this process and against others, without waiting.
+   * Takes an exclusive lock on {@code lockFile}, in this process and against others, without
+   * waiting (the update lock, held for a whole write session).
    *
    * @return the lock, or null when someone holds it
    */
   @Nullable Lock tryLock(Path lockFile) throws IOException;
+
+  /**
+   * Takes an exclusive lock on {@code lockFile}, in this process and against others, waiting for it
+   * (the state lock, held for one read-modify-write of the boot state: milliseconds).
+   *
+   * @return the lock
+   */
+  Lock lock(Path lockFile) throws IOException;
 
   /** An open file: positional reads and writes, and a sync. */
   interface Handle extends Closeable {

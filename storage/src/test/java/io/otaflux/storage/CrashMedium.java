@@ -185,6 +185,15 @@ final class CrashMedium implements Medium {
     };
   }
 
+  @Override
+  public synchronized Lock lock(Path lockFile) {
+    Lock lock = tryLock(lockFile);
+    if (lock == null) {
+      throw new IllegalStateException("the simulation is single-threaded: waiting for " + lockFile + " would hang");
+    }
+    return lock;
+  }
+
   /** One file: its synced bytes, its current bytes, and the changes since the last sync. */
   private static final class SimFile {
     byte[] durable = new byte[0];

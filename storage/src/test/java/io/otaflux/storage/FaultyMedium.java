@@ -106,4 +106,9 @@ final class FaultyMedium implements Medium {
   public @Nullable Lock tryLock(Path lockFile) throws IOException {
     return real.tryLock(lockFile);
   }
+
+  @Override
+  public Lock lock(Path lockFile) throws IOException {
+    return real.lock(lockFile);
+  }
 }

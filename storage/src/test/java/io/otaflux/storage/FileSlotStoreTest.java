@@ -155,12 +155,41 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     StoreStatus before = FileSlotStore.open(dir).status().block(WAIT);
     byte[] stateBefore = Files.readAllBytes(dir.resolve("boot-state"));
     assertStorageError(() -> FileSlotStore.open(dir).openWriter(spec(image(10, 3))).block(WAIT), "busy");
-    assertStorageError(() -> FileSlotStore.open(dir).boot().block(WAIT), "busy");
-    assertStorageError(() -> FileSlotStore.open(dir).markGood().block(WAIT), "busy");
+    assertStorageError(() -> FileSlotStore.open(dir).activate(SlotId.B, Sha256.digest(image(1000, 2))).block(WAIT),
+        "busy");
     assertThat(Files.readAllBytes(dir.resolve("boot-state"))).isEqualTo(stateBefore);
     assertThat(FileSlotStore.open(dir).status().block(WAIT)).isEqualTo(before);
     first.release();
     FileSlotStore.open(dir).openWriter(spec(image(10, 3))).block(WAIT).abort();
+  }
+
+  @Test
+  void bootMarkGoodAndRollbackRunWhileAnUpdateWritesTheOtherSlotAndNoChangeIsLost() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] first = image(4000, 40);
+    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
+    assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.B);
+
+    // an agent starts downloading the next image into slot a while the trial b is still unconfirmed
+    byte[] second = image(20_000, 41);
+    SlotWriter w = FileSlotStore.open(dir).openWriter(spec(second)).block(WAIT);
+    assertThat(w.slot()).isEqualTo(SlotId.A);
+    w.write(ByteBuffer.wrap(second, 0, 10_000));
+    FileSlotStore.open(dir).markGood().block(WAIT);
+    assertThat(FileSlotStore.open(dir).boot().block(WAIT)).isEqualTo(SlotId.B);
+    assertThatThrownBy(() -> FileSlotStore.open(dir).rollback().block(WAIT))
+        .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.reason()).isEqualTo(Reason.USAGE));
+    w.sync("\"e\"");
+    w.write(ByteBuffer.wrap(second, 10_000, 10_000));
+    w.commit(new ImageMetadata(second.length, Sha256.digest(second), URI.create("https://fw.example/2"), "3.0.0"));
+    w.release();
+
+    StoreStatus status = FileSlotStore.open(dir).status().block(WAIT);
+    assertThat(status.slot(SlotId.B).state()).as("the mark-good made during the write").isEqualTo(SlotState.GOOD);
+    assertThat(status.slot(SlotId.A).sha256()).isEqualTo(Sha256.digest(second));
+    assertThat(status.next()).isEqualTo(SlotId.B);
+    FileSlotStore.open(dir).activate(SlotId.A, Sha256.digest(second)).block(WAIT);
+    assertThat(FileSlotStore.open(dir).boot().block(WAIT)).isEqualTo(SlotId.A);
   }
 
   @Test

@@ -31,8 +31,8 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Cuts the power at every write, sync, create, truncate, rename and directory sync of a whole
- * life cycle (init, update, activate, boots, mark-good, an aborted update, an interrupted and resumed
- * update, a trial that never confirms, a third update, rollback), in three ways each (unsynced data all lost, all
+ * life cycle (init, update, activate, boots, an aborted update, an update interrupted and resumed with a
+ * mark-good and a boot in the middle of it, a trial that never confirms, a third update, rollback), in three ways each (unsynced data all lost, all
  * kept, torn by sector at random), and checks what a restarted device finds.
  */
 class PowerCutTest {
@@ -98,6 +98,11 @@ class PowerCutTest {
 
   /** An update as steps: open, write and sync every {@code syncEvery} bytes, commit, release. */
   private void update(byte[] image, int syncEvery, int interruptAfter) {
+    update(image, syncEvery, interruptAfter, () -> { });
+  }
+
+  /** As above, with {@code meanwhile} adding steps of another process after the first sync. */
+  private void update(byte[] image, int syncEvery, int interruptAfter, Runnable meanwhile) {
     String id = "image " + Sha256.digest(image).hex().substring(0, 8);
     step("open writer for " + id, image, d -> {
       d.writer = d.store().openWriter(spec(image)).block();
@@ -118,6 +123,9 @@ class PowerCutTest {
           d.writer().commit(new ImageMetadata(image.length, Sha256.digest(image), URI.create("https://fw.example/i"),
               "v" + image.length));
         });
+      }
+      if (from == 0 && to < image.length) {
+        meanwhile.run();
       }
       if (to == interruptAfter) {
         step("release " + id + " unfinished", image, d -> d.writer().release());
@@ -143,9 +151,6 @@ class PowerCutTest {
     step("activate b", IMAGE_1, d -> d.store().activate(SlotId.B, Sha256.digest(IMAGE_1)).block());
     step("boot b (trial 1)", null, d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
     step("boot b (trial 2)", null, d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
-    markGoodStep = steps.size();
-    step("mark-good b", null, d -> d.store().markGood().block());
-    step("boot b (good)", null, d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
     byte[] abandoned = image(12 * 1024, 4);
     step("open writer for an image that will be aborted", abandoned,
         d -> d.writer = d.store().openWriter(spec(abandoned)).block());
@@ -153,11 +158,17 @@ class PowerCutTest {
       writeRange(d.writer(), abandoned, 0, 8192);
       d.writer().sync(null);
     });
-    step("abort it", abandoned, d -> {
+    step("abort it (b is still a trial)", abandoned, d -> {
       d.writer().abort();
       d.writer = null;
     });
-    update(IMAGE_2, 8 * 1024, 8 * 1024);
+    // a health check confirms b, and the device boots again, while an agent downloads into slot a
+    update(IMAGE_2, 8 * 1024, 16 * 1024, () -> {
+      markGoodStep = steps.size();
+      step("mark-good b during the update", IMAGE_2, d -> d.store().markGood().block());
+      step("boot b (good) during the update", IMAGE_2,
+          d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
+    });
     step("activate a", IMAGE_2, d -> d.store().activate(SlotId.A, Sha256.digest(IMAGE_2)).block());
     for (int i = 1; i <= 3; i++) {
       step("boot a (trial " + i + ")", null, d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.A));
