@@ -36,10 +36,12 @@ import reactor.core.scheduler.Schedulers;
  * SlotId slot = store.boot().block();                                   // in the boot script
  * }</pre>
  *
- * <p>The store keeps nothing in memory between calls: every operation takes the lock when it
- * changes something, reads the boot state from the medium, and writes the next one, so several
- * processes (an updater, a boot script, {@code ota status}) can share one store. Instances are
- * immutable and thread-safe.
+ * <p>The store keeps nothing in memory between calls: every change reads the boot state from the
+ * medium and writes the next one under a lock, so several processes (an updater, a boot script,
+ * {@code ota status}) can share one store. One update at a time: a write session holds the store's
+ * update lock, and a second update or an activation meanwhile fails at once as "busy". A boot, a
+ * mark-good or a rollback may run during an update (they never touch the slot being written); they
+ * wait for the short state lock instead. Instances are immutable and thread-safe.
  *
  * <p><b>Durability:</b> a slot's bytes are synced before the state that lets it boot is written;
  * each state change is synced before its {@link Mono} completes. See the package documentation for

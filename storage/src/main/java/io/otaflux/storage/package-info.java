@@ -3,7 +3,8 @@
  * instant: {@link io.otaflux.storage.FileSlotStore}.
  *
  * <p><b>Layout:</b> {@code DIR/slot-a.img}, {@code DIR/slot-b.img}, {@code DIR/boot-state} and the
- * lock file {@code DIR/store.lock} (or two devices plus a state directory holding the last two).
+ * lock files {@code DIR/store.lock} (held by a write session) and {@code DIR/state.lock} (held for
+ * each change of the boot state); or two devices plus a state directory holding the last three.
  *
  * <p><b>Boot state format (version 1):</b> the file holds two copies of 64 KiB, at offsets 0 and
  * 65536. A copy is {@code "OTAB"}, the format version (u32), a generation (u64), the payload length

@@ -69,6 +69,8 @@ class KillDuringWriteTest {
       assertThatThrownBy(() -> FileSlotStore.open(dir).openWriter(SlowImageWriter.spec(image)).block())
           .as("a second update from another process")
           .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.getMessage()).contains("busy"));
+      assertThat(FileSlotStore.open(dir).boot().block(Duration.ofSeconds(5)))
+          .as("a boot from another process meanwhile").isEqualTo(SlotId.A);
 
       child.destroyForcibly();
       assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
