@@ -13,6 +13,7 @@ import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
+import io.otaflux.internal.Redaction;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
@@ -268,7 +269,10 @@ public final class FileSlotStore implements SlotStore {
   }
 
   /** Under both locks: checks the image and the slot, records the write, and opens the writer. */
-  private SlotWriter startWriting(ImageSpec image, Medium.Lock lock) {
+  private SlotWriter startWriting(ImageSpec requested, Medium.Lock lock) {
+    // the journal is on disk: never a password from the URL in it
+    ImageSpec image = new ImageSpec(Redaction.withoutUserInfo(requested.uri()), requested.size(), requested.sha256(),
+        requested.version());
     BootStateFile.Loaded loaded = stateFile.load();
     BootState state = loaded.state();
     SlotId target = state.active().other();

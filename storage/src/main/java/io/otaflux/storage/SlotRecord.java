@@ -5,6 +5,7 @@ import java.util.Objects;
 
 import io.otaflux.Sha256;
 import io.otaflux.SlotState;
+import io.otaflux.internal.Redaction;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 
@@ -58,8 +59,8 @@ record SlotRecord(SlotState state, int attempts, long size, @Nullable Sha256 sha
   }
 
   SlotRecord sealed(ImageMetadata image) {
-    return new SlotRecord(SlotState.WRITING, 0, image.size(), image.sha256(), image.version(), image.effectiveUri(),
-        null);
+    return new SlotRecord(SlotState.WRITING, 0, image.size(), image.sha256(), image.version(),
+        Redaction.withoutUserInfo(image.effectiveUri()), null);
   }
 
   SlotRecord aborted() {

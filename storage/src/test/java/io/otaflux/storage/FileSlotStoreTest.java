@@ -389,6 +389,24 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   }
 
   @Test
+  void credentialsInTheImageUrlNeverReachTheDisk() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] image = image(2000, 32);
+    URI withPassword = URI.create("https://gw:s3cret-pw@fw.example/image.bin");
+    SlotWriter w = store.openWriter(new ImageSpec(withPassword, image.length, null, null)).block(WAIT);
+    w.write(ByteBuffer.wrap(image, 0, 1000));
+    w.sync(null);
+    w.release();
+    SlotWriter again = store.openWriter(new ImageSpec(withPassword, image.length, null, null)).block(WAIT);
+    assertThat(again.resumePoint().offset()).as("the same URL resumes").isEqualTo(1000);
+    again.write(ByteBuffer.wrap(image, 1000, 1000));
+    again.commit(new ImageMetadata(image.length, Sha256.digest(image), withPassword, null));
+    again.release();
+    assertThat(new String(Files.readAllBytes(dir.resolve("boot-state")), StandardCharsets.ISO_8859_1))
+        .contains("fw.example/image.bin").doesNotContain("s3cret-pw");
+  }
+
+  @Test
   void aWriteNeverGrowsASlotFilePastItsCapacity() throws IOException {
     long capacity = 100_000;
     FileSlotStore store = FileSlotStore.init(dir, capacity);
