@@ -12,8 +12,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.otaflux.OtaException;
@@ -190,6 +198,68 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     assertThat(status.next()).isEqualTo(SlotId.B);
     FileSlotStore.open(dir).activate(SlotId.A, Sha256.digest(second)).block(WAIT);
     assertThat(FileSlotStore.open(dir).boot().block(WAIT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void ofUpdatesStartedAtOnceFromManyThreadsExactlyOneGetsTheSlot() throws Exception {
+    FileSlotStore.init(dir, 1 << 20);
+    int threads = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CyclicBarrier start = new CyclicBarrier(threads);
+      List<Future<SlotWriter>> attempts = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        long seed = i;
+        attempts.add(pool.submit(() -> {
+          FileSlotStore store = FileSlotStore.open(dir);
+          start.await();
+          return store.openWriter(spec(image(100, seed))).block(WAIT);
+        }));
+      }
+      List<SlotWriter> writers = new ArrayList<>();
+      int busy = 0;
+      for (Future<SlotWriter> attempt : attempts) {
+        try {
+          writers.add(attempt.get(10, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+          assertThat(e.getCause()).isInstanceOfSatisfying(OtaException.class,
+              o -> assertThat(o.getMessage()).contains("busy"));
+          busy++;
+        }
+      }
+      assertThat(writers).hasSize(1);
+      assertThat(busy).isEqualTo(threads - 1);
+      writers.get(0).abort();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void bootsFromManyThreadsAtOnceCountEveryAttempt() throws Exception {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] image = image(1000, 42);
+    store.activate(install(store, image), Sha256.digest(image)).block(WAIT);
+    int threads = 3;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CyclicBarrier start = new CyclicBarrier(threads);
+      List<Future<SlotId>> boots = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        boots.add(pool.submit(() -> {
+          FileSlotStore own = FileSlotStore.open(dir);
+          start.await();
+          return own.boot().block(WAIT);
+        }));
+      }
+      for (Future<SlotId> boot : boots) {
+        assertThat(boot.get(10, TimeUnit.SECONDS)).isEqualTo(SlotId.B);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(store.status().block(WAIT).slot(SlotId.B).attempts()).as("no attempt lost").isEqualTo(threads);
+    assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.A);
   }
 
   @Test
