@@ -3,6 +3,7 @@ package io.otaflux.transport;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PublicKey;
 import java.security.cert.CertPathBuilder;
 import java.security.cert.CertStore;
 import java.security.cert.CertificateException;
@@ -23,6 +24,8 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.HashMap;
 import java.util.Set;
 import java.util.StringJoiner;
 
@@ -41,14 +44,25 @@ import org.jspecify.annotations.Nullable;
 final class AnchoredTrustManager extends X509ExtendedTrustManager {
 
   private final X509ExtendedTrustManager pkix;
+  private final List<X509Certificate> anchorCertificates;
+  /** By name and key, not certificate: the JDK's builder would skip an anchor past its dates. */
   private final Set<TrustAnchor> anchors;
+  private final Map<PublicKey, X509Certificate> anchorsByKey;
   private final String anchorsDescription;
   private final @Nullable Set<SpkiPin> pins;
 
-  private AnchoredTrustManager(X509ExtendedTrustManager pkix, Set<TrustAnchor> anchors, String anchorsDescription,
-      @Nullable Set<SpkiPin> pins) {
+  private AnchoredTrustManager(X509ExtendedTrustManager pkix, List<X509Certificate> anchorCertificates,
+      String anchorsDescription, @Nullable Set<SpkiPin> pins) {
     this.pkix = pkix;
-    this.anchors = anchors;
+    this.anchorCertificates = anchorCertificates;
+    Set<TrustAnchor> byName = new HashSet<>();
+    Map<PublicKey, X509Certificate> byKey = new HashMap<>();
+    for (X509Certificate c : anchorCertificates) {
+      byName.add(new TrustAnchor(c.getSubjectX500Principal(), c.getPublicKey(), null));
+      byKey.putIfAbsent(c.getPublicKey(), c);
+    }
+    this.anchors = byName;
+    this.anchorsByKey = byKey;
     this.anchorsDescription = anchorsDescription;
     this.pins = pins;
   }
@@ -81,11 +95,8 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
     }
     Collection<X509Certificate> certs = trust.isJdkDefault() ? Arrays.asList(pkix.getAcceptedIssuers())
         : trust.certificates();
-    Set<TrustAnchor> anchors = new HashSet<>();
-    for (X509Certificate c : certs) {
-      anchors.add(new TrustAnchor(c, null));
-    }
-    return new AnchoredTrustManager(pkix, anchors, trust.description(), pins == null ? null : Set.copyOf(pins));
+    return new AnchoredTrustManager(pkix, List.copyOf(certs), trust.description(),
+        pins == null ? null : Set.copyOf(pins));
   }
 
   @Override
@@ -143,7 +154,7 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
     if (path == null) {
       return List.of();
     }
-    X509Certificate anchor = path.getTrustAnchor().getTrustedCert();
+    X509Certificate anchor = anchorsByKey.get(path.getTrustAnchor().getCAPublicKey());
     if (anchor != null && anchor.getNotAfter().before(new Date())) {
       return List.of("The trust anchor \"" + anchor.getSubjectX500Principal().getName() + "\" expired on "
           + anchor.getNotAfter().toInstant() + "; it is still used, but replace it (ota get-cert fetches the"
@@ -172,9 +183,6 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
         return;
       }
     }
-    if (path.getTrustAnchor().getTrustedCert() == null && wanted.contains(SpkiPin.of(path.getPublicKey()))) {
-      return;
-    }
     StringJoiner found = new StringJoiner(", ");
     for (X509Certificate c : validated) {
       found.add(SpkiPin.of(c) + " (" + c.getSubjectX500Principal().getName() + ")");
@@ -187,13 +195,13 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
   }
 
   /** The chain PKIX builds from the leaf to one of our anchors, anchor included. */
-  private static List<X509Certificate> validatedChain(PKIXCertPathBuilderResult path) {
+  private List<X509Certificate> validatedChain(PKIXCertPathBuilderResult path) {
     List<X509Certificate> chain = new ArrayList<>();
     for (java.security.cert.Certificate c : path.getCertPath().getCertificates()) {
       chain.add((X509Certificate) c);
     }
-    X509Certificate anchor = path.getTrustAnchor().getTrustedCert();
-    if (anchor != null) {
+    X509Certificate anchor = anchorsByKey.get(path.getTrustAnchor().getCAPublicKey());
+    if (anchor != null && !chain.contains(anchor)) {
       chain.add(anchor);
     }
     return chain;
@@ -238,10 +246,18 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
     }
     X509Certificate top = topmost(chain);
     String issuer = top.getIssuerX500Principal().getName();
-    for (TrustAnchor anchor : anchors) {
-      X509Certificate a = anchor.getTrustedCert();
-      if (a != null && a.getSubjectX500Principal().equals(top.getIssuerX500Principal()) && !signedBy(top, a)) {
-        return new TrustFailure("The chain of " + host + " is signed by a CA named \"" + issuer + "\", but not with"
+    for (X509Certificate a : anchorCertificates) {
+      String impostor = null;
+      if (a.getSubjectX500Principal().equals(top.getIssuerX500Principal()) && !signedBy(top, a)) {
+        impostor = issuer;
+      }
+      for (X509Certificate c : chain) {
+        if (c.getSubjectX500Principal().equals(a.getSubjectX500Principal()) && !c.getPublicKey().equals(a.getPublicKey())) {
+          impostor = c.getSubjectX500Principal().getName();
+        }
+      }
+      if (impostor != null) {
+        return new TrustFailure("The chain of " + host + " holds a CA named \"" + impostor + "\", but not with"
             + " the key of the trust anchor of that name: someone may be intercepting the connection, or the CA was"
             + " re-keyed. Nothing was sent to the server.", e);
       }

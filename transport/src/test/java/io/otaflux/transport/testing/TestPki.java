@@ -209,7 +209,7 @@ public final class TestPki {
 
     static Ca selfSigned(String name, Instant from, Instant to) {
       KeyPair keys = keyPair();
-      X509Certificate cert = TestPki.certificate(name, keys, new X500Name(name), keys, from, to, true);
+      X509Certificate cert = TestPki.certificate(name, keys, x500(name), keys, from, to, true);
       return new Ca(keys, cert, List.of());
     }
 
@@ -285,7 +285,7 @@ public final class TestPki {
     /** @return a Netty server context presenting this identity with TLS 1.2 and 1.3 */
     public SslContext serverContext() {
       try {
-        return SslContextBuilder.forServer(key, chain).protocols("TLSv1.3", "TLSv1.2").build();
+        return SslContextBuilder.forServer(new PresentingKeyManager(key, chain)).protocols("TLSv1.3", "TLSv1.2").build();
       } catch (javax.net.ssl.SSLException e) {
         throw new IllegalStateException(e);
       }
@@ -302,6 +302,10 @@ public final class TestPki {
     }
   }
 
+  static X500Name x500(String rfc2253) {
+    return X500Name.getInstance(new javax.security.auth.x500.X500Principal(rfc2253).getEncoded());
+  }
+
   static X500Name nameOf(X509Certificate certificate) {
     return X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
   }
@@ -311,7 +315,7 @@ public final class TestPki {
     try {
       JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer,
-          BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(from), Date.from(to), new X500Name(subject),
+          BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(from), Date.from(to), x500(subject),
           subjectKeys.getPublic());
       builder.addExtension(Extension.basicConstraints, true, ca ? new BasicConstraints(1) : new BasicConstraints(false));
       builder.addExtension(Extension.keyUsage, true, ca ? new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign)
