@@ -69,6 +69,7 @@ public final class TestServer implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
   private final Sinks.Many<Integer> closed = Sinks.many().replay().all();
+  private final Sinks.Many<Integer> received = Sinks.many().replay().latest();
   private final DisposableServer server;
 
   private TestServer(String scheme, TestPki.@Nullable Identity identity, boolean silent) {
@@ -171,6 +172,16 @@ public final class TestServer implements AutoCloseable {
     return closed.asFlux().filter(n -> n == 0 && connections.get() >= accepted).next().then();
   }
 
+  /**
+   * Completes once {@code n} requests have been received.
+   *
+   * @param n how many
+   * @return a Mono completing then
+   */
+  public Mono<Void> received(int n) {
+    return received.asFlux().filter(count -> count >= n).next().then();
+  }
+
   @Override
   public void close() {
     server.disposeNow(Duration.ofSeconds(5));
@@ -189,6 +200,7 @@ public final class TestServer implements AutoCloseable {
     String path = request.fullPath();
     synchronized (requests) {
       requests.add(new Recorded(request.method().name(), path, request.requestHeaders().copy()));
+      received.tryEmitNext(requests.size());
     }
     Route route = routes.get(path);
     if (route == null) {
