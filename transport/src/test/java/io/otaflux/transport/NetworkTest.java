@@ -138,4 +138,55 @@ class NetworkTest {
         .verify(TIMEOUT);
     StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
   }
+
+  @Test
+  void aConnectThatGetsNoAnswerHitsTheConnectTimeout() throws IOException {
+    // a listener whose accept queue is full drops new SYNs: the connect hangs
+    try (ServerSocket full = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      java.util.List<java.net.Socket> fillers = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 4; i++) {
+          java.net.Socket s = new java.net.Socket();
+          try {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", full.getLocalPort()), 200);
+          } catch (IOException e) {
+            s.close();
+            break;
+          }
+          fillers.add(s);
+        }
+        HttpsFirmwareSource quick = source.connectTimeout(SHORT);
+        StepVerifier.create(quick.open(UpdateRequest.of("https://127.0.0.1:" + full.getLocalPort() + "/fw.bin"),
+                ResumeFrom.start()))
+            .expectErrorSatisfies(e -> {
+              OtaException o = otaFailure(e, Reason.NETWORK);
+              assertThat(o.isTransient()).isTrue();
+              assertThat(o.getMessage()).contains("timed out after 300 ms");
+            })
+            .verify(Duration.ofSeconds(3));
+      } finally {
+        for (java.net.Socket s : fillers) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void theConnectionIsClosedOnceTheBodyIsRead() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image));
+    ImageDownload download = source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()).block(TIMEOUT);
+    assertThat(FirmwareBytes.readAll(download)).isEqualTo(image);
+    StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void aServerOfferingOnlyTls11IsRefused() {
+    io.otaflux.transport.testing.TestPki.Identity id = Servers.PKI.localhost();
+    TestServer old = servers.https(id, "TLSv1.1").route("/fw.bin", Routes.image(image));
+    StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.TRUST).getMessage()).contains("TLS handshake"))
+        .verify(TIMEOUT);
+    assertThat(old.requests()).isEmpty();
+  }
 }

@@ -26,6 +26,10 @@ final class Servers implements AfterEachCallback {
     return add(TestServer.https(identity));
   }
 
+  TestServer https(TestPki.Identity identity, String... protocols) {
+    return add(TestServer.https(identity, protocols));
+  }
+
   TestServer https() {
     return https(PKI.localhost());
   }

@@ -284,8 +284,18 @@ public final class TestPki {
 
     /** @return a Netty server context presenting this identity with TLS 1.2 and 1.3 */
     public SslContext serverContext() {
+      return serverContext("TLSv1.3", "TLSv1.2");
+    }
+
+    /**
+     * A Netty server context presenting this identity with these TLS versions.
+     *
+     * @param protocols the versions
+     * @return the context
+     */
+    public SslContext serverContext(String... protocols) {
       try {
-        return SslContextBuilder.forServer(new PresentingKeyManager(key, chain)).protocols("TLSv1.3", "TLSv1.2").build();
+        return SslContextBuilder.forServer(new PresentingKeyManager(key, chain)).protocols(protocols).build();
       } catch (javax.net.ssl.SSLException e) {
         throw new IllegalStateException(e);
       }

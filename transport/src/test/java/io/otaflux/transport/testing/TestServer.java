@@ -72,7 +72,7 @@ public final class TestServer implements AutoCloseable {
   private final Sinks.Many<Integer> received = Sinks.many().replay().latest();
   private final DisposableServer server;
 
-  private TestServer(String scheme, TestPki.@Nullable Identity identity, boolean silent) {
+  private TestServer(String scheme, TestPki.@Nullable Identity identity, boolean silent, String... protocols) {
     this.scheme = scheme;
     if (silent) {
       server = TcpServer.create().host("127.0.0.1").port(0)
@@ -85,7 +85,8 @@ public final class TestServer implements AutoCloseable {
         .doOnConnection(this::opened)
         .handle(this::dispatch);
     if (identity != null) {
-      http = http.secure(spec -> spec.sslContext(identity.serverContext()));
+      http = http.secure(spec -> spec.sslContext(protocols.length == 0 ? identity.serverContext()
+          : identity.serverContext(protocols)));
     }
     server = http.bindNow(Duration.ofSeconds(5));
   }
@@ -98,6 +99,17 @@ public final class TestServer implements AutoCloseable {
    */
   public static TestServer https(TestPki.Identity identity) {
     return new TestServer("https", identity, false);
+  }
+
+  /**
+   * An HTTPS server presenting {@code identity} with only these TLS versions (an outdated server).
+   *
+   * @param identity key and chain
+   * @param protocols for example {@code TLSv1.1}
+   * @return the started server
+   */
+  public static TestServer https(TestPki.Identity identity, String... protocols) {
+    return new TestServer("https", identity, false, protocols);
   }
 
   /**
