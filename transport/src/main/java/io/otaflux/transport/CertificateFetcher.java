@@ -1,0 +1,286 @@
+package io.otaflux.transport;
+
+import java.net.URI;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.UpdateRequest;
+import io.otaflux.transport.FetchedCertificate.AnchorSource;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+
+/**
+ * Finds the trust anchor to give a device for a firmware URL: what {@code ota get-cert} runs, and
+ * the counterpart of the original {@code get_cert} script.
+ *
+ * <ol>
+ *   <li>Follows the URL's redirects (https only, at most 10) to the effective URL.</li>
+ *   <li>Reads the chain the effective host presents <b>without validating it</b> (trust on first
+ *   use: compare the reported pin with one obtained another way before relying on it). No
+ *   credentials are sent over such a connection.</li>
+ *   <li>Chooses the anchor: the self-signed root if the server sent one; else the issuer of the
+ *   topmost presented certificate, looked up in the {@link #trustStore given PEM bundle} and the
+ *   JDK's trust store; else the topmost presented certificate, with a warning that it is not a
+ *   root and will change when the server's intermediate does.</li>
+ * </ol>
+ *
+ * <p>Immutable and copy-on-write. Save the result with
+ * {@link FetchedCertificate#writeTo(java.nio.file.Path, CertificateFormat)}.
+ */
+public final class CertificateFetcher {
+
+  private static final Logger log = LoggerFactory.getLogger(CertificateFetcher.class);
+  private static final Duration EXPIRY_WARNING = Duration.ofDays(90);
+
+  private final @Nullable TrustAnchors trustStore;
+  private final Duration timeout;
+  private final int maxRedirects;
+  private final Clock clock;
+
+  private CertificateFetcher(@Nullable TrustAnchors trustStore, Duration timeout, int maxRedirects, Clock clock) {
+    this.trustStore = trustStore;
+    this.timeout = timeout;
+    this.maxRedirects = maxRedirects;
+    this.clock = clock;
+  }
+
+  /**
+   * A fetcher looking roots up in the JDK's trust store, with 30 s timeouts and at most 10
+   * redirects.
+   *
+   * @return the fetcher
+   */
+  public static CertificateFetcher create() {
+    return new CertificateFetcher(null, Duration.ofSeconds(30), 10, Clock.systemUTC());
+  }
+
+  /**
+   * This fetcher, looking the root up in {@code bundle} first ({@code --trust-store}).
+   *
+   * @param bundle CA certificates, for example a PEM bundle
+   * @return a new fetcher
+   */
+  public CertificateFetcher trustStore(TrustAnchors bundle) {
+    Objects.requireNonNull(bundle, "bundle");
+    return new CertificateFetcher(bundle, timeout, maxRedirects, clock);
+  }
+
+  /**
+   * This fetcher, giving up a connect, handshake or answer after {@code timeout}.
+   *
+   * @param timeout positive
+   * @return a new fetcher
+   */
+  public CertificateFetcher timeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isZero() || timeout.isNegative()) {
+      throw OtaException.of(Reason.USAGE, "The timeout must be positive, not " + timeout + ".");
+    }
+    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock);
+  }
+
+  /**
+   * This fetcher, following at most {@code hops} redirects.
+   *
+   * @param hops from 0 to 50
+   * @return a new fetcher
+   */
+  public CertificateFetcher maxRedirects(int hops) {
+    if (hops < 0 || hops > 50) {
+      throw OtaException.of(Reason.USAGE, "Allow from 0 to 50 redirects, not " + hops + ".");
+    }
+    return new CertificateFetcher(trustStore, timeout, hops, clock);
+  }
+
+  /**
+   * This fetcher, reading the time (fetch date, expiry warnings) from {@code clock}.
+   *
+   * @param clock the clock
+   * @return a new fetcher
+   */
+  public CertificateFetcher clock(Clock clock) {
+    Objects.requireNonNull(clock, "clock");
+    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock);
+  }
+
+  /**
+   * Follows {@code url} to its effective URL and chooses the anchor of the chain found there.
+   *
+   * <p><b>Cancellation:</b> closes the connection.
+   *
+   * <p><b>Threading:</b> the result arrives on a Netty event loop.
+   *
+   * <p><b>Errors:</b> {@link OtaException}: {@code USAGE} (not an https URL), {@code NETWORK},
+   * {@code SERVER} (a redirect loop, too many), {@code POLICY} (a redirect to plain http),
+   * {@code TRUST} (no TLS 1.2+ handshake possible).
+   *
+   * @param url the firmware URL (user-info is dropped, never sent)
+   * @return what was found
+   */
+  public Mono<FetchedCertificate> fetch(String url) {
+    Objects.requireNonNull(url, "url");
+    return Mono.defer(() -> {
+      URI uri = UpdateRequest.of(url).uri();
+      if (uri.getScheme() == null || !"https".equals(uri.getScheme().toLowerCase(Locale.ROOT))) {
+        return Mono.error(OtaException.of(Reason.USAGE, "Only https:// URLs have certificates to fetch, not \"" + uri
+            + "\"."));
+      }
+      HttpClient http = client();
+      Redirects redirects = new Redirects(uri, maxRedirects);
+      return hop(http, uri, redirects);
+    });
+  }
+
+  private Mono<FetchedCertificate> hop(HttpClient http, URI uri, Redirects redirects) {
+    return exchange(http, uri).flatMap(answer -> {
+      if (Redirects.isRedirect(answer.status()) && answer.location() != null) {
+        return hop(http, redirects.next(uri, answer.location()), redirects);
+      }
+      if (answer.chain().length == 0) {
+        return Mono.error(OtaException.of(Reason.TRUST, Failures.origin(uri) + " presented no certificate."));
+      }
+      return Mono.just(choose(uri, answer.chain()));
+    });
+  }
+
+  private record Answer(int status, @Nullable String location, X509Certificate[] chain) {
+  }
+
+  private Mono<Answer> exchange(HttpClient http, URI uri) {
+    return Mono.create(sink -> {
+      AtomicBoolean settled = new AtomicBoolean();
+      Disposable call = http.get().uri(uri).responseConnection((response, connection) -> {
+        Answer answer = new Answer(response.status().code(), response.responseHeaders().get(HttpHeaderNames.LOCATION),
+            ImageFetch.peerChain(connection));
+        connection.dispose();
+        if (settled.compareAndSet(false, true)) {
+          sink.success(answer);
+        }
+        return Mono.<Void>empty();
+      }).subscribe(ignored -> { }, error -> {
+        if (settled.compareAndSet(false, true)) {
+          sink.error(Failures.map(error, uri, timeout, timeout, timeout));
+        } else {
+          log.debug("After the answer from {}: {}", Failures.origin(uri), error.toString());
+        }
+      });
+      sink.onCancel(() -> {
+        settled.set(true);
+        call.dispose();
+      });
+    });
+  }
+
+  private HttpClient client() {
+    SslContext context;
+    try {
+      context = SslContextBuilder.forClient()
+          .protocols("TLSv1.3", "TLSv1.2")
+          .trustManager(new TrustOnFirstUse())
+          .build();
+    } catch (SSLException e) {
+      throw OtaException.of(Reason.TRUST, "The TLS client could not be set up (" + e.getMessage() + ").", e);
+    }
+    return HttpClient.newConnection()
+        .secure(spec -> spec.sslContext(context).handshakeTimeout(timeout))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+        .responseTimeout(timeout)
+        .followRedirect(false)
+        .compress(false)
+        .headers(h -> h.set("User-Agent", "otaflux-get-cert"));
+  }
+
+  FetchedCertificate choose(URI effective, X509Certificate[] chain) {
+    Instant now = clock.instant();
+    List<String> warnings = new ArrayList<>();
+    warnings.add("The chain of " + effective.getHost() + " was read without validating it (trust on first use):"
+        + " compare the pin with one obtained another way before relying on it.");
+    X509Certificate anchor = null;
+    AnchorSource source = null;
+    for (X509Certificate c : chain) {
+      if (AnchoredTrustManager.isSelfIssued(c) && AnchoredTrustManager.signedBy(c, c)) {
+        anchor = c;
+        source = AnchorSource.SENT_BY_SERVER;
+      }
+    }
+    X509Certificate top = AnchoredTrustManager.topmost(chain);
+    if (anchor == null && trustStore != null && !trustStore.isJdkDefault()) {
+      anchor = issuerOf(top, trustStore.certificates());
+      source = anchor == null ? null : AnchorSource.GIVEN_TRUST_STORE;
+    }
+    if (anchor == null) {
+      anchor = issuerOf(top, jdkCertificates());
+      source = anchor == null ? null : AnchorSource.JDK_TRUST_STORE;
+    }
+    if (anchor == null || source == null) {
+      anchor = top;
+      source = AnchorSource.TOPMOST_PRESENTED;
+      warnings.add("The anchor \"" + top.getSubjectX500Principal().getName() + "\" is not a root: the server sent no"
+          + " root, and its issuer \"" + top.getIssuerX500Principal().getName() + "\" is in no trust store given."
+          + " It will change when the server's intermediate does, and updates will then fail; give the root with"
+          + " --trust-store to save it instead.");
+    }
+    Instant notAfter = anchor.getNotAfter().toInstant();
+    String subject = anchor.getSubjectX500Principal().getName();
+    if (notAfter.isBefore(now)) {
+      warnings.add("The anchor \"" + subject + "\" expired on " + notAfter + ". Ask the server's operator which CA"
+          + " replaces it.");
+    } else if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
+      warnings.add("The anchor \"" + subject + "\" expires on " + notAfter + ", in "
+          + Duration.between(now, notAfter).toDays() + " days: devices trusting only it will fail after that;"
+          + " give them its successor in time.");
+    }
+    return new FetchedCertificate(effective, Arrays.asList(chain), anchor, source, now, warnings);
+  }
+
+  private static @Nullable X509Certificate issuerOf(X509Certificate top, List<X509Certificate> candidates) {
+    for (X509Certificate c : candidates) {
+      if (c.getSubjectX500Principal().equals(top.getIssuerX500Principal()) && AnchoredTrustManager.signedBy(top, c)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private static List<X509Certificate> jdkCertificates() {
+    try {
+      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      factory.init((KeyStore) null);
+      for (TrustManager tm : factory.getTrustManagers()) {
+        if (tm instanceof X509TrustManager) {
+          return Arrays.asList(((X509TrustManager) tm).getAcceptedIssuers());
+        }
+      }
+    } catch (GeneralSecurityException e) {
+      log.debug("The JDK's trust store could not be read: {}", e.toString());
+    }
+    return List.of();
+  }
+}

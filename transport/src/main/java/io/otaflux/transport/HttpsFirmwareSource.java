@@ -1,0 +1,294 @@
+package io.otaflux.transport;
+
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+import javax.net.ssl.SSLException;
+
+import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.UpdateRequest;
+import io.otaflux.spi.FirmwareSource;
+import io.otaflux.spi.ImageDownload;
+import io.otaflux.spi.ResumeFrom;
+
+import org.jspecify.annotations.Nullable;
+
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.client.HttpClient;
+
+/**
+ * Firmware images over HTTPS, on Reactor Netty.
+ *
+ * <ul>
+ *   <li><b>Trust:</b> TLS 1.2 or 1.3; the chain must lead to one of the {@link TrustAnchors}
+ *   (the JDK's by default) with every certificate below the anchor in its dates; the host name is
+ *   always verified; with {@link #pin pins}, one of them must name a key of the chain PKIX built
+ *   (not merely of a certificate the server sent).</li>
+ *   <li><b>Redirects:</b> followed by hand, at most {@link #maxRedirects(int) 10}, to https only;
+ *   the final URL is {@link ImageDownload#effectiveUri()}.</li>
+ *   <li><b>Credentials</b> (from {@link UpdateRequest#credentials()}) go to the request's origin
+ *   (scheme, host, port) only, never past a redirect to another one.</li>
+ *   <li><b>Resume:</b> {@code Range: bytes=N-} with {@code If-Range} (the ETag, else the
+ *   Last-Modified date); a {@code 200} answer means the whole image again
+ *   ({@link ImageDownload#offset()} 0); {@code 416} is asked again from byte 0.</li>
+ *   <li><b>Timeouts:</b> connect, TLS handshake, and idle: the wait for the answer, then
+ *   silence in the body while bytes are wanted (a slow slot writer does not count).</li>
+ * </ul>
+ *
+ * <p>Immutable and copy-on-write: every setter returns a new source, so a configured source is a
+ * template safe to share.
+ *
+ * <pre>{@code
+ * HttpsFirmwareSource source = HttpsFirmwareSource.create()
+ *     .trustAnchors(TrustAnchors.fromPemFile(Path.of("root.pem")))   // root or intermediate CA(s)
+ *     .pin(SpkiPin.parse("sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E="))
+ *     .idleTimeout(Duration.ofSeconds(30));
+ * OtaUpdater.create().source(source).store(store).update(UpdateRequest.of(url));
+ * }</pre>
+ */
+public final class HttpsFirmwareSource implements FirmwareSource {
+
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  private final TrustAnchors anchors;
+  private final @Nullable Set<SpkiPin> pins;
+  private final Duration connectTimeout;
+  private final Duration handshakeTimeout;
+  private final Duration idleTimeout;
+  private final int maxRedirects;
+  private final @Nullable Scheduler timer;
+
+  private volatile @Nullable Transport transport;
+
+  private HttpsFirmwareSource(TrustAnchors anchors, @Nullable Set<SpkiPin> pins, Duration connectTimeout,
+      Duration handshakeTimeout, Duration idleTimeout, int maxRedirects, @Nullable Scheduler timer) {
+    this.anchors = anchors;
+    this.pins = pins;
+    this.connectTimeout = connectTimeout;
+    this.handshakeTimeout = handshakeTimeout;
+    this.idleTimeout = idleTimeout;
+    this.maxRedirects = maxRedirects;
+    this.timer = timer;
+  }
+
+  /**
+   * A source trusting the JDK's default CAs, with no pins, 30 s timeouts and at most 10 redirects.
+   *
+   * @return the source
+   */
+  public static HttpsFirmwareSource create() {
+    return new HttpsFirmwareSource(TrustAnchors.jdkDefault(), null, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT,
+        10, null);
+  }
+
+  /**
+   * This source, trusting {@code anchors} instead.
+   *
+   * @param anchors the root or intermediate CAs a chain must lead to
+   * @return a new source
+   */
+  public HttpsFirmwareSource trustAnchors(TrustAnchors anchors) {
+    Objects.requireNonNull(anchors, "anchors");
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer);
+  }
+
+  /**
+   * This source, requiring one of {@code pins} in the validated chain (replacing any pins given
+   * before). An empty collection turns pinning on with nothing allowed: every connection fails.
+   *
+   * @param pins the allowed keys; any one matching is enough (backup pins)
+   * @return a new source
+   */
+  public HttpsFirmwareSource pins(Collection<SpkiPin> pins) {
+    Objects.requireNonNull(pins, "pins");
+    Set<SpkiPin> copy = new LinkedHashSet<>();
+    for (SpkiPin p : pins) {
+      copy.add(Objects.requireNonNull(p, "pin"));
+    }
+    return new HttpsFirmwareSource(anchors, Set.copyOf(copy), connectTimeout, handshakeTimeout, idleTimeout,
+        maxRedirects, timer);
+  }
+
+  /**
+   * This source, also accepting a chain holding the key {@code pin} names (pinning turns on).
+   *
+   * @param pin an allowed key
+   * @return a new source
+   */
+  public HttpsFirmwareSource pin(SpkiPin pin) {
+    Objects.requireNonNull(pin, "pin");
+    Set<SpkiPin> copy = new LinkedHashSet<>();
+    if (pins != null) {
+      copy.addAll(pins);
+    }
+    copy.add(pin);
+    return new HttpsFirmwareSource(anchors, Set.copyOf(copy), connectTimeout, handshakeTimeout, idleTimeout,
+        maxRedirects, timer);
+  }
+
+  /**
+   * This source, giving up a TCP connect after {@code timeout} (default 30 s).
+   *
+   * @param timeout the connect timeout, positive
+   * @return a new source
+   */
+  public HttpsFirmwareSource connectTimeout(Duration timeout) {
+    return new HttpsFirmwareSource(anchors, pins, positive(timeout, "connect timeout"), handshakeTimeout, idleTimeout,
+        maxRedirects, timer);
+  }
+
+  /**
+   * This source, giving up a TLS handshake after {@code timeout} (default 30 s).
+   *
+   * @param timeout the handshake timeout, positive
+   * @return a new source
+   */
+  public HttpsFirmwareSource handshakeTimeout(Duration timeout) {
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, positive(timeout, "handshake timeout"), idleTimeout,
+        maxRedirects, timer);
+  }
+
+  /**
+   * This source, giving up when the server is silent for {@code timeout} (default 30 s): while
+   * waiting for the answer, and in the body while bytes are wanted.
+   *
+   * @param timeout the idle timeout, positive
+   * @return a new source
+   */
+  public HttpsFirmwareSource idleTimeout(Duration timeout) {
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, positive(timeout, "idle timeout"),
+        maxRedirects, timer);
+  }
+
+  /**
+   * This source, following at most {@code hops} redirects (default 10; 0 follows none).
+   *
+   * @param hops the limit, from 0 to 50
+   * @return a new source
+   */
+  public HttpsFirmwareSource maxRedirects(int hops) {
+    if (hops < 0 || hops > 50) {
+      throw OtaException.of(Reason.USAGE, "Allow from 0 to 50 redirects, not " + hops + ".");
+    }
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, hops, timer);
+  }
+
+  /**
+   * This source, keeping the body's idle time on {@code timer} (default {@link Schedulers#parallel()}).
+   *
+   * @param timer the scheduler the idle timer runs on
+   * @return a new source
+   */
+  public HttpsFirmwareSource scheduler(Scheduler timer) {
+    Objects.requireNonNull(timer, "timer");
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer);
+  }
+
+  /**
+   * Opens the image: connects, follows redirects, checks the status, and succeeds with the
+   * answer's metadata before any of the body is read.
+   *
+   * <p><b>Cancellation:</b> cancelling before the {@code Mono} succeeds closes the connection;
+   * afterwards, cancel the body or call {@link ImageDownload#discard()}.
+   *
+   * <p><b>Threading:</b> signals arrive on a Netty event loop; body buffers are copies the
+   * subscriber owns, so they may cross to a writer thread.
+   *
+   * <p><b>Errors:</b> {@link OtaException} with reason {@code USAGE} (not an https URL),
+   * {@code TRUST} (chain, pin, host name, dates, handshake), {@code NETWORK} (refused, timeouts,
+   * lost: transient; an unknown host: not), {@code SERVER} (a 4xx status, a malformed answer,
+   * too many redirects or a loop; 5xx, 408 and 429 are transient and carry {@code Retry-After}),
+   * {@code POLICY} (a redirect to a non-https URL).
+   *
+   * @param request the image and its credentials
+   * @param from where to start
+   * @return the opened image
+   */
+  @Override
+  public Mono<ImageDownload> open(UpdateRequest request, ResumeFrom from) {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(from, "from");
+    return Mono.defer(() -> {
+      String scheme = request.uri().getScheme();
+      if (scheme == null || !"https".equals(scheme.toLowerCase(Locale.ROOT))) {
+        return Mono.error(OtaException.of(Reason.USAGE, "Only https:// URLs are fetched, not \"" + request.uri()
+            + "\"; give the image's https URL."));
+      }
+      return new ImageFetch(transport(), request, from).open();
+    });
+  }
+
+  @Override
+  public String toString() {
+    return "HttpsFirmwareSource[" + anchors + (pins == null ? "" : ", " + pins.size() + " pin(s)") + ", connect "
+        + Failures.human(connectTimeout) + ", handshake " + Failures.human(handshakeTimeout) + ", idle "
+        + Failures.human(idleTimeout) + ", redirects " + maxRedirects + "]";
+  }
+
+  private Transport transport() {
+    Transport t = transport;
+    if (t == null) {
+      synchronized (this) {
+        t = transport;
+        if (t == null) {
+          t = buildTransport();
+          transport = t;
+        }
+      }
+    }
+    return t;
+  }
+
+  private Transport buildTransport() {
+    AnchoredTrustManager trust;
+    SslContext context;
+    try {
+      trust = AnchoredTrustManager.create(anchors, pins);
+      context = SslContextBuilder.forClient()
+          .protocols("TLSv1.3", "TLSv1.2")
+          .trustManager(trust)
+          .endpointIdentificationAlgorithm("HTTPS")
+          .build();
+    } catch (GeneralSecurityException | SSLException e) {
+      throw OtaException.of(Reason.TRUST, "The TLS client could not be set up with " + anchors.description() + " ("
+          + e.getMessage() + ").", e);
+    }
+    HttpClient http = HttpClient.newConnection()
+        .secure(spec -> spec.sslContext(context).handshakeTimeout(handshakeTimeout))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .responseTimeout(idleTimeout)
+        .followRedirect(false)
+        .compress(false)
+        .headers(h -> h.set("User-Agent", "otaflux"));
+    return new Transport(http, trust, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects,
+        timer != null ? timer : Schedulers.parallel());
+  }
+
+  private static Duration positive(Duration d, String what) {
+    Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw OtaException.of(Reason.USAGE, "The " + what + " must be positive, not " + d + ".");
+    }
+    return d;
+  }
+
+  /** What the opens of one configured source share. */
+  record Transport(HttpClient http, AnchoredTrustManager trust, Duration connectTimeout, Duration handshakeTimeout,
+      Duration idleTimeout, int maxRedirects, Scheduler timer) {
+
+    OtaException failure(Throwable error, java.net.URI uri) {
+      return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout);
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package io.otaflux.transport;
+
+import static io.otaflux.transport.Servers.TIMEOUT;
+import static io.otaflux.transport.Servers.otaFailure;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.UpdateRequest;
+import io.otaflux.spi.ImageDownload;
+import io.otaflux.spi.ResumeFrom;
+import io.otaflux.transport.testing.NoLeaks;
+import io.otaflux.transport.testing.Routes;
+import io.otaflux.transport.testing.TestServer;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+@ExtendWith(NoLeaks.class)
+class NetworkTest {
+
+  private static final Duration SHORT = Duration.ofMillis(300);
+
+  @RegisterExtension
+  final Servers servers = new Servers();
+
+  private final byte[] image = Servers.image(400_000);
+  private final HttpsFirmwareSource source = Servers.trustingRoot()
+      .connectTimeout(Duration.ofSeconds(2)).handshakeTimeout(SHORT).idleTimeout(SHORT);
+
+  @Test
+  void aRefusedConnectionIsATransientNetworkFailure() throws IOException {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    StepVerifier.create(source.open(UpdateRequest.of("https://localhost:" + port + "/fw.bin"), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.NETWORK);
+          assertThat(o.isTransient()).isTrue();
+          assertThat(o.getMessage()).contains("localhost:" + port).contains("refused");
+        })
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void anUnknownHostIsANetworkFailure() {
+    StepVerifier.create(source.open(UpdateRequest.of("https://no-such-host.invalid/fw.bin"), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.NETWORK).getMessage())
+            .contains("no-such-host.invalid").contains("resolved"))
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aSilentTlsPeerHitsTheHandshakeTimeout() {
+    TestServer silent = servers.silent();
+    StepVerifier.create(source.open(UpdateRequest.of(silent.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.NETWORK);
+          assertThat(o.isTransient()).isTrue();
+          assertThat(o.getMessage()).contains("handshake").contains("300 ms");
+        })
+        .verify(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void aServerThatNeverAnswersHitsTheIdleTimeout() {
+    TestServer server = servers.https().route("/fw.bin", Routes.neverAnswer());
+    StepVerifier.create(source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.NETWORK);
+          assertThat(o.isTransient()).isTrue();
+          assertThat(o.getMessage()).contains("no answer within 300 ms");
+        })
+        .verify(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void aStalledBodyHitsTheIdleTimeoutWhileBytesAreWanted() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image).stallFirstAt(100_000));
+    ImageDownload download = source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()).block(TIMEOUT);
+    StepVerifier.create(download.body())
+        .thenConsumeWhile(b -> true)
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.NETWORK);
+          assertThat(o.isTransient()).isTrue();
+          assertThat(o.getMessage()).contains("No data came from").contains("300 ms");
+        })
+        .verify(Duration.ofSeconds(3));
+    StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void aSlowReaderDoesNotTripTheIdleTimeout() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image));
+    ImageDownload download = source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()).block(TIMEOUT);
+    // a slot writer slower than the idle timeout: nothing is wanted while it writes
+    StepVerifier.create(download.body().concatMap(b -> Mono.delay(Duration.ofMillis(450)).thenReturn(b.remaining()), 1)
+            .take(4), 1)
+        .expectNextCount(1)
+        .thenRequest(3)
+        .expectNextCount(3)
+        .expectComplete()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void cancellingTheBodyClosesTheConnection() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image));
+    ImageDownload download = source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()).block(TIMEOUT);
+    StepVerifier.create(download.body(), 1).expectNextCount(1).thenCancel().verify(TIMEOUT);
+    StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void discardingClosesTheConnectionAtOnce() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image));
+    ImageDownload download = source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()).block(TIMEOUT);
+    download.discard();
+    StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(download.body()).expectError(IllegalStateException.class).verify(TIMEOUT);
+  }
+
+  @Test
+  void cancellingTheOpenClosesTheConnection() {
+    TestServer server = servers.https().route("/fw.bin", Routes.neverAnswer());
+    StepVerifier.create(Servers.trustingRoot().open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()))
+        .then(() -> server.received(1).block(TIMEOUT))
+        .thenCancel()
+        .verify(TIMEOUT);
+    StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void aConnectThatGetsNoAnswerHitsTheConnectTimeout() throws IOException {
+    // a listener whose accept queue is full drops new SYNs: the connect hangs
+    try (ServerSocket full = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      java.util.List<java.net.Socket> fillers = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 4; i++) {
+          java.net.Socket s = new java.net.Socket();
+          try {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", full.getLocalPort()), 200);
+          } catch (IOException e) {
+            s.close();
+            break;
+          }
+          fillers.add(s);
+        }
+        HttpsFirmwareSource quick = source.connectTimeout(SHORT);
+        StepVerifier.create(quick.open(UpdateRequest.of("https://127.0.0.1:" + full.getLocalPort() + "/fw.bin"),
+                ResumeFrom.start()))
+            .expectErrorSatisfies(e -> {
+              OtaException o = otaFailure(e, Reason.NETWORK);
+              assertThat(o.isTransient()).isTrue();
+              assertThat(o.getMessage()).contains("timed out after 300 ms");
+            })
+            .verify(Duration.ofSeconds(3));
+      } finally {
+        for (java.net.Socket s : fillers) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void theConnectionIsClosedOnceTheBodyIsRead() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image));
+    ImageDownload download = source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()).block(TIMEOUT);
+    assertThat(FirmwareBytes.readAll(download)).isEqualTo(image);
+    StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void aServerOfferingOnlyTls11IsRefused() {
+    io.otaflux.transport.testing.TestPki.Identity id = Servers.PKI.localhost();
+    TestServer old = servers.https(id, "TLSv1.1").route("/fw.bin", Routes.image(image));
+    StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.TRUST).getMessage()).contains("TLS handshake"))
+        .verify(TIMEOUT);
+    assertThat(old.requests()).isEmpty();
+  }
+}
