@@ -36,6 +36,7 @@ import io.otaflux.kit.SlotStoreCompatibilityKit;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.InMemoryFirmwareSource;
+import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
 
@@ -474,6 +475,25 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     again.release();
     assertThat(new String(Files.readAllBytes(dir.resolve("boot-state")), StandardCharsets.ISO_8859_1))
         .contains("fw.example/image.bin").doesNotContain("s3cret-pw");
+  }
+
+  @Test
+  void aSlotFileCutShorterThanItsJournalStartsTheImageAgainFromZero() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] image = image(50_000, 33);
+    SlotWriter w = store.openWriter(spec(image)).block(WAIT);
+    w.write(ByteBuffer.wrap(image, 0, 30_000));
+    w.sync("\"e\"");
+    w.release();
+    try (RandomAccessFile f = new RandomAccessFile(dir.resolve("slot-b.img").toFile(), "rw")) {
+      f.setLength(10_000);
+    }
+    SlotWriter again = FileSlotStore.open(dir).openWriter(spec(image)).block(WAIT);
+    try {
+      assertThat(again.resumePoint()).isEqualTo(ResumeFrom.start());
+    } finally {
+      again.abort();
+    }
   }
 
   @Test

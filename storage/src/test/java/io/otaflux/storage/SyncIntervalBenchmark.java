@@ -27,11 +27,17 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * mvn -q -pl storage -am test-compile
- * java -cp "storage/target/test-classes:storage/target/classes:core/target/classes:$(cat cp.txt)" \
- *     io.otaflux.storage.SyncIntervalBenchmark /var/tmp/bench 256 3
+ * mvn -q -pl storage dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/cp.txt
+ * java -cp "storage/target/test-classes:storage/target/classes:core/target/classes:$(cat /tmp/cp.txt)" \
+ *     io.otaflux.storage.SyncIntervalBenchmark /var/tmp/bench 256 7
  * }</pre>
  *
  * Arguments: a scratch directory on the disk to measure (emptied), the image size in MiB, the rounds.
+ *
+ * <p>Measured here (2 shared cores, load 5, virtio disk that does ~1.4 GB/s with one fsync; 256 MiB,
+ * median of 7), time relative to the plain write: every 1 MiB 6.5x, 4 MiB 2.9x, 8 MiB 1.9x, 32 MiB
+ * 1.4x. Each journal sync (slot fdatasync, state write, state fdatasync) costs about 4 to 5 ms here,
+ * so the cost is per sync: at the updater's default of 8 MiB that is ~0.6 s per GiB.
  */
 final class SyncIntervalBenchmark {
 
