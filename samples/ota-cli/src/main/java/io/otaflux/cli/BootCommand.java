@@ -1,0 +1,30 @@
+package io.otaflux.cli;
+
+import java.util.concurrent.Callable;
+
+import io.otaflux.SlotId;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code ota boot}: what a boot script calls; prints the slot to boot and records the attempt. */
+@Command(name = "boot", mixinStandardHelpOptions = true,
+    description = "Print the slot to boot (a or b) and record the attempt; a trial boots at most 3 times unconfirmed.")
+final class BootCommand implements Callable<Integer> {
+
+  @Mixin
+  SlotsOption slots;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    SlotId slot = slots.open().boot().block(StatusCommand.WAIT);
+    spec.commandLine().getOut().println(slot.label());
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+}

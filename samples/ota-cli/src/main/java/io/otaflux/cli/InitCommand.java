@@ -1,0 +1,35 @@
+package io.otaflux.cli;
+
+import java.util.concurrent.Callable;
+
+import io.otaflux.storage.FileSlotStore;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code ota init}: creates a file-backed slot store. */
+@Command(name = "init", mixinStandardHelpOptions = true,
+    description = "Create a slot store: slot a good (the factory image), slot b empty.")
+final class InitCommand implements Callable<Integer> {
+
+  @Mixin
+  SlotsOption slots;
+
+  @Option(names = "--slot-size", paramLabel = "SIZE", defaultValue = "1G", converter = Units.SizeConverter.class,
+      description = "Capacity of each slot; K, M, G suffixes are powers of 1024 (default: ${DEFAULT-VALUE}).")
+  long slotSize;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    FileSlotStore store = FileSlotStore.init(slots.dir, slotSize);
+    spec.commandLine().getOut().println("Initialised the slot store in " + slots.dir + ": two slots of "
+        + Units.human(store.capacity()) + "; slot a is good and boots, slot b is empty.");
+    return 0;
+  }
+}

@@ -1,0 +1,105 @@
+package io.otaflux.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+import io.otaflux.OtaException;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code ota}: update firmware over HTTPS into A/B slots, and manage the slots.
+ * Exit codes and the {@code error:} line follow CONTRACT.md.
+ */
+@Command(name = "ota", mixinStandardHelpOptions = true, version = "ota 0.1.0",
+    description = "Over-the-air firmware updates into A/B slots, over pinned HTTPS.",
+    subcommands = {
+        UpdateCommand.class,
+        GetCertCommand.class,
+        StatusCommand.class,
+        BootCommand.class,
+        MarkGoodCommand.class,
+        RollbackCommand.class,
+        InitCommand.class,
+        DemoCommand.class,
+    })
+public final class Ota implements Runnable {
+
+  /** Exit code for a failure that is none of the contract's families: a bug. */
+  static final int INTERNAL = 1;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  Ota() {
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "a command is missing: update, get-cert, status, boot, mark-good, rollback, init or demo");
+  }
+
+  /**
+   * Runs the command.
+   *
+   * @param args the arguments
+   */
+  public static void main(String[] args) {
+    Interrupts.exit(run(System.out, System.err, args));
+  }
+
+  static int run(PrintStream out, PrintStream err, String... args) {
+    CommandLine cli = new CommandLine(new Ota());
+    cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cli.setParameterExceptionHandler((ex, arguments) -> {
+      String name = ex.getCommandLine().getCommandName();
+      String path = ex.getCommandLine().getCommandSpec().qualifiedName();
+      errorLine(err, ex.getMessage() + ". Run `" + path + " --help` for the options.");
+      return name.isEmpty() ? 2 : 2;
+    });
+    cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> fail(err, ex));
+    return cli.execute(args);
+  }
+
+  /** Prints the one {@code error:} line for a failure and returns its exit code. */
+  static int fail(PrintStream err, Throwable failure) {
+    Throwable e = unwrap(failure);
+    if (e instanceof OtaException) {
+      OtaException ota = (OtaException) e;
+      errorLine(err, ota.getMessage());
+      return ota.reason().exitCode();
+    }
+    if (e instanceof CommandLine.ParameterException) {
+      errorLine(err, e.getMessage());
+      return OtaException.Reason.USAGE.exitCode();
+    }
+    errorLine(err, "an internal error stopped ota (" + e.getClass().getSimpleName()
+        + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); please report it with the command you ran.");
+    return INTERNAL;
+  }
+
+  static Throwable unwrap(Throwable e) {
+    Throwable t = reactor.core.Exceptions.unwrap(e);
+    while (!(t instanceof OtaException) && t.getCause() != null
+        && (t instanceof java.util.concurrent.ExecutionException || t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.io.UncheckedIOException && t.getCause() instanceof OtaException)) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  static void errorLine(PrintStream err, String message) {
+    String sentence = message.replaceAll("\\s*\\R\\s*", " ").strip();
+    err.println("error: " + sentence);
+    err.flush();
+  }
+
+  static String lower(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,257 @@
+package io.otaflux.cli;
+
+import java.io.Console;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import io.otaflux.Credentials;
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaUpdater;
+import io.otaflux.Sha256;
+import io.otaflux.UpdateEvent;
+import io.otaflux.UpdateRequest;
+import io.otaflux.UpdateResult;
+import io.otaflux.UpdateSession;
+import io.otaflux.internal.Redaction;
+import io.otaflux.spi.SlotStore;
+import io.otaflux.storage.FileSlotStore;
+import io.otaflux.transport.HttpsFirmwareSource;
+import io.otaflux.transport.SpkiPin;
+import io.otaflux.transport.TrustAnchors;
+import io.otaflux.ui.ConsoleProgressBar;
+import io.otaflux.ui.WebStatusPage;
+import io.otaflux.ui.WebStatusServer;
+
+import org.jspecify.annotations.Nullable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import reactor.core.Disposable;
+
+/** {@code ota update}: download, verify and activate an image as a trial. */
+@Command(name = "update", mixinStandardHelpOptions = true,
+    description = "Download URL over HTTPS into the inactive slot, verify it, and make it the next boot as a trial.")
+final class UpdateCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "URL", description = "The image's https:// URL.")
+  @Nullable String url;
+
+  @Option(names = "--slots", required = true, paramLabel = "DIR",
+      description = "The slot store (initialised with 1G slots if DIR has none).")
+  Path slots;
+
+  @Option(names = "--root-cert", paramLabel = "FILE",
+      description = "PEM file with trust anchors (root or intermediate). Repeatable. Default: the JDK's trust store.")
+  List<Path> rootCerts = new ArrayList<>();
+
+  @Option(names = "--pin", paramLabel = "sha256/BASE64",
+      description = "SPKI SHA-256 that must appear in the validated chain. Repeatable: any one matching is enough.")
+  List<String> pins = new ArrayList<>();
+
+  @Option(names = "--sha256", paramLabel = "HEX", description = "Expected SHA-256 of the image.")
+  @Nullable String sha256;
+
+  @Option(names = "--size", paramLabel = "BYTES", converter = Units.SizeConverter.class,
+      description = "Expected image size.")
+  @Nullable Long size;
+
+  @Option(names = "--user", paramLabel = "NAME[:PASSWORD]", description = "HTTP basic auth.")
+  @Nullable String user;
+
+  @Option(names = "--bearer", paramLabel = "TOKEN", description = "Authorization: Bearer token.")
+  @Nullable String bearer;
+
+  @Option(names = "--retries", paramLabel = "N", defaultValue = "3",
+      description = "How many times a broken download is resumed (default: ${DEFAULT-VALUE}).")
+  int retries;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Units.DurationConverter.class,
+      description = "Idle read timeout, e.g. 30s or 500ms (default: ${DEFAULT-VALUE}); the connect timeout is no longer.")
+  Duration timeout;
+
+  @Option(names = "--no-progress", description = "No progress bar.")
+  boolean noProgress;
+
+  @Option(names = "--json", description = "One JSON event per line on stdout.")
+  boolean json;
+
+  @Option(names = "--web-ui", paramLabel = "PORT",
+      description = "Serve a status page with an Abort button on 127.0.0.1:PORT during the update.")
+  @Nullable Integer webUi;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    UpdateRequest request = request();
+    HttpsFirmwareSource source = source();
+    SlotStore store = FileSlotStore.openOrInit(slots);
+    OtaUpdater updater = OtaUpdater.create()
+        .source(source)
+        .store(store)
+        .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
+    UpdateSession session = updater.session(request);
+    Interrupts.onSignal(session::abort);
+
+    Disposable output;
+    if (json) {
+      output = session.events().subscribe(e -> Json.print(out, Json.event(e)), e -> { });
+    } else if (noProgress) {
+      output = session.events().filter(e -> !(e instanceof UpdateEvent.Progress))
+          .subscribe(e -> milestone(err, e), e -> { });
+    } else {
+      boolean terminal = Terminal.isStderrTerminal();
+      ConsoleProgressBar bar = ConsoleProgressBar.create(err).terminal(terminal).title(title(request.uri()));
+      if (terminal && Terminal.isStdinTerminal()) {
+        bar = bar.abortKey(System.in);
+      }
+      output = bar.watch(session).subscribe();
+    }
+    WebStatusServer page = null;
+    if (webUi != null) {
+      if (webUi < 0 || webUi > 65535) {
+        throw OtaException.of(Reason.USAGE, "--web-ui takes a port from 0 to 65535, not " + webUi + ".");
+      }
+      page = WebStatusPage.create().port(webUi).title(title(request.uri())).serve(session).block(StatusCommand.WAIT);
+      err.println("Status page with an Abort button: " + page.uri());
+      err.flush();
+    }
+    session.start();
+    try {
+      UpdateResult result = session.result().block();
+      if (result == null) {
+        throw OtaException.of(Reason.STORAGE, "The update ended without a result; run it again.");
+      }
+      if (json) {
+        Json.print(out, Json.result(result));
+      } else {
+        out.println("Slot " + result.slot().label() + " now holds " + Units.human(result.size()) + " (sha256 "
+            + result.sha256().hex() + ") from " + result.effectiveUri() + ".");
+        out.println("It boots next as a trial: run `ota boot --slots " + slots + "` at boot and `ota mark-good --slots "
+            + slots + "` once the new firmware works.");
+        for (String warning : result.warnings()) {
+          err.println("warning: " + warning);
+        }
+      }
+      return 0;
+    } catch (RuntimeException e) {
+      Throwable failure = Ota.unwrap(e);
+      if (json && failure instanceof OtaException) {
+        OtaException ota = (OtaException) failure;
+        Json.print(out, Json.error(ota.reason().exitCode(), Json.reason(ota), ota.getMessage()));
+      }
+      throw e;
+    } finally {
+      output.dispose();
+      if (page != null) {
+        page.close();
+      }
+    }
+  }
+
+  private UpdateRequest request() {
+    if (url == null) {
+      throw OtaException.of(Reason.USAGE, "No URL given: `ota update https://host/firmware.bin --slots DIR`.");
+    }
+    UpdateRequest request = UpdateRequest.of(url);
+    String scheme = request.uri().getScheme();
+    if (scheme == null || !scheme.toLowerCase(Locale.ROOT).equals("https")) {
+      throw OtaException.of(Reason.USAGE, "Only https:// URLs are allowed, not \"" + Redaction.url(url)
+          + "\": the image must come over TLS.");
+    }
+    if (sha256 != null) {
+      request = request.withSha256(Sha256.ofHex(sha256));
+    }
+    if (size != null) {
+      request = request.withSize(size);
+    }
+    if (user != null && bearer != null) {
+      throw OtaException.of(Reason.USAGE, "Give --user or --bearer, not both.");
+    }
+    if (user != null) {
+      request = request.withCredentials(basic(user));
+    } else if (bearer != null) {
+      request = request.withCredentials(Credentials.bearer(bearer));
+    }
+    if (retries < 0) {
+      throw OtaException.of(Reason.USAGE, "--retries cannot be negative.");
+    }
+    return request;
+  }
+
+  private static Credentials basic(String user) {
+    int colon = user.indexOf(':');
+    if (colon >= 0) {
+      return Credentials.basic(user.substring(0, colon), user.substring(colon + 1));
+    }
+    Console console = System.console();
+    if (console != null) {
+      char[] password = console.readPassword("Password for %s: ", user);
+      return Credentials.basic(user, password == null ? "" : new String(password));
+    }
+    return Credentials.basic(user, "");
+  }
+
+  private HttpsFirmwareSource source() {
+    HttpsFirmwareSource source = HttpsFirmwareSource.create()
+        .idleTimeout(timeout)
+        .connectTimeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10));
+    if (!rootCerts.isEmpty()) {
+      TrustAnchors anchors = null;
+      for (Path file : rootCerts) {
+        TrustAnchors more = TrustAnchors.fromPemFile(file);
+        anchors = anchors == null ? more : anchors.and(more);
+      }
+      source = source.trustAnchors(anchors);
+    }
+    if (!pins.isEmpty()) {
+      List<SpkiPin> parsed = new ArrayList<>();
+      for (String pin : pins) {
+        parsed.add(SpkiPin.parse(pin));
+      }
+      source = source.pins(parsed);
+    }
+    return source;
+  }
+
+  static String title(URI uri) {
+    String path = uri.getPath() == null ? "" : uri.getPath();
+    String name = path.substring(path.lastIndexOf('/') + 1);
+    return name.isEmpty() ? uri.getHost() : name;
+  }
+
+  private static void milestone(PrintStream err, UpdateEvent event) {
+    if (event instanceof UpdateEvent.Resolved) {
+      UpdateEvent.Resolved r = (UpdateEvent.Resolved) event;
+      err.println("Downloading " + r.effectiveUri() + (r.totalBytes() >= 0 ? " (" + Units.human(r.totalBytes()) + ")" : "")
+          + (r.resumedFrom() > 0 ? ", resuming at " + Units.human(r.resumedFrom()) : "") + " into slot "
+          + r.slot().label());
+      for (String warning : r.warnings()) {
+        err.println("warning: " + warning);
+      }
+    } else if (event instanceof UpdateEvent.Retrying) {
+      UpdateEvent.Retrying r = (UpdateEvent.Retrying) event;
+      err.println("Retrying (attempt " + r.attempt() + ") from " + Units.human(r.resumeOffset()) + ": "
+          + r.cause().getMessage());
+    } else if (event instanceof UpdateEvent.Verified) {
+      UpdateEvent.Verified v = (UpdateEvent.Verified) event;
+      err.println("Verified " + Units.human(v.size()) + ", sha256 " + v.sha256().hex());
+    } else if (event instanceof UpdateEvent.Activated) {
+      err.println("Slot " + ((UpdateEvent.Activated) event).slot().label() + " boots next as a trial");
+    }
+    err.flush();
+  }
+}

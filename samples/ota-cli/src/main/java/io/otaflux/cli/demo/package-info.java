@@ -1,0 +1,8 @@
+/**
+ * The demo's embedded parts: a freshly generated certificate authority and a local HTTPS
+ * firmware server, so {@code ota demo} and the HTTPS demo run offline on a fresh machine.
+ */
+@NullMarked
+package io.otaflux.cli.demo;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,267 @@
+package io.otaflux.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.otaflux.Sha256;
+import io.otaflux.cli.demo.DemoPki;
+import io.otaflux.cli.demo.FirmwareServer;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ota} command as a process, against a local HTTPS firmware server: the contract's
+ * exit codes, JSON and {@code error:} line.
+ */
+class OtaCommandIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static FirmwareServer server;
+  private static byte[] image;
+  private static URI imageUrl;
+  private static Path rootPem;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void startServer(@TempDir Path certs) throws IOException {
+    server = FirmwareServer.start();
+    image = new byte[3 * 1024 * 1024 + 123];
+    new Random(7).nextBytes(image);
+    imageUrl = server.publish("firmware-2.bin", image);
+    rootPem = certs.resolve("root.pem");
+    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
+  }
+
+  @AfterAll
+  static void stopServer() {
+    server.close();
+  }
+
+  private Path slots() {
+    return dir.resolve("slots");
+  }
+
+  private JsonNode status() throws Exception {
+    OtaProcess.Run run = OtaProcess.run("status", "--slots", slots().toString(), "--json");
+    assertThat(run.exitCode()).as(run.stderr()).isZero();
+    return JSON.readTree(run.stdout());
+  }
+
+  private OtaProcess.Run update(String... extra) throws Exception {
+    List<String> args = new java.util.ArrayList<>(List.of("update", imageUrl.toString(), "--slots", slots().toString(),
+        "--root-cert", rootPem.toString(), "--no-progress"));
+    args.addAll(List.of(extra));
+    return OtaProcess.run(args.toArray(String[]::new));
+  }
+
+  private void assertStoreAsItWas() throws Exception {
+    JsonNode status = status();
+    assertThat(status.get("active").asText()).isEqualTo("a");
+    assertThat(status.get("next").asText()).isEqualTo("a");
+    assertThat(status.at("/slots/a/state").asText()).isEqualTo("good");
+  }
+
+  @Test
+  void updateInstallsTheImageAsATrialAndStatusSaysSoInTheContractsJson() throws Exception {
+    OtaProcess.Run run = update("--sha256", Sha256.digest(image).hex(), "--size", Integer.toString(image.length));
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    assertThat(run.stderr()).doesNotContain("error:");
+    JsonNode status = status();
+    assertThat(status.get("active").asText()).isEqualTo("a");
+    assertThat(status.get("next").asText()).isEqualTo("b");
+    assertThat(status.at("/slots/a/state").asText()).isEqualTo("good");
+    assertThat(status.at("/slots/a/size").asLong()).isZero();
+    assertThat(status.at("/slots/a/sha256").isNull()).isTrue();
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("trial");
+    assertThat(status.at("/slots/b/size").asLong()).isEqualTo(image.length);
+    assertThat(status.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(image).hex());
+    assertThat(status.at("/slots/b/attempts").asInt()).isZero();
+    try (java.io.InputStream in = Files.newInputStream(slots().resolve("slot-b.img"))) {
+      assertThat(in.readNBytes(image.length)).isEqualTo(image);
+    }
+  }
+
+  @Test
+  void bootCountsTrialsFallsBackOnTheFourthAndMarkGoodAndRollbackMoveTheChoice() throws Exception {
+    assertThat(update().exitCode()).isZero();
+    for (int i = 1; i <= 3; i++) {
+      OtaProcess.Run boot = OtaProcess.run("boot", "--slots", slots().toString());
+      assertThat(boot.stdout().strip()).isEqualTo("b");
+      assertThat(status().at("/slots/b/attempts").asInt()).isEqualTo(i);
+    }
+    assertThat(OtaProcess.run("boot", "--slots", slots().toString()).stdout().strip()).isEqualTo("a");
+    assertThat(status().at("/slots/b/state").asText()).isEqualTo("invalid");
+
+    assertThat(update().exitCode()).isZero();
+    assertThat(OtaProcess.run("boot", "--slots", slots().toString()).stdout().strip()).isEqualTo("b");
+    OtaProcess.Run good = OtaProcess.run("mark-good", "--slots", slots().toString());
+    assertThat(good.exitCode()).as(good.all()).isZero();
+    JsonNode status = status();
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("good");
+    assertThat(status.get("next").asText()).isEqualTo("b");
+
+    OtaProcess.Run rollback = OtaProcess.run("rollback", "--slots", slots().toString());
+    assertThat(rollback.exitCode()).as(rollback.all()).isZero();
+    assertThat(status().get("next").asText()).isEqualTo("a");
+    assertThat(OtaProcess.run("boot", "--slots", slots().toString()).stdout().strip()).isEqualTo("a");
+  }
+
+  @Test
+  void jsonUpdateEventsComeOnePerLine() throws Exception {
+    OtaProcess.Run run = update("--json");
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    List<JsonNode> events = run.stdout().lines().map(OtaCommandIT::parse).toList();
+    assertThat(events.get(0).get("event").asText()).isEqualTo("resolved");
+    assertThat(events.get(0).get("url").asText()).isEqualTo(imageUrl.toString());
+    assertThat(events).extracting(e -> e.get("event").asText())
+        .contains("progress", "verified", "activated").last().isEqualTo("done");
+  }
+
+  @Test
+  void aNonHttpsUrlIsAUsageErrorWithExitCode2() throws Exception {
+    OtaProcess.Run run = OtaProcess.run("update", "http://localhost:1/fw.bin", "--slots", slots().toString());
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.errorLine()).contains("https");
+  }
+
+  @Test
+  void anUnknownOptionIsAUsageErrorWithExitCode2() throws Exception {
+    OtaProcess.Run run = OtaProcess.run("update", imageUrl.toString(), "--slots", slots().toString(), "--bogus");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.errorLine()).contains("--bogus");
+  }
+
+  @Test
+  void anUntrustedServerIsTrustWithExitCode3() throws Exception {
+    OtaProcess.Run run = OtaProcess.run("update", imageUrl.toString(), "--slots", slots().toString(), "--no-progress");
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(3);
+    assertThat(run.errorLine()).startsWith("error: ");
+    assertStoreAsItWas();
+  }
+
+  @Test
+  void aPinThatMatchesNothingIsTrustWithExitCode3() throws Exception {
+    OtaProcess.Run run = update("--pin", "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(3);
+    assertStoreAsItWas();
+  }
+
+  @Test
+  void aRefusedConnectionIsNetworkWithExitCode4() throws Exception {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    OtaProcess.Run run = OtaProcess.run("update", "https://localhost:" + port + "/fw.bin", "--slots",
+        slots().toString(), "--root-cert", rootPem.toString(), "--retries", "1", "--no-progress");
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(4);
+    run.errorLine();
+  }
+
+  @Test
+  void aMissingImageIsServerWithExitCode5AndTheStatusInTheMessage() throws Exception {
+    OtaProcess.Run run = OtaProcess.run("update", server.uri("nothing-here.bin").toString(), "--slots",
+        slots().toString(), "--root-cert", rootPem.toString(), "--no-progress");
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(5);
+    assertThat(run.errorLine()).contains("404");
+    assertStoreAsItWas();
+  }
+
+  @Test
+  void aDigestMismatchIsIntegrityWithExitCode6() throws Exception {
+    OtaProcess.Run run = update("--sha256", Sha256.digest(new byte[] {1}).hex());
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(6);
+    assertThat(run.errorLine()).contains("SHA-256");
+    assertStoreAsItWas();
+  }
+
+  @Test
+  void anImageLargerThanTheSlotIsStorageWithExitCode7() throws Exception {
+    assertThat(OtaProcess.run("init", "--slots", slots().toString(), "--slot-size", "1M").exitCode()).isZero();
+    OtaProcess.Run run = update();
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(7);
+    assertThat(run.errorLine()).contains("larger than");
+    assertThat(Files.size(slots().resolve("slot-b.img"))).isLessThanOrEqualTo(1024 * 1024);
+    assertStoreAsItWas();
+  }
+
+  @Test
+  void aRedirectToPlainHttpIsPolicyWithExitCode9() throws Exception {
+    URI downgrade = server.redirect("downgrade.bin", "http://localhost:" + server.port() + "/firmware-2.bin");
+    OtaProcess.Run run = OtaProcess.run("update", downgrade.toString(), "--slots", slots().toString(),
+        "--root-cert", rootPem.toString(), "--no-progress");
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(9);
+    run.errorLine();
+    assertStoreAsItWas();
+  }
+
+  @Test
+  void sigintAbortsCleanlyWithExitCode8AndLeavesTheStoreAsItWas() throws Exception {
+    byte[] big = new byte[8 * 1024 * 1024];
+    new Random(3).nextBytes(big);
+    URI slow = server.publish("slow.bin", big);
+    server.pace(Duration.ofMillis(20));
+    try {
+      Process process = OtaProcess.start("update", slow.toString(), "--slots", slots().toString(),
+          "--root-cert", rootPem.toString(), "--json");
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!OtaProcess.stdoutSoFar(process).contains("\"progress\"") && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
+      OtaProcess.Run run = OtaProcess.finish(process);
+      assertThat(run.exitCode()).as(run.all()).isEqualTo(8);
+      assertThat(run.errorLine()).contains("aborted");
+    } finally {
+      server.pace(Duration.ZERO);
+    }
+    assertStoreAsItWas();
+    assertThat(status().at("/slots/b/state").asText()).isNotIn("trial", "good");
+  }
+
+  @Test
+  void noPasswordOrTokenIsEverPrinted() throws Exception {
+    URI withSecret = URI.create("https://alice:s3cr3t-pw@localhost:" + server.port() + "/missing.bin");
+    OtaProcess.Run basic = OtaProcess.run("update", withSecret.toString(), "--slots", slots().toString(),
+        "--root-cert", rootPem.toString(), "--json");
+    assertThat(basic.exitCode()).isEqualTo(5);
+    assertThat(basic.all()).doesNotContain("s3cr3t-pw").doesNotContain("alice:");
+    OtaProcess.Run bearer = OtaProcess.run("update", server.uri("missing.bin").toString(), "--slots",
+        slots().toString(), "--root-cert", rootPem.toString(), "--bearer", "tok-XYZZY-123");
+    assertThat(bearer.exitCode()).isEqualTo(5);
+    assertThat(bearer.all()).doesNotContain("tok-XYZZY-123");
+  }
+
+  @Test
+  void statusOfADirectoryWithoutAStoreIsAClearStorageError() throws Exception {
+    OtaProcess.Run run = OtaProcess.run("status", "--slots", dir.resolve("nothing").toString());
+    assertThat(run.exitCode()).isEqualTo(7);
+    assertThat(run.errorLine()).contains("ota init");
+  }
+
+  private static JsonNode parse(String line) {
+    try {
+      return JSON.readTree(line);
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + line, e);
+    }
+  }
+
+}

@@ -1,0 +1,75 @@
+package io.otaflux.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs {@code java -jar ota.jar ...} as a person or a boot script would, and keeps what it printed. */
+final class OtaProcess {
+
+  static final Path JAR = Path.of(System.getProperty("ota.jar", "target/ota.jar"));
+
+  private OtaProcess() {
+  }
+
+  /** What one run printed and how it ended. */
+  record Run(int exitCode, String stdout, String stderr) {
+    String errorLine() {
+      List<String> lines = stderr.lines().filter(l -> l.startsWith("error: ")).toList();
+      assertThat(lines).as("exactly one error: line in\n" + stderr).hasSize(1);
+      return lines.get(0);
+    }
+
+    String all() {
+      return stdout + stderr;
+    }
+  }
+
+  static ProcessBuilder builder(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx48m");
+    command.add("-jar");
+    command.add(JAR.toAbsolutePath().toString());
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command);
+  }
+
+  static Run run(String... args) throws IOException, InterruptedException {
+    Process process = start(args);
+    return finish(process);
+  }
+
+  static Process start(String... args) throws IOException {
+    assertThat(JAR).as("the jar is built by `mvn package` before the integration tests").exists();
+    Path out = Files.createTempFile("ota-out", ".txt");
+    Path err = Files.createTempFile("ota-err", ".txt");
+    ProcessBuilder builder = builder(args).redirectOutput(out.toFile()).redirectError(err.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Process process = builder.start();
+    OUTPUTS.put(process, new Path[] {out, err});
+    return process;
+  }
+
+  static String stdoutSoFar(Process process) throws IOException {
+    return Files.readString(OUTPUTS.get(process)[0], StandardCharsets.UTF_8);
+  }
+
+  static Run finish(Process process) throws IOException, InterruptedException {
+    assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("ota finished in time").isTrue();
+    Path[] files = OUTPUTS.remove(process);
+    String stdout = Files.readString(files[0], StandardCharsets.UTF_8);
+    String stderr = Files.readString(files[1], StandardCharsets.UTF_8);
+    Files.deleteIfExists(files[0]);
+    Files.deleteIfExists(files[1]);
+    return new Run(process.exitValue(), stdout, stderr);
+  }
+
+  private static final java.util.Map<Process, Path[]> OUTPUTS = new java.util.concurrent.ConcurrentHashMap<>();
+}
