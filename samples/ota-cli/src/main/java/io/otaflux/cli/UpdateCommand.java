@@ -5,8 +5,6 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -20,11 +18,11 @@ import io.otaflux.UpdateRequest;
 import io.otaflux.UpdateResult;
 import io.otaflux.UpdateSession;
 import io.otaflux.internal.Redaction;
+import io.otaflux.manifest.Manifest;
+import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.storage.FileSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
-import io.otaflux.transport.SpkiPin;
-import io.otaflux.transport.TrustAnchors;
 import io.otaflux.ui.ConsoleProgressBar;
 import io.otaflux.ui.WebStatusPage;
 import io.otaflux.ui.WebStatusServer;
@@ -32,6 +30,7 @@ import io.otaflux.ui.WebStatusServer;
 import org.jspecify.annotations.Nullable;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -50,13 +49,18 @@ final class UpdateCommand implements Callable<Integer> {
       description = "The slot store (initialised with 1G slots if DIR has none).")
   Path slots;
 
-  @Option(names = "--root-cert", paramLabel = "FILE",
-      description = "PEM file with trust anchors (root or intermediate). Repeatable. Default: the JDK's trust store.")
-  List<Path> rootCerts = new ArrayList<>();
+  @Mixin
+  HttpsOptions https;
 
-  @Option(names = "--pin", paramLabel = "sha256/BASE64",
-      description = "SPKI SHA-256 that must appear in the validated chain. Repeatable: any one matching is enough.")
-  List<String> pins = new ArrayList<>();
+  @Mixin
+  ManifestOptions manifests;
+
+  @Option(names = "--manifest", paramLabel = "URL",
+      description = "Fetch a signed manifest first; the image URL, size, SHA-256 and version come from it.")
+  @Nullable String manifest;
+
+  @Option(names = "--allow-downgrade", description = "Accept a manifest whose version is lower than the installed one.")
+  boolean allowDowngrade;
 
   @Option(names = "--sha256", paramLabel = "HEX", description = "Expected SHA-256 of the image.")
   @Nullable String sha256;
@@ -75,10 +79,6 @@ final class UpdateCommand implements Callable<Integer> {
       description = "How many times a broken download is resumed (default: ${DEFAULT-VALUE}).")
   int retries;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Units.DurationConverter.class,
-      description = "Idle read timeout, e.g. 30s or 500ms (default: ${DEFAULT-VALUE}); the connect timeout is no longer.")
-  Duration timeout;
-
   @Option(names = "--no-progress", description = "No progress bar.")
   boolean noProgress;
 
@@ -96,9 +96,17 @@ final class UpdateCommand implements Callable<Integer> {
   public Integer call() {
     PrintStream out = System.out;
     PrintStream err = System.err;
-    UpdateRequest request = request();
-    HttpsFirmwareSource source = source();
+    if (retries < 0) {
+      throw OtaException.of(Reason.USAGE, "--retries cannot be negative.");
+    }
+    if (url != null && manifest != null) {
+      throw OtaException.of(Reason.USAGE, "Give an image URL or --manifest URL, not both.");
+    }
+    HttpsFirmwareSource source = https.source();
+    UpdateRequest direct = manifest == null ? request() : null;
+    UpdateRequest manifestRequest = manifest == null ? null : credentials(httpsOnly(manifest));
     SlotStore store = FileSlotStore.openOrInit(slots);
+    UpdateRequest request = direct != null ? direct : fromManifest(source, store, manifestRequest);
     OtaUpdater updater = OtaUpdater.create()
         .source(source)
         .store(store)
@@ -162,34 +170,75 @@ final class UpdateCommand implements Callable<Integer> {
     }
   }
 
-  private UpdateRequest request() {
-    if (url == null) {
+  /** The signed manifest's request, after its signature and the downgrade rule are checked. */
+  private UpdateRequest fromManifest(HttpsFirmwareSource source, SlotStore store, @Nullable UpdateRequest manifestRequest) {
+    if (manifestRequest == null) {
       throw OtaException.of(Reason.USAGE, "No URL given: `ota update https://host/firmware.bin --slots DIR`.");
     }
+    Manifest verified = ManifestUpdater.of(source, store, manifests.keys()).fetch(manifestRequest)
+        .block(StatusCommand.WAIT);
+    if (verified == null) {
+      throw OtaException.of(Reason.SERVER, "The manifest could not be read; check --manifest.");
+    }
+    if (!allowDowngrade) {
+      verified.check(store.status().block(StatusCommand.WAIT)).refuseDowngrade();
+    }
+    UpdateRequest request = verified.request();
+    if (sha256 != null && !request.sha256().map(d -> d.equals(Sha256.ofHex(sha256))).orElse(false)) {
+      throw OtaException.of(Reason.INTEGRITY, "--sha256 differs from the manifest's SHA-256; one of them is wrong.");
+    }
+    if (size != null && request.size().orElse(-1) != size) {
+      throw OtaException.of(Reason.INTEGRITY, "--size differs from the manifest's size; one of them is wrong.");
+    }
+    boolean sameOrigin = sameOrigin(request.uri(), manifestRequest.uri());
+    return sameOrigin && manifestRequest.credentials().isPresent()
+        ? request.withCredentials(manifestRequest.credentials().get()) : request;
+  }
+
+  static boolean sameOrigin(URI a, URI b) {
+    return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
+        && port(a) == port(b);
+  }
+
+  private static int port(URI uri) {
+    return uri.getPort() >= 0 ? uri.getPort() : 443;
+  }
+
+  static UpdateRequest httpsOnly(String url) {
     UpdateRequest request = UpdateRequest.of(url);
     String scheme = request.uri().getScheme();
     if (scheme == null || !scheme.toLowerCase(Locale.ROOT).equals("https")) {
       throw OtaException.of(Reason.USAGE, "Only https:// URLs are allowed, not \"" + Redaction.url(url)
-          + "\": the image must come over TLS.");
+          + "\": firmware must come over TLS.");
     }
+    return request;
+  }
+
+  private UpdateRequest credentials(UpdateRequest request) {
+    if (user != null && bearer != null) {
+      throw OtaException.of(Reason.USAGE, "Give --user or --bearer, not both.");
+    }
+    if (user != null) {
+      return request.withCredentials(basic(user));
+    }
+    if (bearer != null) {
+      return request.withCredentials(Credentials.bearer(bearer));
+    }
+    return request;
+  }
+
+  private UpdateRequest request() {
+    if (url == null) {
+      throw OtaException.of(Reason.USAGE, "No URL given: `ota update https://host/firmware.bin --slots DIR`.");
+    }
+    UpdateRequest request = httpsOnly(url);
     if (sha256 != null) {
       request = request.withSha256(Sha256.ofHex(sha256));
     }
     if (size != null) {
       request = request.withSize(size);
     }
-    if (user != null && bearer != null) {
-      throw OtaException.of(Reason.USAGE, "Give --user or --bearer, not both.");
-    }
-    if (user != null) {
-      request = request.withCredentials(basic(user));
-    } else if (bearer != null) {
-      request = request.withCredentials(Credentials.bearer(bearer));
-    }
-    if (retries < 0) {
-      throw OtaException.of(Reason.USAGE, "--retries cannot be negative.");
-    }
-    return request;
+    return credentials(request);
   }
 
   private static Credentials basic(String user) {
@@ -203,28 +252,6 @@ final class UpdateCommand implements Callable<Integer> {
       return Credentials.basic(user, password == null ? "" : new String(password));
     }
     return Credentials.basic(user, "");
-  }
-
-  private HttpsFirmwareSource source() {
-    HttpsFirmwareSource source = HttpsFirmwareSource.create()
-        .idleTimeout(timeout)
-        .connectTimeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10));
-    if (!rootCerts.isEmpty()) {
-      TrustAnchors anchors = null;
-      for (Path file : rootCerts) {
-        TrustAnchors more = TrustAnchors.fromPemFile(file);
-        anchors = anchors == null ? more : anchors.and(more);
-      }
-      source = source.trustAnchors(anchors);
-    }
-    if (!pins.isEmpty()) {
-      List<SpkiPin> parsed = new ArrayList<>();
-      for (String pin : pins) {
-        parsed.add(SpkiPin.parse(pin));
-      }
-      source = source.pins(parsed);
-    }
-    return source;
   }
 
   static String title(URI uri) {

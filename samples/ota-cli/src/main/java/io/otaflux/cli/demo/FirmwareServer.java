@@ -94,6 +94,16 @@ public final class FirmwareServer implements AutoCloseable {
   }
 
   /**
+   * The bytes published under a name.
+   *
+   * @param name the file name
+   * @return the bytes, or an empty array when nothing is published there
+   */
+  public byte[] get(String name) {
+    return images.getOrDefault(name, new byte[0]);
+  }
+
+  /**
    * Answers {@code /path} with a 302 to {@code location} (another path, or any URL).
    *
    * @param path the path without the leading slash

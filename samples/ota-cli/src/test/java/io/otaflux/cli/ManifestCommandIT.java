@@ -1,0 +1,146 @@
+package io.otaflux.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.otaflux.Sha256;
+import io.otaflux.cli.demo.DemoPki;
+import io.otaflux.cli.demo.FirmwareServer;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** keygen, manifest create, check and update --manifest, end to end against a local HTTPS server. */
+class ManifestCommandIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static FirmwareServer server;
+  private static Path keys;
+  private static Path otherKeys;
+  private static Path rootPem;
+  private static byte[] image2;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void setUp(@TempDir Path work) throws Exception {
+    server = FirmwareServer.start();
+    rootPem = work.resolve("root.pem");
+    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
+    keys = work.resolve("keys");
+    otherKeys = work.resolve("other-keys");
+    assertThat(OtaProcess.run("keygen", "--out", keys.toString()).exitCode()).isZero();
+    assertThat(OtaProcess.run("keygen", "--out", otherKeys.toString()).exitCode()).isZero();
+
+    image2 = new byte[700_000];
+    new Random(2).nextBytes(image2);
+    byte[] image1 = new byte[600_000];
+    new Random(1).nextBytes(image1);
+    publish(work, "fw-2.0.0.bin", image2, "2.0.0", keys, "m-2.0.0.json");
+    publish(work, "fw-1.0.0.bin", image1, "1.0.0", keys, "m-1.0.0.json");
+    publish(work, "fw-2.0.0.bin", image2, "2.0.0", otherKeys, "m-other-key.json");
+    String good = new String(server.get("m-2.0.0.json"), StandardCharsets.UTF_8);
+    server.publish("m-tampered.json", good.replace("\"2.0.0\"", "\"2.0.1\"").getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void publish(Path work, String name, byte[] image, String version, Path keyDir, String manifest)
+      throws Exception {
+    Path file = work.resolve(name);
+    Files.write(file, image);
+    server.publish(name, image);
+    OtaProcess.Run run = OtaProcess.run("manifest", "create", file.toString(), "--version", version, "--url", name,
+        "--key", keyDir.resolve(KeygenCommand.PRIVATE).toString());
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    server.publish(manifest, run.stdout().getBytes(StandardCharsets.UTF_8));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private String slots() {
+    return dir.resolve("slots").toString();
+  }
+
+  private OtaProcess.Run ota(String command, String manifest, String... extra) throws Exception {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(command, "--manifest",
+        server.uri(manifest).toString(), "--slots", slots(), "--root-cert", rootPem.toString(),
+        "--trusted-key", keys.resolve(KeygenCommand.PUBLIC).toString()));
+    if (command.equals("update")) {
+      args.add("--no-progress");
+    }
+    args.addAll(java.util.List.of(extra));
+    return OtaProcess.run(args.toArray(String[]::new));
+  }
+
+  private JsonNode status() throws Exception {
+    return JSON.readTree(OtaProcess.run("status", "--slots", slots(), "--json").stdout());
+  }
+
+  @Test
+  void aSignedManifestIsCheckedInstalledAndItsVersionRecorded() throws Exception {
+    assertThat(OtaProcess.run("init", "--slots", slots(), "--slot-size", "4M").exitCode()).isZero();
+    OtaProcess.Run check = ota("check", "m-2.0.0.json");
+    assertThat(check.exitCode()).as(check.all()).isZero();
+    assertThat(check.stdout().strip()).isEqualTo("2.0.0");
+
+    OtaProcess.Run update = ota("update", "m-2.0.0.json");
+    assertThat(update.exitCode()).as(update.all()).isZero();
+    JsonNode status = status();
+    assertThat(status.at("/slots/b/version").asText()).isEqualTo("2.0.0");
+    assertThat(status.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(image2).hex());
+
+    OtaProcess.Run again = ota("check", "m-2.0.0.json");
+    assertThat(again.exitCode()).as(again.all()).isEqualTo(1);
+    assertThat(again.stdout()).isEmpty();
+  }
+
+  @Test
+  void aDowngradeIsRefusedWithPolicyUnlessAllowed() throws Exception {
+    assertThat(ota("update", "m-2.0.0.json").exitCode()).isZero();
+    OtaProcess.Run refused = ota("update", "m-1.0.0.json");
+    assertThat(refused.exitCode()).as(refused.all()).isEqualTo(9);
+    assertThat(refused.errorLine()).contains("--allow-downgrade");
+    assertThat(status().get("next").asText()).isEqualTo("b");
+    assertThat(ota("check", "m-1.0.0.json").exitCode()).isEqualTo(1);
+
+    OtaProcess.Run allowed = ota("update", "m-1.0.0.json", "--allow-downgrade");
+    assertThat(allowed.exitCode()).as(allowed.all()).isZero();
+  }
+
+  @Test
+  void aTamperedManifestIsIntegrityAndNothingIsDownloaded() throws Exception {
+    OtaProcess.Run run = ota("update", "m-tampered.json");
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(6);
+    run.errorLine();
+    assertThat(status().get("next").asText()).isEqualTo("a");
+  }
+
+  @Test
+  void aManifestSignedByAnUntrustedKeyIsIntegrity() throws Exception {
+    OtaProcess.Run run = ota("update", "m-other-key.json");
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(6);
+    OtaProcess.Run rotated = ota("update", "m-other-key.json", "--trusted-key",
+        otherKeys.resolve(KeygenCommand.PUBLIC).toString());
+    assertThat(rotated.exitCode()).as(rotated.all()).isZero();
+  }
+
+  @Test
+  void keygenNeverOverwritesAKey() throws Exception {
+    OtaProcess.Run run = OtaProcess.run("keygen", "--out", keys.toString());
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.errorLine()).contains("never overwritten");
+  }
+
+}
