@@ -16,8 +16,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.otaflux.Sha256;
-import io.otaflux.cli.demo.DemoPki;
-import io.otaflux.cli.demo.FirmwareServer;
+import io.otaflux.samples.server.DemoPki;
+import io.otaflux.samples.server.FirmwareServer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -3,6 +3,6 @@
  * firmware server, so {@code ota demo} and the HTTPS demo run offline on a fresh machine.
  */
 @NullMarked
-package io.otaflux.cli.demo;
+package io.otaflux.samples.server;
 
 import org.jspecify.annotations.NullMarked;

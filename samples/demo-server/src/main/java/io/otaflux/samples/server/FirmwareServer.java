@@ -1,4 +1,4 @@
-package io.otaflux.cli.demo;
+package io.otaflux.samples.server;
 
 import java.net.URI;
 import java.time.Duration;
