@@ -68,6 +68,11 @@ final class Failures {
           + " URL and the network's DNS.", error);
     }
     SSLHandshakeException handshake = find(error, SSLHandshakeException.class);
+    if (handshake != null && (find(handshake, java.io.EOFException.class) != null
+        || String.valueOf(handshake.getMessage()).contains("terminated the handshake"))) {
+      return OtaException.transientFailure(Reason.NETWORK, "The connection to " + where + " was closed during the TLS"
+          + " handshake.", error);
+    }
     if (handshake != null) {
       return OtaException.of(Reason.TRUST, "The TLS handshake with " + where + " failed (" + handshake.getMessage()
           + "); the server offers no TLS 1.2 or newer connection this device accepts.", error);

@@ -176,9 +176,6 @@ final class ImageFetch {
         throw malformed(uri, "its Content-Range (" + headers.get(HttpHeaderNames.CONTENT_RANGE) + ") does not answer"
             + " the request for bytes " + from + "- with a body of " + length + " bytes");
       }
-      if (total < 0 && length >= 0 && range[1] >= 0) {
-        total = -1;
-      }
     } else {
       throw Failures.status(code, response.status().reasonPhrase(), uri, headers.get(HttpHeaderNames.RETRY_AFTER));
     }
