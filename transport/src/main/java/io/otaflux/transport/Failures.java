@@ -68,10 +68,9 @@ final class Failures {
           + " URL and the network's DNS.", error);
     }
     SSLHandshakeException handshake = find(error, SSLHandshakeException.class);
-    if (handshake != null && (find(handshake, java.io.EOFException.class) != null
-        || String.valueOf(handshake.getMessage()).contains("terminated the handshake"))) {
+    if (handshake != null && closedByPeer(handshake)) {
       return OtaException.transientFailure(Reason.NETWORK, "The connection to " + where + " was closed during the TLS"
-          + " handshake.", error);
+          + " handshake (a network failure, or a server that accepts no TLS 1.2 or newer).", error);
     }
     if (handshake != null) {
       return OtaException.of(Reason.TRUST, "The TLS handshake with " + where + " failed (" + handshake.getMessage()
@@ -133,6 +132,13 @@ final class Failures {
         return null;
       }
     }
+  }
+
+  /** The JDK's and Netty's ways of saying the peer went away mid-handshake (not a verdict on trust). */
+  private static boolean closedByPeer(SSLHandshakeException handshake) {
+    String m = String.valueOf(handshake.getMessage());
+    return find(handshake, java.io.EOFException.class) != null || m.contains("terminated the handshake")
+        || m.contains("Connection closed while");
   }
 
   static <T extends Throwable> @Nullable T find(Throwable error, Class<T> type) {

@@ -185,8 +185,17 @@ class NetworkTest {
     io.otaflux.transport.testing.TestPki.Identity id = Servers.PKI.localhost();
     TestServer old = servers.https(id, "TLSv1.1").route("/fw.bin", Routes.image(image));
     StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
-        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.TRUST).getMessage()).contains("TLS handshake"))
+        // the JDK server finds no common version and hangs up without an alert
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.NETWORK).getMessage()).contains("TLS 1.2"))
         .verify(TIMEOUT);
     assertThat(old.requests()).isEmpty();
+  }
+
+  @Test
+  void aPeerHangingUpDuringTheHandshakeIsATransientNetworkFailure() {
+    TestServer rude = servers.hangingUp();
+    StepVerifier.create(source.open(UpdateRequest.of(rude.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.NETWORK).isTransient()).isTrue())
+        .verify(TIMEOUT);
   }
 }
