@@ -63,6 +63,11 @@ final class Failures {
           + ".", error);
     }
     UnknownHostException unknown = find(error, UnknownHostException.class);
+    if (unknown != null && (find(error, io.netty.resolver.dns.DnsNameResolverTimeoutException.class) != null
+        || String.valueOf(unknown.getMessage()).contains("Temporary failure"))) {
+      return OtaException.transientFailure(Reason.NETWORK, "The host name \"" + uri.getHost() + "\" could not be"
+          + " resolved in time; check the network's DNS.", error);
+    }
     if (unknown != null) {
       return OtaException.of(Reason.NETWORK, "The host name \"" + uri.getHost() + "\" could not be resolved; check the"
           + " URL and the network's DNS.", error);
