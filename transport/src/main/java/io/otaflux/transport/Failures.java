@@ -63,11 +63,20 @@ final class Failures {
           + ".", error);
     }
     UnknownHostException unknown = find(error, UnknownHostException.class);
+    if (unknown != null && (find(error, io.netty.resolver.dns.DnsNameResolverTimeoutException.class) != null
+        || String.valueOf(unknown.getMessage()).contains("Temporary failure"))) {
+      return OtaException.transientFailure(Reason.NETWORK, "The host name \"" + uri.getHost() + "\" could not be"
+          + " resolved in time; check the network's DNS.", error);
+    }
     if (unknown != null) {
       return OtaException.of(Reason.NETWORK, "The host name \"" + uri.getHost() + "\" could not be resolved; check the"
           + " URL and the network's DNS.", error);
     }
     SSLHandshakeException handshake = find(error, SSLHandshakeException.class);
+    if (handshake != null && closedByPeer(handshake)) {
+      return OtaException.transientFailure(Reason.NETWORK, "The connection to " + where + " was closed during the TLS"
+          + " handshake (a network failure, or a server that accepts no TLS 1.2 or newer).", error);
+    }
     if (handshake != null) {
       return OtaException.of(Reason.TRUST, "The TLS handshake with " + where + " failed (" + handshake.getMessage()
           + "); the server offers no TLS 1.2 or newer connection this device accepts.", error);
@@ -128,6 +137,13 @@ final class Failures {
         return null;
       }
     }
+  }
+
+  /** The JDK's and Netty's ways of saying the peer went away mid-handshake (not a verdict on trust). */
+  private static boolean closedByPeer(SSLHandshakeException handshake) {
+    String m = String.valueOf(handshake.getMessage());
+    return find(handshake, java.io.EOFException.class) != null || m.contains("terminated the handshake")
+        || m.contains("Connection closed while");
   }
 
   static <T extends Throwable> @Nullable T find(Throwable error, Class<T> type) {

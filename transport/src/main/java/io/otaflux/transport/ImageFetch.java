@@ -176,13 +176,17 @@ final class ImageFetch {
         throw malformed(uri, "its Content-Range (" + headers.get(HttpHeaderNames.CONTENT_RANGE) + ") does not answer"
             + " the request for bytes " + from + "- with a body of " + length + " bytes");
       }
-      if (total < 0 && length >= 0 && range[1] >= 0) {
-        total = -1;
-      }
     } else {
-      throw Failures.status(code, response.status().reasonPhrase(), uri, headers.get(HttpHeaderNames.RETRY_AFTER));
+      OtaException failure = Failures.status(code, response.status().reasonPhrase(), uri,
+          headers.get(HttpHeaderNames.RETRY_AFTER));
+      if ((code == 401 || code == 403) && credentials != null && !onOrigin) {
+        throw failure.withMessage(failure.getMessage() + " The credentials were not sent: they go only to "
+            + Failures.origin(origin) + ", and this answer came from another origin after a redirect.");
+      }
+      throw failure;
     }
     List<String> warnings = transport.trust().warnings(peerChain(connection));
+    log.debug("Opened {} from byte {} (status {}, image size {})", uri, start, code, total < 0 ? "unknown" : total);
     return new HttpsDownload(connection, uri, start, total, validator(headers), warnings, transport);
   }
 

@@ -73,7 +73,8 @@ public final class TrustAnchors {
     Objects.requireNonNull(file, "file");
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.US_ASCII);
+      // Latin-1 never fails to decode; only the ASCII PEM blocks matter
+      text = Files.readString(file, StandardCharsets.ISO_8859_1);
     } catch (IOException e) {
       throw OtaException.of(OtaException.Reason.USAGE, "The certificate file " + file + " cannot be read ("
           + e.getMessage() + ").", e);

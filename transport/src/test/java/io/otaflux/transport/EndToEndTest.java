@@ -126,4 +126,12 @@ class EndToEndTest {
         .expectErrorSatisfies(e -> otaFailure(e, Reason.USAGE))
         .verify(TIMEOUT);
   }
+
+  @Test
+  void anExpiredAnchorsWarningReachesTheResult() {
+    TestServer server = servers.https(PKI.localhostUnderExpiredRoot()).route("/fw.bin", Routes.image(image));
+    UpdateResult result = HttpsUpdates.update(server.url("/fw.bin"), PKI.expiredRoot().pem(),
+        InMemorySlotStore.create(1 << 20)).block(TIMEOUT);
+    assertThat(result.warnings()).singleElement().asString().contains("CN=Expired Test Root").contains("expired on");
+  }
 }

@@ -154,4 +154,15 @@ class RedirectTest {
     assertThat(origin.requests()).extracting(r -> r.header("Authorization")).containsExactly("Bearer t0ken", null);
     assertThat(other.requests()).extracting(r -> r.header("Authorization")).containsOnlyNulls();
   }
+
+  @Test
+  void aRefusalAfterACrossOriginRedirectSaysTheCredentialsWereNotSent() {
+    TestServer other = servers.https().route("/fw.bin", Routes.status(401, java.util.Map.of()));
+    TestServer origin = servers.https().route("/fw.bin", Routes.redirect(302, other.url("/fw.bin")));
+    StepVerifier.create(source.open(UpdateRequest.of(origin.url("/fw.bin")).withCredentials(Credentials.bearer("t0ken")),
+            ResumeFrom.start()))
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.SERVER).getMessage())
+            .contains("HTTP 401 Unauthorized").contains("credentials were not sent").doesNotContain("t0ken"))
+        .verify(TIMEOUT);
+  }
 }

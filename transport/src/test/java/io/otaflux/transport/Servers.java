@@ -38,6 +38,10 @@ final class Servers implements AfterEachCallback {
     return add(TestServer.plainHttp());
   }
 
+  TestServer hangingUp() {
+    return add(TestServer.hangingUp());
+  }
+
   TestServer silent() {
     return add(TestServer.silent());
   }

@@ -73,11 +73,16 @@ public final class TestServer implements AutoCloseable {
   private final DisposableServer server;
 
   private TestServer(String scheme, TestPki.@Nullable Identity identity, boolean silent, String... protocols) {
+    this(scheme, identity, silent, false, protocols);
+  }
+
+  private TestServer(String scheme, TestPki.@Nullable Identity identity, boolean silent, boolean hangUp,
+      String... protocols) {
     this.scheme = scheme;
-    if (silent) {
+    if (silent || hangUp) {
       server = TcpServer.create().host("127.0.0.1").port(0)
           .doOnConnection(c -> opened(c))
-          .handle((in, out) -> Mono.never())
+          .handle((in, out) -> hangUp ? in.receive().take(1).then() : Mono.never())
           .bindNow(Duration.ofSeconds(5));
       return;
     }
@@ -128,6 +133,15 @@ public final class TestServer implements AutoCloseable {
    */
   public static TestServer silent() {
     return new TestServer("https", null, true);
+  }
+
+  /**
+   * A TCP server that reads the first bytes (a TLS ClientHello) and closes the connection.
+   *
+   * @return the started server
+   */
+  public static TestServer hangingUp() {
+    return new TestServer("https", null, false, true);
   }
 
   /**

@@ -1,0 +1,13 @@
+/**
+ * Test fixtures other modules reuse through the transport test-jar: a BouncyCastle test PKI
+ * ({@link io.otaflux.transport.testing.TestPki}), real Reactor Netty HTTPS servers with image,
+ * redirect and fault routes ({@link io.otaflux.transport.testing.TestServer},
+ * {@link io.otaflux.transport.testing.Routes}), and a JUnit extension failing a test class on a
+ * Netty buffer leak ({@link io.otaflux.transport.testing.NoLeaks}, with
+ * {@code -Dio.netty.leakDetection.level=paranoid
+ * -Dio.netty.customResourceLeakDetector=io.otaflux.transport.testing.RecordingLeakDetector}).
+ */
+@NullMarked
+package io.otaflux.transport.testing;
+
+import org.jspecify.annotations.NullMarked;
