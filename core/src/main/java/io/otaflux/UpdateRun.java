@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 
 import io.otaflux.OtaException.Reason;
+import io.otaflux.internal.Sizes;
 import io.otaflux.spi.FirmwareSource;
 import io.otaflux.spi.ImageDownload;
 import io.otaflux.spi.ImageMetadata;

@@ -9,6 +9,7 @@ import java.util.Arrays;
 
 import io.otaflux.OtaException.Reason;
 import io.otaflux.UpdateEvent.Progress;
+import io.otaflux.internal.Sizes;
 
 import org.junit.jupiter.api.Test;
 

@@ -3,25 +3,16 @@ package io.otaflux.ui;
 import java.time.Duration;
 import java.util.Locale;
 
+import io.otaflux.internal.Sizes;
+
 /** Byte counts, rates and durations as a person reads them; the console and the page agree. */
 final class HumanUnits {
-
-  private static final String[] UNITS = {"KiB", "MiB", "GiB", "TiB", "PiB"};
 
   private HumanUnits() {
   }
 
   static String bytes(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    double value = bytes;
-    int unit = -1;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", value, UNITS[unit]);
+    return Sizes.human(bytes);
   }
 
   static String rate(double bytesPerSecond) {

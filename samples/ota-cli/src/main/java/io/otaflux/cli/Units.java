@@ -5,6 +5,8 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.otaflux.internal.Sizes;
+
 import picocli.CommandLine;
 
 /** Parses the units people type: durations ({@code 30s}, {@code 500ms}) and sizes ({@code 1G}). */
@@ -49,17 +51,7 @@ final class Units {
   }
 
   static String human(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB"};
-    double value = bytes;
-    int unit = -1;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+    return Sizes.human(bytes);
   }
 
   /** picocli converter for {@code --timeout}. */
