@@ -237,6 +237,52 @@ class OtaCommandIT {
   }
 
   @Test
+  void theWebUisAbortButtonAbortsTheUpdateWithExitCode8() throws Exception {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    byte[] big = new byte[8 * 1024 * 1024];
+    new Random(4).nextBytes(big);
+    URI slow = server.publish("slow-web.bin", big);
+    server.pace(Duration.ofMillis(20));
+    try {
+      Process process = OtaProcess.start("update", slow.toString(), "--slots", slots().toString(),
+          "--root-cert", rootPem.toString(), "--json", "--web-ui", Integer.toString(port));
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      URI page = URI.create("http://127.0.0.1:" + port + "/");
+      String html = null;
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (html == null && System.nanoTime() < deadline) {
+        try {
+          html = http.send(java.net.http.HttpRequest.newBuilder(page).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        } catch (java.net.ConnectException notYet) {
+          Thread.onSpinWait();
+        }
+      }
+      assertThat(html).as("the status page answered").isNotNull();
+      java.util.regex.Matcher token = java.util.regex.Pattern
+          .compile("name=\"otaflux-token\" content=\"([^\"]+)\"").matcher(html);
+      assertThat(token.find()).isTrue();
+      while (!OtaProcess.stdoutSoFar(process).contains("\"progress\"") && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      int status = http.send(java.net.http.HttpRequest.newBuilder(page.resolve("abort"))
+          .header("X-OtaFlux-Token", token.group(1))
+          .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+          java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+      assertThat(status).isEqualTo(202);
+      OtaProcess.Run run = OtaProcess.finish(process);
+      assertThat(run.exitCode()).as(run.all()).isEqualTo(8);
+      assertThat(run.errorLine()).contains("aborted");
+    } finally {
+      server.pace(Duration.ZERO);
+    }
+    assertStoreAsItWas();
+  }
+
+  @Test
   void noPasswordOrTokenIsEverPrinted() throws Exception {
     URI withSecret = URI.create("https://alice:s3cr3t-pw@localhost:" + server.port() + "/missing.bin");
     OtaProcess.Run basic = OtaProcess.run("update", withSecret.toString(), "--slots", slots().toString(),
