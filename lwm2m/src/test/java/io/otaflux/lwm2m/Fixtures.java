@@ -56,10 +56,16 @@ final class Fixtures {
   /** Counts reboot-hook runs. */
   static final class Reboots implements Runnable {
     final List<Long> at = new CopyOnWriteArrayList<>();
+    final reactor.core.publisher.Sinks.Many<Integer> runs = reactor.core.publisher.Sinks.many().replay().all();
 
     @Override
     public void run() {
       at.add(System.nanoTime());
+      runs.tryEmitNext(at.size());
+    }
+
+    void await(int n) {
+      runs.asFlux().filter(i -> i >= n).blockFirst(DmServer.TIMEOUT);
     }
   }
 
