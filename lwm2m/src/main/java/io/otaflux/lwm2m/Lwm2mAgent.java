@@ -94,6 +94,7 @@ public final class Lwm2mAgent {
   private static final int SHORT_SERVER_ID = 1;
 
   private final Builder config;
+  private final Scheduler work;
   private final LeshanClient client;
   private final FirmwareUpdateObject firmware;
   private final DeviceObject device;
@@ -108,10 +109,11 @@ public final class Lwm2mAgent {
     this.config = b;
     Consumer<AgentEvent> emit = this::emit;
     Runnable hook = b.rebootHook;
+    this.work = b.work != null ? b.work : WorkScheduler.INSTANCE;
     OtaUpdater updater = Objects.requireNonNull(b.updater);
     SlotStore store = Objects.requireNonNull(b.store);
-    this.device = new DeviceObject(b.manufacturer, b.model, b.endpoint, hook, b.work);
-    this.firmware = new FirmwareUpdateObject(updater, store, b.manifests, b.allowDowngrade, b.pendingFile, b.work, hook,
+    this.device = new DeviceObject(b.manufacturer, b.model, b.endpoint, hook, work);
+    this.firmware = new FirmwareUpdateObject(updater, store, b.manifests, b.allowDowngrade, b.pendingFile, work, hook,
         emit, this::refreshVersion);
     this.client = leshanClient(b);
   }
@@ -157,10 +159,11 @@ public final class Lwm2mAgent {
     if (b.localAddress != null) {
       endpoints.setClientAddress(b.localAddress);
     }
+    CaliforniumClientEndpointsProvider provider = endpoints.build();
 
     LeshanClientBuilder builder = new LeshanClientBuilder(b.endpoint);
     builder.setObjects(enablers);
-    builder.setEndpointsProviders(endpoints.build());
+    builder.setEndpointsProviders(provider);
     builder.setRegistrationEngineFactory(new DefaultRegistrationEngineFactory()
         .setRequestTimeoutInMs(b.requestTimeout.toMillis())
         .setDeregistrationTimeoutInMs(Math.min(b.requestTimeout.toMillis(), 3_000))
@@ -291,7 +294,7 @@ public final class Lwm2mAgent {
   }
 
   private void refreshVersion() {
-    versionNow().onErrorResume(e -> Mono.empty()).subscribeOn(config.work).subscribe();
+    versionNow().onErrorResume(e -> Mono.empty()).subscribeOn(work).subscribe();
   }
 
   private Mono<Void> versionNow() {
@@ -315,7 +318,7 @@ public final class Lwm2mAgent {
       return;
     }
     log.info("Registration of {} failed ({}); trying again in {} ms", config.endpoint, why, delay);
-    retry = Mono.delay(Duration.ofMillis(delay), config.timer).publishOn(config.work).subscribe(t -> {
+    retry = Mono.delay(Duration.ofMillis(delay), config.timer).publishOn(work).subscribe(t -> {
       if (started) {
         client.stop(false);
         if (started) {
@@ -357,6 +360,14 @@ public final class Lwm2mAgent {
     }
   }
 
+  /**
+   * The agents' own threads for downloads, activation and the reboot hook: an application that
+   * blocks {@link Schedulers#boundedElastic()} cannot starve them. Daemon threads, made on demand.
+   */
+  private static final class WorkScheduler {
+    static final Scheduler INSTANCE = Schedulers.newBoundedElastic(16, 100_000, "otaflux-lwm2m", 60, true);
+  }
+
   /** One parse of the embedded object models, shared by every agent (~10 ms each otherwise). */
   private static final class Models {
     static final StaticModel MODEL = new StaticModel(ObjectLoader.loadDefault());
@@ -384,7 +395,7 @@ public final class Lwm2mAgent {
     private Duration maxBackoff = Duration.ofMinutes(5);
     private Duration confirmEvery = Duration.ofSeconds(5);
     private Scheduler timer = Schedulers.parallel();
-    private Scheduler work = Schedulers.boundedElastic();
+    private @Nullable Scheduler work;
     private @Nullable ScheduledExecutorService executor;
     private @Nullable InetAddress localAddress;
     private String manufacturer = "OtaFlux";
@@ -604,8 +615,8 @@ public final class Lwm2mAgent {
     }
 
     /**
-     * Where downloads start, the slot is activated and the reboot hook runs. Default
-     * {@link Schedulers#boundedElastic()}.
+     * Where downloads start, the slot is activated and the reboot hook runs. Default: a shared
+     * bounded-elastic scheduler of daemon threads named {@code otaflux-lwm2m}.
      *
      * @param work the scheduler
      * @return a new builder
@@ -616,8 +627,9 @@ public final class Lwm2mAgent {
     }
 
     /**
-     * An executor shared by many agents in one JVM (Leshan's registration engine and Californium's
-     * CoAP stack use it instead of threads of their own).
+     * An executor shared by many agents in one JVM: Leshan's registration engine and notifications
+     * use it instead of threads of their own. (Each agent's Californium CoAP and DTLS stack still
+     * keeps about 5 threads: measured with 100 agents in one JVM.)
      *
      * @param executor the shared executor
      * @return a new builder

@@ -88,6 +88,11 @@ final class DmServer implements AutoCloseable {
     return new DmServer(0, 0);
   }
 
+  /** A server whose coaps endpoint is on this port (coap on any). */
+  static DmServer startOn(int coapsPort) {
+    return new DmServer(0, coapsPort);
+  }
+
   private LeshanServer build(int coap, int coaps) {
     CaliforniumServerEndpointsProvider.Builder endpoints = new CaliforniumServerEndpointsProvider.Builder(
         new CoapServerProtocolProvider(), new CoapsServerProtocolProvider());
