@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
         RollbackCommand.class,
         InitCommand.class,
         DemoCommand.class,
+        AgentCommand.class,
     })
 public final class Ota implements Runnable {
 
@@ -40,7 +41,7 @@ public final class Ota implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "a command is missing: update, get-cert, status, boot, mark-good, rollback, init or demo");
+        "a command is missing: update, get-cert, status, boot, mark-good, rollback, init, demo or agent");
   }
 
   /**
