@@ -70,7 +70,7 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   private final Scheduler work;
   private final Runnable rebootHook;
   private final Consumer<AgentEvent> events;
-  private final Runnable storeChanged;
+  private final Consumer<StoreStatus> storeSeen;
 
   private final Object lock = new Object();
   private FirmwareState state = FirmwareState.IDLE;
@@ -88,7 +88,7 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
 
   FirmwareUpdateObject(OtaUpdater updater, SlotStore store, @Nullable ManifestUpdater manifests, boolean allowDowngrade,
       @Nullable Path pendingFile, Scheduler work, Runnable rebootHook, Consumer<AgentEvent> events,
-      Runnable storeChanged) {
+      Consumer<StoreStatus> storeSeen) {
     super(0);
     this.updater = updater.store(store);
     this.store = store;
@@ -98,7 +98,7 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
     this.work = work;
     this.rebootHook = rebootHook;
     this.events = events;
-    this.storeChanged = storeChanged;
+    this.storeSeen = storeSeen;
     this.pending = PendingUpdate.read(pendingFile).orElse(null);
     if (pending != null) {
       packageName = pending.packageName();
@@ -384,7 +384,6 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
       setState(FirmwareState.IDLE);
     }
     log.info("Slot {} is the trial boot choice; running the reboot hook", update.slot().label());
-    storeChanged.run();
     try {
       rebootHook.run();
     } catch (RuntimeException e) {
@@ -432,6 +431,7 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   private void judge(PendingUpdate expected, StoreStatus status) {
     SlotStatus slot = status.slot(expected.slot());
     boolean sameImage = slot.digest().map(expected.sha256()::equals).orElse(false);
+    storeSeen.accept(status); // the Device's firmware version first: a server reads it on Result 1
     synchronized (lock) {
       if (pending != expected) {
         return;

@@ -17,6 +17,7 @@ import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
 import io.otaflux.SlotStatus;
+import io.otaflux.StoreStatus;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.SlotStore;
 
@@ -114,7 +115,7 @@ public final class Lwm2mAgent {
     SlotStore store = Objects.requireNonNull(b.store);
     this.device = new DeviceObject(b.manufacturer, b.model, b.endpoint, hook, work);
     this.firmware = new FirmwareUpdateObject(updater, store, b.manifests, b.allowDowngrade, b.pendingFile, work, hook,
-        emit, this::refreshVersion);
+        emit, this::showVersion);
     this.client = leshanClient(b);
   }
 
@@ -299,10 +300,12 @@ public final class Lwm2mAgent {
 
   private Mono<Void> versionNow() {
     SlotStore store = Objects.requireNonNull(config.store);
-    return store.status().doOnNext(status -> {
-      SlotStatus active = status.slot(status.active());
-      device.firmwareVersion(active.version() == null ? "" : active.version());
-    }).then();
+    return store.status().doOnNext(this::showVersion).then();
+  }
+
+  private void showVersion(StoreStatus status) {
+    SlotStatus active = status.slot(status.active());
+    device.firmwareVersion(active.version() == null ? "" : active.version());
   }
 
   /** Backoff for registration: 1 s, 2 s, 4 s ... up to the maximum, with jitter. */
