@@ -105,6 +105,7 @@ public final class Lwm2mAgent {
   private volatile @Nullable Disposable poller;
   private volatile @Nullable Disposable retry;
   private volatile boolean started;
+  private volatile boolean stopped;
 
   private Lwm2mAgent(Builder b) {
     this.config = b;
@@ -191,12 +192,13 @@ public final class Lwm2mAgent {
    * Registers with the server and serves its requests until {@link #stop()}. Reads the store first:
    * an update confirmed (or rolled back) while the agent was not running gives Update Result 1 (or 8).
    *
-   * @throws OtaException reason {@code USAGE} when already started
+   * @throws OtaException reason {@code USAGE} when already started, or stopped (an agent runs once)
    */
   public void start() {
     synchronized (this) {
-      if (started) {
-        throw OtaException.of(Reason.USAGE, "The agent " + config.endpoint + " is running already.");
+      if (started || stopped) {
+        throw OtaException.of(Reason.USAGE, "The agent " + config.endpoint + (stopped
+            ? " was stopped; build a new one to register again." : " is running already."));
       }
       started = true;
     }
@@ -223,6 +225,7 @@ public final class Lwm2mAgent {
         return;
       }
       started = false;
+      stopped = true;
     }
     Disposable r = retry;
     if (r != null) {
@@ -241,7 +244,7 @@ public final class Lwm2mAgent {
    * What the agent does, from its start: registrations, State and Update Result changes, failures.
    * Late subscribers see the last 256 events first.
    *
-   * @return the events; they complete never (the agent may be started again is not supported)
+   * @return the events; the stream does not complete (an agent runs once: start, then stop)
    */
   public Flux<AgentEvent> events() {
     return sink.asFlux();
