@@ -27,6 +27,8 @@ import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.manifest.TrustedKeys;
 import io.otaflux.storage.FileSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
+import io.otaflux.transport.SpkiPin;
+import io.otaflux.transport.TrustAnchors;
 
 import org.jspecify.annotations.Nullable;
 
@@ -116,7 +118,7 @@ final class AgentCommand implements Callable<Integer> {
       builder = builder.psk(pskIdentity, readKey(pskKeyFile));
     }
     FileSlotStore store = FileSlotStore.openOrInit(slots);
-    HttpsFirmwareSource source = UpdateCommand.source(rootCerts, pins, timeout);
+    HttpsFirmwareSource source = source();
     OtaUpdater updater = OtaUpdater.create().source(source).store(store)
         .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
     TrustedKeys keys = trustedKeys.isEmpty() ? TrustedKeys.skipSignatureCheck() : TrustedKeys.read(trustedKeys);
@@ -160,6 +162,29 @@ final class AgentCommand implements Callable<Integer> {
       throw OtaException.of(Reason.USAGE, "A coaps server needs --psk-identity and --psk-key-file.");
     }
     return uri;
+  }
+
+  /** As {@code ota update} builds it: trust anchors, pins, idle timeout, a connect timeout no longer. */
+  private HttpsFirmwareSource source() {
+    HttpsFirmwareSource source = HttpsFirmwareSource.create()
+        .idleTimeout(timeout)
+        .connectTimeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10));
+    if (!rootCerts.isEmpty()) {
+      TrustAnchors anchors = null;
+      for (Path file : rootCerts) {
+        TrustAnchors more = TrustAnchors.fromPemFile(file);
+        anchors = anchors == null ? more : anchors.and(more);
+      }
+      source = source.trustAnchors(anchors);
+    }
+    if (!pins.isEmpty()) {
+      List<SpkiPin> parsed = new ArrayList<>();
+      for (String pin : pins) {
+        parsed.add(SpkiPin.parse(pin));
+      }
+      source = source.pins(parsed);
+    }
+    return source;
   }
 
   private static byte[] readKey(Path file) {

@@ -206,11 +206,6 @@ final class UpdateCommand implements Callable<Integer> {
   }
 
   private HttpsFirmwareSource source() {
-    return source(rootCerts, pins, timeout);
-  }
-
-  /** The HTTPS source of {@code --root-cert}, {@code --pin} and {@code --timeout} (also for {@code ota agent}). */
-  static HttpsFirmwareSource source(List<Path> rootCerts, List<String> pins, Duration timeout) {
     HttpsFirmwareSource source = HttpsFirmwareSource.create()
         .idleTimeout(timeout)
         .connectTimeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10));
