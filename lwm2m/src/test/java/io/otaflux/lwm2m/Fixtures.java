@@ -56,10 +56,12 @@ final class Fixtures {
   /** Counts reboot-hook runs. */
   static final class Reboots implements Runnable {
     final List<Long> at = new CopyOnWriteArrayList<>();
+    final List<String> threads = new CopyOnWriteArrayList<>();
     final reactor.core.publisher.Sinks.Many<Integer> runs = reactor.core.publisher.Sinks.many().replay().all();
 
     @Override
     public void run() {
+      threads.add(Thread.currentThread().getName());
       at.add(System.nanoTime());
       runs.tryEmitNext(at.size());
     }

@@ -138,6 +138,7 @@ class Lwm2mAgentTest {
     assertThat(device.states).containsExactly(0L, 1L, 2L, 3L, 0L);
     reboots.await(1); // the hook runs once the slot is the boot choice and State is 0
     assertThat(reboots.at).hasSize(1);
+    assertThat(reboots.threads).as("never on Californium's threads").allMatch(t -> t.startsWith("otaflux-lwm2m"));
     assertThat(store.status().block().next()).isEqualTo(SlotId.B);
     assertThat(device.results).containsExactly(0L);
 
@@ -317,5 +318,6 @@ class Lwm2mAgentTest {
     assertThat(dm.executeReboot("reboot").getCode()).isEqualTo(ResponseCode.CHANGED);
     reboots.await(1);
     assertThat(reboots.at).hasSize(1);
+    assertThat(reboots.threads).allMatch(t -> t.startsWith("otaflux-lwm2m"));
   }
 }
