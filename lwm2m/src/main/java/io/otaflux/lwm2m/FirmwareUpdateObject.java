@@ -371,6 +371,7 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
       Mono.fromRunnable(() -> update.write(pendingFile))
           .then(store.activate(update.slot(), update.sha256()))
           .subscribeOn(work)
+          .publishOn(work) // the reboot hook runs here, not on the store's I/O threads
           .subscribe(v -> { }, error -> activationFailed(error), () -> activated(update));
       return ExecuteResponse.success();
     }
