@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * SIGINT and SIGTERM abort the running update cleanly: the abort finishes (writer stopped,
  * store as it was), the command reports it with its {@code error:} line, and only then does the
- * process exit, with the command's exit code (8).
+ * process exit, with the command's exit code (8). {@code ota agent} uses the same path to stop:
+ * its signal action deregisters, and the command returns 0, which becomes the exit code.
  */
 final class Interrupts {
 

@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
         KeygenCommand.class,
         ManifestCommand.class,
         CheckCommand.class,
+        AgentCommand.class,
     })
 public final class Ota implements Runnable {
 
@@ -43,7 +44,7 @@ public final class Ota implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "a command is missing: update, get-cert, status, boot, mark-good, rollback, init, demo, keygen, manifest or check");
+        "a command is missing: update, get-cert, status, boot, mark-good, rollback, init, demo, keygen, manifest, check or agent");
   }
 
   /**

@@ -1,0 +1,323 @@
+package io.otaflux.lwm2m;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.otaflux.Sha256;
+import io.otaflux.SlotId;
+import io.otaflux.SlotState;
+import io.otaflux.StoreStatus;
+import io.otaflux.manifest.Manifest;
+import io.otaflux.manifest.SigningKey;
+import io.otaflux.manifest.TrustedKeys;
+import io.otaflux.storage.FileSlotStore;
+import io.otaflux.transport.testing.Routes;
+import io.otaflux.transport.testing.TestPki;
+import io.otaflux.transport.testing.TestServer;
+
+import org.eclipse.leshan.core.ResponseCode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent against a real Leshan server on loopback, a real HTTPS firmware server and real file
+ * stores: registration, the happy path, Update in the wrong state, confirmation and rollback,
+ * restarts of the agent.
+ */
+class Lwm2mAgentTest {
+
+  private static DmServer dm;
+  private static TestServer https;
+  private static byte[] image;
+  private static String imageUrl;
+  private static SigningKey publisher;
+  private static final byte[] old = Fixtures.image(50 * 1024, 1);
+
+  @TempDir
+  Path dir;
+
+  private final List<Lwm2mAgent> agents = new ArrayList<>();
+
+  @BeforeAll
+  static void servers() {
+    dm = DmServer.start();
+    https = TestServer.https(TestPki.shared().localhost());
+    image = Fixtures.image(200 * 1024 + 17, 2);
+    https.route("/fw-2.bin", Routes.image(image));
+    https.route("/stalls.bin", Routes.image(image).stallFirstAt(100_000));
+    https.route("/stalls-once.bin", Routes.image(image).stallFirstAt(120_000));
+    imageUrl = https.url("/fw-2.bin");
+    publisher = SigningKey.generate();
+    Manifest v2 = Manifest.builder().version("2.0.0").url(imageUrl).image(image).sign(publisher);
+    https.route("/gw-2.0.0.json", Routes.image(v2.json().getBytes(StandardCharsets.UTF_8)));
+    Manifest v1 = Manifest.builder().version("1.0.0").url(https.url("/fw-1.bin")).image(old).sign(publisher);
+    https.route("/fw-1.bin", Routes.image(old));
+    https.route("/gw-1.0.0.json", Routes.image(v1.json().getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @AfterAll
+  static void stopServers() {
+    https.close();
+    dm.close();
+  }
+
+  @AfterEach
+  void stopAgents() {
+    agents.forEach(Lwm2mAgent::stop);
+  }
+
+  private Lwm2mAgent started(Lwm2mAgent.Builder builder) {
+    Lwm2mAgent agent = builder.build();
+    agents.add(agent);
+    agent.start();
+    return agent;
+  }
+
+  private FileSlotStore store(String name) {
+    return FileSlotStore.init(dir.resolve(name), Fixtures.SLOT_SIZE);
+  }
+
+  @Test
+  void registersOverDtlsWithItsPreSharedKeyAndShowsItsDevice() throws Exception {
+    FileSlotStore store = store("s");
+    Lwm2mAgent agent = started(Fixtures.agent(dm, "psk-1", store, dir));
+    AgentEvent.Registered registered = agent.events().ofType(AgentEvent.Registered.class).blockFirst(DmServer.TIMEOUT);
+    assertThat(registered.endpoint()).isEqualTo("psk-1");
+    assertThat(dm.registration("psk-1").getClientTransportData().toString()).contains("psk-1");
+    assertThat(dm.read("psk-1", "/3/0/0")).isEqualTo("OtaFlux");
+    assertThat(dm.read("psk-1", "/3/0/2")).isEqualTo("psk-1");
+    assertThat(dm.read("psk-1", "/3/0/3")).isEqualTo("");
+    assertThat(dm.read("psk-1", "/5/0/3")).isEqualTo(0L);
+    assertThat(dm.read("psk-1", "/5/0/5")).isEqualTo(0L);
+    assertThat(dm.read("psk-1", "/5/0/9")).isEqualTo(0L);
+    assertThat(dm.read("psk-1", "/5/0/8").toString()).contains("value=3");
+    assertThat(agent.toString()).doesNotContain(new String(Fixtures.key("psk-1"), java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aWrongKeyIsRefusedWhileTheRightKeyRegisters() throws Exception {
+    FileSlotStore good = store("good");
+    FileSlotStore bad = store("bad");
+    dm.addPsk("wrong-key", "wrong-key", Fixtures.key("wrong-key"));
+    Lwm2mAgent intruder = started(Fixtures.agent(dm, "wrong-key", bad, dir.resolve("bad"))
+        .psk("wrong-key", Fixtures.key("another-key")));
+    started(Fixtures.agent(dm, "right-key", good, dir.resolve("good")));
+    dm.device("right-key").awaitRegistration(1);
+    AgentEvent.Failed failed = intruder.events().ofType(AgentEvent.Failed.class).blockFirst(Duration.ofSeconds(15));
+    assertThat(failed.message()).contains("Registration").doesNotContain("another-key");
+    assertThat(dm.isRegistered("wrong-key")).isFalse();
+    assertThat(dm.isRegistered("right-key")).isTrue();
+  }
+
+  @Test
+  void theHappyPathGoesThroughStates1230AndResult1OnceConfirmed() throws Exception {
+    FileSlotStore store = store("s");
+    Fixtures.Reboots reboots = new Fixtures.Reboots();
+    started(Fixtures.agent(dm, "happy", store, dir).rebootHook(reboots));
+    DmServer.Device device = dm.device("happy");
+    device.awaitRegistration(1);
+    dm.observeFirmware("happy");
+
+    assertThat(dm.writePackageUri("happy", imageUrl).getCode()).isEqualTo(ResponseCode.CHANGED);
+    device.awaitState(2);
+    StoreStatus downloaded = store.status().block();
+    assertThat(downloaded.next()).as("downloaded, not activated").isEqualTo(SlotId.A);
+    assertThat(downloaded.slot(SlotId.B).digest()).contains(Sha256.digest(image));
+
+    assertThat(dm.executeUpdate("happy").getCode()).isEqualTo(ResponseCode.CHANGED);
+    device.awaitState(0);
+    device.stateSink.asFlux().skip(4).blockFirst(DmServer.TIMEOUT);
+    assertThat(device.states).containsExactly(0L, 1L, 2L, 3L, 0L);
+    reboots.await(1); // the hook runs once the slot is the boot choice and State is 0
+    assertThat(reboots.at).hasSize(1);
+    assertThat(reboots.threads).as("never on Californium's threads").allMatch(t -> t.startsWith("otaflux-lwm2m"));
+    assertThat(store.status().block().next()).isEqualTo(SlotId.B);
+    assertThat(device.results).containsExactly(0L);
+
+    // the "reboot": the boot script boots the trial, the new firmware confirms itself
+    assertThat(store.boot().block()).isEqualTo(SlotId.B);
+    store.markGood().block();
+    device.awaitResult(1);
+    assertThat(device.results).containsExactly(0L, 1L);
+    StoreStatus confirmed = store.status().block();
+    assertThat(confirmed.active()).isEqualTo(SlotId.B);
+    assertThat(confirmed.slot(SlotId.B).state()).isEqualTo(SlotState.GOOD);
+    assertThat(confirmed.slot(SlotId.B).digest()).contains(Sha256.digest(image));
+  }
+
+  /** Registers, observes, and leaves the device waiting for a Package URI. */
+  private DmServer.Device registered(String endpoint, int registration) throws Exception {
+    DmServer.Device device = dm.device(endpoint);
+    device.awaitRegistration(registration);
+    dm.observeFirmware(endpoint);
+    return device;
+  }
+
+  /** Waits until the firmware server was asked for {@code path} {@code n} times. */
+  private static void awaitRequests(String path, int n) {
+    reactor.core.publisher.Flux.interval(Duration.ofMillis(20))
+        .filter(t -> https.requests().stream().filter(r -> r.path().equals(path)).count() >= n)
+        .blockFirst(DmServer.TIMEOUT);
+  }
+
+  private static void awaitStateAfter(DmServer.Device device, long first, long then) {
+    device.stateSink.asFlux().skipUntil(s -> s == first).filter(s -> s == then).blockFirst(DmServer.TIMEOUT);
+  }
+
+  @Test
+  void anEmptyPackageUriCancelsASlowDownloadAndLeavesTheStoreAsItWas() throws Exception {
+    FileSlotStore store = store("s");
+    Lwm2mAgent agent = started(Fixtures.agent(dm, "cancel", store, dir));
+    DmServer.Device device = registered("cancel", 1);
+    assertThat(dm.writePackageUri("cancel", https.url("/stalls.bin")).getCode()).isEqualTo(ResponseCode.CHANGED);
+    device.awaitState(1);
+    awaitRequests("/stalls.bin", 1);
+    assertThat(dm.executeUpdate("cancel").getCode()).as("Update while downloading")
+        .isEqualTo(ResponseCode.METHOD_NOT_ALLOWED);
+    assertThat(dm.writePackageUri("cancel", imageUrl).getCode()).as("another URI while downloading")
+        .isEqualTo(ResponseCode.METHOD_NOT_ALLOWED);
+
+    assertThat(dm.writePackageUri("cancel", "").getCode()).isEqualTo(ResponseCode.CHANGED);
+    awaitStateAfter(device, 1, 0);
+    assertThat(device.states).containsExactly(0L, 1L, 0L);
+    assertThat(device.results).containsExactly(0L);
+    assertThat(agent.result()).isEqualTo(FirmwareResult.INITIAL);
+    Fixtures.assertAsItWas(store);
+    assertThat(dm.read("cancel", "/5/0/1")).isEqualTo("");
+  }
+
+  @Test
+  void updateInTheWrongStateIsMethodNotAllowedAndAPushedPackageIsABadRequest() throws Exception {
+    FileSlotStore store = store("s");
+    started(Fixtures.agent(dm, "wrong-state", store, dir));
+    DmServer.Device device = registered("wrong-state", 1);
+    assertThat(dm.executeUpdate("wrong-state").getCode()).isEqualTo(ResponseCode.METHOD_NOT_ALLOWED);
+    assertThat(dm.writePackage("wrong-state", new byte[] {1, 2, 3}).getCode()).isEqualTo(ResponseCode.BAD_REQUEST);
+    assertThat(device.states).containsExactly(0L);
+    assertThat(device.results).containsExactly(0L);
+    Fixtures.assertAsItWas(store);
+  }
+
+  @Test
+  void anAgentRestartedInTheMiddleOfADownloadStartsCleanAndFinishesTheUpdate() throws Exception {
+    FileSlotStore store = store("s");
+    Lwm2mAgent first = started(Fixtures.agent(dm, "restart-download", store, dir));
+    DmServer.Device device = registered("restart-download", 1);
+    dm.writePackageUri("restart-download", https.url("/stalls-once.bin"));
+    device.awaitState(1);
+    awaitRequests("/stalls-once.bin", 1);
+    first.stop();
+    agents.remove(first);
+    Fixtures.assertAsItWas(store);
+
+    started(Fixtures.agent(dm, "restart-download", store, dir));
+    registered("restart-download", 2);
+    assertThat(dm.read("restart-download", "/5/0/3")).as("a new agent starts idle").isEqualTo(0L);
+    dm.writePackageUri("restart-download", https.url("/stalls-once.bin"));
+    awaitStateAfter(device, 1, 2);
+    dm.executeUpdate("restart-download");
+    awaitStateAfter(device, 3, 0);
+    store.boot().block();
+    store.markGood().block();
+    device.awaitResult(1);
+    // the first agent reports its abort (0) before it deregisters; the second starts at 0
+    assertThat(device.states).containsExactly(0L, 1L, 0L, 0L, 1L, 2L, 3L, 0L);
+    assertThat(device.results).containsExactly(0L, 0L, 1L);
+    assertThat(store.status().block().slot(SlotId.B).digest()).contains(Sha256.digest(image));
+  }
+
+  @Test
+  void anAgentRestartedAfterUpdateReportsResult1OnceTheSlotWasConfirmed() throws Exception {
+    FileSlotStore store = store("s");
+    Fixtures.Reboots reboots = new Fixtures.Reboots();
+    Lwm2mAgent first = started(Fixtures.agent(dm, "restart-update", store, dir).rebootHook(reboots));
+    DmServer.Device device = registered("restart-update", 1);
+    dm.writePackageUri("restart-update", imageUrl);
+    device.awaitState(2);
+    dm.executeUpdate("restart-update");
+    awaitStateAfter(device, 3, 0);
+    reboots.await(1);
+    first.stop(); // the gateway reboots
+    agents.remove(first);
+    assertThat(store.boot().block()).isEqualTo(SlotId.B);
+    store.markGood().block();
+
+    Lwm2mAgent second = started(Fixtures.agent(dm, "restart-update", store, dir));
+    assertThat(second.result()).isEqualTo(FirmwareResult.SUCCESS);
+    registered("restart-update", 2);
+    assertThat(device.states).containsExactly(0L, 1L, 2L, 3L, 0L, 0L);
+    assertThat(device.results).containsExactly(0L, 1L);
+    assertThat(dm.read("restart-update", "/5/0/5")).isEqualTo(1L);
+    assertThat(dir.resolve("lwm2m-agent.properties")).doesNotExist();
+  }
+
+  @Test
+  void aRollbackIsReportedAsResult8() throws Exception {
+    FileSlotStore store = store("s");
+    started(Fixtures.agent(dm, "rollback", store, dir));
+    DmServer.Device device = registered("rollback", 1);
+    dm.writePackageUri("rollback", imageUrl);
+    device.awaitState(2);
+    dm.executeUpdate("rollback");
+    awaitStateAfter(device, 3, 0);
+    assertThat(store.boot().block()).isEqualTo(SlotId.B);
+    assertThat(store.rollback().block()).isEqualTo(SlotId.A);
+    device.awaitResult(8);
+    assertThat(device.states).containsExactly(0L, 1L, 2L, 3L, 0L);
+    assertThat(device.results).containsExactly(0L, 8L);
+  }
+
+  @Test
+  void aSignedManifestNamesThePackageAndTheFirmwareVersionAndADowngradeIsRefusedWith8() throws Exception {
+    FileSlotStore store = store("s");
+    started(Fixtures.agent(dm, "manifest", store, dir)
+        .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey()))));
+    DmServer.Device device = registered("manifest", 1);
+    dm.writePackageUri("manifest", https.url("/gw-2.0.0.json"));
+    device.awaitState(2);
+    assertThat(dm.read("manifest", "/5/0/6")).isEqualTo("fw-2.bin");
+    assertThat(dm.read("manifest", "/5/0/7")).isEqualTo("2.0.0");
+    dm.executeUpdate("manifest");
+    awaitStateAfter(device, 3, 0);
+    store.boot().block();
+    store.markGood().block();
+    device.awaitResult(1);
+    dm.device("manifest");
+    reactor.core.publisher.Flux.interval(Duration.ofMillis(50))
+        .filter(t -> {
+          try {
+            return "2.0.0".equals(dm.read("manifest", "/3/0/3"));
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        }).blockFirst(DmServer.TIMEOUT);
+
+    dm.writePackageUri("manifest", https.url("/gw-1.0.0.json"));
+    device.awaitResult(8);
+    assertThat(device.results).containsExactly(0L, 1L, 0L, 8L);
+    StoreStatus status = store.status().block();
+    assertThat(status.active()).isEqualTo(SlotId.B);
+    assertThat(status.next()).isEqualTo(SlotId.B);
+    assertThat(status.slot(SlotId.B).version()).isEqualTo("2.0.0");
+  }
+
+  @Test
+  void theDevicesRebootRunsTheRebootHook() throws Exception {
+    FileSlotStore store = store("s");
+    Fixtures.Reboots reboots = new Fixtures.Reboots();
+    started(Fixtures.agent(dm, "reboot", store, dir).rebootHook(reboots));
+    registered("reboot", 1);
+    assertThat(dm.executeReboot("reboot").getCode()).isEqualTo(ResponseCode.CHANGED);
+    reboots.await(1);
+    assertThat(reboots.at).hasSize(1);
+    assertThat(reboots.threads).allMatch(t -> t.startsWith("otaflux-lwm2m"));
+  }
+}

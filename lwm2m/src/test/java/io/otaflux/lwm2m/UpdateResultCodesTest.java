@@ -1,0 +1,165 @@
+package io.otaflux.lwm2m;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+import io.otaflux.Sha256;
+import io.otaflux.manifest.Manifest;
+import io.otaflux.manifest.SigningKey;
+import io.otaflux.manifest.TrustedKeys;
+import io.otaflux.storage.FileSlotStore;
+import io.otaflux.transport.testing.Routes;
+import io.otaflux.transport.testing.TestPki;
+import io.otaflux.transport.testing.TestServer;
+
+import org.eclipse.leshan.core.ResponseCode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every failure's Update Result, by the contract's table, with the store and the boot choice as
+ * they were: 2 too large, 4 connection lost, 5 integrity, 7 invalid URI or HTTP error, 8 trust,
+ * 9 not https (also by redirect).
+ */
+class UpdateResultCodesTest {
+
+  private static DmServer dm;
+  private static TestServer https;
+  private static TestServer untrusted;
+  private static TestServer plain;
+  private static byte[] image;
+  private static SigningKey publisher;
+
+  @TempDir
+  Path dir;
+
+  private final List<Lwm2mAgent> agents = new ArrayList<>();
+
+  @BeforeAll
+  static void servers() {
+    dm = DmServer.start();
+    image = Fixtures.image(150 * 1024 + 3, 5);
+    publisher = SigningKey.generate();
+    https = TestServer.https(TestPki.shared().localhost());
+    https.route("/fw.bin", Routes.image(image));
+    https.route("/cut.bin", Routes.image(image).cutFirstAt(40_000));
+    https.route("/big.bin", Routes.image(Fixtures.image(300 * 1024, 6)));
+    https.route("/missing.bin", Routes.status(404, java.util.Map.of()));
+    plain = TestServer.plainHttp();
+    plain.route("/fw.bin", Routes.image(image));
+    https.route("/to-http.bin", Routes.redirect(302, plain.url("/fw.bin")));
+    Manifest wrongDigest = Manifest.builder().version("2.0.0").url(https.url("/fw.bin"))
+        .image(image.length, Sha256.digest(new byte[] {1, 2, 3})).sign(publisher);
+    https.route("/wrong-digest.json", Routes.image(wrongDigest.json().getBytes(StandardCharsets.UTF_8)));
+    Manifest strangeKey = Manifest.builder().version("2.0.0").url(https.url("/fw.bin"))
+        .image(image).sign(SigningKey.generate());
+    https.route("/strange-key.json", Routes.image(strangeKey.json().getBytes(StandardCharsets.UTF_8)));
+    untrusted = TestServer.https(TestPki.shared().unrelatedLocalhost());
+    untrusted.route("/fw.bin", Routes.image(image));
+  }
+
+  @AfterAll
+  static void stopServers() {
+    https.close();
+    untrusted.close();
+    plain.close();
+    dm.close();
+  }
+
+  @AfterEach
+  void stopAgents() {
+    agents.forEach(Lwm2mAgent::stop);
+  }
+
+  /** Registers a fresh agent, writes the URI, waits for the result; returns what the server saw. */
+  private DmServer.Device fail(String endpoint, String uri, long expected, long slotSize,
+      UnaryOperator<Lwm2mAgent.Builder> options) throws Exception {
+    FileSlotStore store = FileSlotStore.init(dir.resolve(endpoint), slotSize);
+    Lwm2mAgent agent = options.apply(Fixtures.agent(dm, endpoint, store, dir.resolve(endpoint))
+        .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey())))).build();
+    agents.add(agent);
+    agent.start();
+    DmServer.Device device = dm.device(endpoint);
+    device.awaitRegistration(1);
+    dm.observeFirmware(endpoint);
+    assertThat(dm.writePackageUri(endpoint, uri).getCode()).isEqualTo(ResponseCode.CHANGED);
+    device.awaitResult(expected);
+    assertThat(agent.state()).isEqualTo(FirmwareState.IDLE);
+    assertThat(device.results).containsExactly(0L, expected);
+    if (device.states.contains(1L)) {
+      // State and Result are two notifications: wait for the State 0 after the download's 1
+      device.stateSink.asFlux().skipUntil(s -> s == 1L).filter(s -> s == 0L).blockFirst(DmServer.TIMEOUT);
+    }
+    if (device.states.contains(1L)) {
+      assertThat(device.states).containsExactly(0L, 1L, 0L);
+    } else {
+      assertThat(device.states).containsExactly(0L);
+    }
+    Fixtures.assertAsItWas(store);
+    return device;
+  }
+
+  private DmServer.Device fail(String endpoint, String uri, long expected) throws Exception {
+    return fail(endpoint, uri, expected, Fixtures.SLOT_SIZE, b -> b);
+  }
+
+  @Test
+  void anImageLargerThanTheSlotIs2() throws Exception {
+    DmServer.Device device = fail("too-large", https.url("/big.bin"), 2, 256 * 1024, b -> b);
+    assertThat(device.states).containsExactly(0L, 1L, 0L);
+  }
+
+  @Test
+  void aConnectionLostAfterTheRetriesIs4() throws Exception {
+    fail("cut", https.url("/cut.bin"), 4);
+  }
+
+  @Test
+  void aDigestThatDiffersFromTheManifestIs5() throws Exception {
+    fail("wrong-digest", https.url("/wrong-digest.json"), 5);
+  }
+
+  @Test
+  void aManifestSignedByAnUntrustedKeyIs5() throws Exception {
+    fail("strange-key", https.url("/strange-key.json"), 5);
+  }
+
+  @Test
+  void anHttpErrorIs7() throws Exception {
+    fail("missing", https.url("/missing.bin"), 7);
+  }
+
+  @Test
+  void anInvalidUriIs7AndNothingStarts() throws Exception {
+    DmServer.Device device = fail("invalid-uri", "https://exa mple.com/fw.bin", 7);
+    assertThat(device.states).containsExactly(0L);
+  }
+
+  @Test
+  void anUntrustedServerIs8() throws Exception {
+    fail("untrusted", untrusted.url("/fw.bin"), 8);
+  }
+
+  @Test
+  void aPlainHttpUriIs9AndNothingIsFetched() throws Exception {
+    int before = plain.requests().size();
+    DmServer.Device device = fail("plain-http", plain.url("/fw.bin"), 9);
+    assertThat(device.states).containsExactly(0L);
+    assertThat(plain.requests()).hasSize(before);
+  }
+
+  @Test
+  void aRedirectToPlainHttpIs9AndTheHttpServerGetsNothing() throws Exception {
+    int before = plain.requests().size();
+    fail("to-http", https.url("/to-http.bin"), 9);
+    assertThat(plain.requests()).hasSize(before);
+  }
+}

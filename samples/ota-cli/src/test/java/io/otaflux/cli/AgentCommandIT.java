@@ -1,0 +1,180 @@
+package io.otaflux.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.otaflux.Sha256;
+import io.otaflux.samples.server.DemoPki;
+import io.otaflux.samples.server.FirmwareServer;
+
+import org.eclipse.leshan.core.ResponseCode;
+import org.eclipse.leshan.core.endpoint.Protocol;
+import org.eclipse.leshan.core.node.LwM2mSingleResource;
+import org.eclipse.leshan.core.observation.Observation;
+import org.eclipse.leshan.core.request.ExecuteRequest;
+import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.request.WriteRequest;
+import org.eclipse.leshan.core.response.ReadResponse;
+import org.eclipse.leshan.server.LeshanServer;
+import org.eclipse.leshan.server.LeshanServerBuilder;
+import org.eclipse.leshan.server.californium.endpoint.CaliforniumServerEndpointsProvider;
+import org.eclipse.leshan.server.californium.endpoint.coaps.CoapsServerProtocolProvider;
+import org.eclipse.leshan.server.registration.Registration;
+import org.eclipse.leshan.server.registration.RegistrationListener;
+import org.eclipse.leshan.server.registration.RegistrationUpdate;
+import org.eclipse.leshan.server.security.InMemorySecurityStore;
+import org.eclipse.leshan.server.security.SecurityInfo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+
+/** {@code ota agent} as a process, driven by a real Leshan server over DTLS with a pre-shared key. */
+class AgentCommandIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final byte[] KEY = "a-key-nobody-may-see".getBytes(StandardCharsets.UTF_8);
+
+  @TempDir
+  Path dir;
+
+  private LeshanServer leshan;
+  private FirmwareServer firmware;
+  private final Sinks.Many<String> registered = Sinks.many().replay().all();
+  private final Sinks.Many<String> unregistered = Sinks.many().replay().all();
+
+  @BeforeEach
+  void servers() throws Exception {
+    firmware = FirmwareServer.start();
+    InMemorySecurityStore security = new InMemorySecurityStore();
+    security.add(SecurityInfo.newPreSharedKeyInfo("cli-gw", "cli-gw", KEY));
+    CaliforniumServerEndpointsProvider.Builder endpoints =
+        new CaliforniumServerEndpointsProvider.Builder(new CoapsServerProtocolProvider());
+    endpoints.addEndpoint(new InetSocketAddress("127.0.0.1", 0), Protocol.COAPS);
+    LeshanServerBuilder builder = new LeshanServerBuilder();
+    builder.setEndpointsProviders(endpoints.build());
+    builder.setSecurityStore(security);
+    leshan = builder.build();
+    leshan.getRegistrationService().addListener(new RegistrationListener() {
+      @Override
+      public void registered(Registration registration, Registration previous, Collection<Observation> observations) {
+        registered.tryEmitNext(registration.getEndpoint());
+      }
+
+      @Override
+      public void updated(RegistrationUpdate update, Registration updated, Registration previous) {
+      }
+
+      @Override
+      public void unregistered(Registration registration, Collection<Observation> observations, boolean expired,
+          Registration newReg) {
+        unregistered.tryEmitNext(registration.getEndpoint() + (expired ? " expired" : ""));
+      }
+    });
+    leshan.start();
+  }
+
+  @AfterEach
+  void stop() {
+    leshan.destroy();
+    firmware.close();
+  }
+
+  private Object read(String path) throws InterruptedException {
+    ReadResponse response = leshan.send(leshan.getRegistrationService().getByEndpoint("cli-gw"), new ReadRequest(path),
+        WAIT.toMillis());
+    return ((LwM2mSingleResource) response.getContent()).getValue();
+  }
+
+  private void awaitState(long state) {
+    Flux.interval(Duration.ofMillis(50)).filter(t -> {
+      try {
+        return Long.valueOf(state).equals(read("/5/0/3"));
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }).blockFirst(WAIT);
+  }
+
+  @Test
+  void theAgentInstallsWhatTheServerAsksRunsOnUpdateAndDeregistersOnSigterm() throws Exception {
+    byte[] image = new byte[300 * 1024 + 5];
+    new Random(3).nextBytes(image);
+    String url = firmware.publish("gw-2.bin", image).toString();
+    Path root = dir.resolve("root.pem");
+    Files.writeString(root, DemoPki.pem(firmware.pki().root()), StandardCharsets.US_ASCII);
+    Path keyFile = dir.resolve("psk.hex");
+    Files.writeString(keyFile, HexFormat.of().formatHex(KEY) + "\n", StandardCharsets.US_ASCII);
+    Path slots = dir.resolve("slots");
+    Path rebooted = dir.resolve("rebooted");
+    int port = leshan.getEndpoint(Protocol.COAPS).getURI().getPort();
+
+    Process agent = OtaProcess.start("agent", "--server", "coaps://127.0.0.1:" + port, "--endpoint", "cli-gw",
+        "--slots", slots.toString(), "--psk-identity", "cli-gw", "--psk-key-file", keyFile.toString(),
+        "--root-cert", root.toString(), "--on-update", "touch " + rebooted, "--lifetime", "60", "--json");
+    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    Registration registration = leshan.getRegistrationService().getByEndpoint("cli-gw");
+    assertThat(read("/3/0/2")).isEqualTo("cli-gw");
+
+    assertThat(leshan.send(registration, new WriteRequest(5, 0, 1, url), WAIT.toMillis()).getCode())
+        .isEqualTo(ResponseCode.CHANGED);
+    awaitState(2);
+    assertThat(leshan.send(registration, new ExecuteRequest(5, 0, 2), WAIT.toMillis()).getCode())
+        .isEqualTo(ResponseCode.CHANGED);
+    awaitState(0);
+    Flux.interval(Duration.ofMillis(50)).filter(t -> Files.exists(rebooted)).blockFirst(WAIT);
+
+    agent.destroy(); // SIGTERM
+    OtaProcess.Run run = OtaProcess.finish(agent);
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    assertThat(unregistered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    List<JsonNode> events = run.stdout().lines().map(AgentCommandIT::parse).toList();
+    List<String> kinds = events.stream().map(e -> e.get("event").asText()
+        + (e.has("state") ? e.get("state").asText() : "")).toList();
+    assertThat(kinds).containsExactly("registered", "state1", "state2", "state3", "state0", "deregistered");
+    assertThat(run.all()).doesNotContain(HexFormat.of().formatHex(KEY)).doesNotContain(new String(KEY,
+        StandardCharsets.UTF_8));
+
+    OtaProcess.Run status = OtaProcess.run("status", "--slots", slots.toString(), "--json");
+    JsonNode s = JSON.readTree(status.stdout());
+    assertThat(s.get("next").asText()).isEqualTo("b");
+    assertThat(s.at("/slots/b/state").asText()).isEqualTo("trial");
+    assertThat(s.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(image).hex());
+  }
+
+  @Test
+  void plainCoapWithoutInsecureCoapAndCoapsWithoutAKeyAreUsageErrors() throws Exception {
+    OtaProcess.Run plain = OtaProcess.run("agent", "--server", "coap://127.0.0.1:5683", "--endpoint", "x", "--slots",
+        dir.resolve("s").toString());
+    assertThat(plain.exitCode()).as(plain.all()).isEqualTo(2);
+    assertThat(plain.errorLine()).contains("coap");
+    OtaProcess.Run noKey = OtaProcess.run("agent", "--server", "coaps://127.0.0.1:5684", "--endpoint", "x", "--slots",
+        dir.resolve("s").toString());
+    assertThat(noKey.exitCode()).as(noKey.all()).isEqualTo(2);
+    assertThat(noKey.errorLine()).contains("--psk-identity");
+  }
+
+  private static JsonNode parse(String line) {
+    try {
+      return JSON.readTree(line);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(line, e);
+    }
+  }
+}
