@@ -81,6 +81,12 @@ final class Failures {
       return OtaException.of(Reason.TRUST, "The TLS handshake with " + where + " failed (" + handshake.getMessage()
           + "); the server offers no TLS 1.2 or newer connection this device accepts.", error);
     }
+    if (find(error, io.netty.handler.ssl.NotSslRecordException.class) != null) {
+      // a plain-text answer to the ClientHello: no TLS here, and trying again will not change that
+      return OtaException.of(Reason.TRUST, where + " does not speak TLS: it answered the TLS handshake in plain"
+          + " text (an http:// server, or the wrong port). Check the URL's port, and that the server serves HTTPS"
+          + " there.", error);
+    }
     ConnectException refused = find(error, ConnectException.class);
     if (refused != null) {
       return OtaException.transientFailure(Reason.NETWORK, "Could not connect to " + where + " ("
