@@ -143,6 +143,19 @@ class OtaUpdaterTest {
   }
 
   @Test
+  void anImageOfUnknownLengthLongerThanTheExpectedSizeFailsWithIntegrityNotBlamingAnAnnouncement() {
+    StepVerifier.create(updater(InMemoryFirmwareSource.of(image).withoutLength())
+            .update(TestImages.request().withSize(image.length - 10L)))
+        .thenConsumeWhile(e -> true)
+        .expectErrorSatisfies(e -> {
+          assertReason(e, Reason.INTEGRITY);
+          assertThat(e.getMessage()).contains("bytes expected").doesNotContain("announced");
+        })
+        .verify(TIMEOUT);
+    assertStoreUnchanged();
+  }
+
+  @Test
   void anImageOfUnknownLengthInstallsAndTheLastProgressIsItsSize() {
     List<UpdateEvent> events = updater(InMemoryFirmwareSource.of(image).withoutLength())
         .update(TestImages.request()).collectList().block(TIMEOUT);
