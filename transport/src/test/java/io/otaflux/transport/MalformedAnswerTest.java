@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -62,5 +63,15 @@ class MalformedAnswerTest {
     OtaException e = fails((head, n) -> Mono.just(ascii("SSH-2.0-OpenSSH_9.2\r\nProtocol mismatch.\r\n\r\n")),
         Reason.SERVER);
     assertThat(e.getMessage()).contains("not valid HTTP");
+  }
+
+  @Test
+  void headersDrippedSlowerThanTheIdleTimeoutAllowsInTotalFailWithinIt() {
+    long start = System.nanoTime();
+    OtaException e = fails((head, n) -> Flux.concat(Mono.just(ascii("HTTP/1.1 200 OK\r\nX-Slow: ")),
+        Flux.interval(Duration.ofMillis(100)).map(i -> ascii("a"))), Reason.NETWORK);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    assertThat(e.isTransient()).isTrue();
+    assertThat(e.getMessage()).contains("no answer within 400 ms");
   }
 }
