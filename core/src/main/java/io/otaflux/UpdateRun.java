@@ -81,7 +81,14 @@ final class UpdateRun {
     Flux<UpdateEvent> body = onWrites(() -> prepare(w))
         .thenMany(Flux.merge(retryEvents.asFlux(), attempts))
         .concatWith(onWrites(() -> verify(w)));
-    Flux<?> abortSignal = Flux.from(abortTrigger).take(1).doOnNext(x -> aborted = true);
+    // a value, a completion (a Publisher<Void> button) or an error of the trigger all abort: the body
+    // must never just stop, or the update would end empty, as if it had succeeded
+    Mono<Boolean> abortSignal = Flux.from(abortTrigger).take(1).then()
+        .onErrorResume(e -> Mono.empty())
+        .then(Mono.fromCallable(() -> {
+          aborted = true;
+          return Boolean.TRUE;
+        }));
     return body
         .takeUntilOther(abortSignal)
         .concatWith(Mono.defer(() -> aborted ? Mono.error(abortedError()) : Mono.empty()));

@@ -312,6 +312,23 @@ class OtaUpdaterTest {
   }
 
   @Test
+  void aTriggerCompletingWithoutAValueAbortsInsteadOfEndingTheUpdateEmpty() {
+    VirtualTimeScheduler time = VirtualTimeScheduler.create();
+    Sinks.One<Void> button = Sinks.one();
+    InMemoryFirmwareSource slow = InMemoryFirmwareSource.of(image).chunkSize(10_000)
+        .pauseBetweenChunks(Duration.ofSeconds(1), time);
+    OtaUpdater updater = updater(slow).scheduler(time).writeScheduler(Schedulers.immediate());
+    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request(), button.asMono()), () -> time, Long.MAX_VALUE)
+        .expectNextMatches(e -> e instanceof Resolved)
+        .thenAwait(Duration.ofSeconds(3))
+        .then(button::tryEmitEmpty)
+        .thenConsumeWhile(e -> e instanceof Progress)
+        .expectErrorSatisfies(e -> assertReason(e, Reason.ABORTED))
+        .verify(TIMEOUT);
+    assertStoreUnchanged();
+  }
+
+  @Test
   void aSessionAbortIsSeenAsAbortedByEverySubscriberAndByTheResult() throws InterruptedException {
     InMemoryFirmwareSource slow = InMemoryFirmwareSource.of(image).chunkSize(1000)
         .pauseBetweenChunks(Duration.ofMillis(5), Schedulers.parallel());
