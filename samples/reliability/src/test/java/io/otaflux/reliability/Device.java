@@ -40,14 +40,18 @@ final class Device {
     this.store = FileSlotStore.open(dir);
     this.before = store.status().block(WAIT);
     this.runningImage = Sha256.digest(read(store.slotPath(before.active())));
-    assertThat(before.active()).isEqualTo(SlotId.B);
-    assertThat(before.slot(SlotId.B).state()).isEqualTo(SlotState.GOOD);
+    assertThat(before.slot(before.active()).state()).isEqualTo(SlotState.GOOD);
   }
 
   /** A fresh store in {@code dir} (which must not exist yet or be empty). */
   static Device fresh(Path dir) {
     copy(template(), dir);
     return new Device(dir);
+  }
+
+  /** The device as it is now (after an install that {@code device} booted and confirmed). */
+  static Device reopen(Device device) {
+    return new Device(device.dir);
   }
 
   /** The store's directory with a running, confirmed slot b (the template). */
@@ -81,8 +85,10 @@ final class Device {
     assertThat(after.active()).as("running slot").isEqualTo(before.active());
     assertThat(after.next()).as("boot choice").isEqualTo(before.next());
     assertThat(after.slot(before.active())).as("running slot's record").isEqualTo(before.slot(before.active()));
-    assertThat(after.slot(before.inactive()).state()).as("the written slot never boots")
-        .isIn(SlotState.EMPTY, SlotState.WRITING, SlotState.INVALID);
+    if (!after.slot(before.inactive()).equals(before.slot(before.inactive()))) {
+      assertThat(after.slot(before.inactive()).state()).as("the written slot never boots")
+          .isIn(SlotState.EMPTY, SlotState.WRITING, SlotState.INVALID);
+    }
     assertThat(Sha256.digest(read(store.slotPath(before.active())))).as("running image").isEqualTo(runningImage);
   }
 
