@@ -24,6 +24,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A TCP proxy on an ephemeral port of 127.0.0.1 in front of another local server (usually an
  * HTTPS {@link TestServer}: the proxy sees only TLS records), injecting one {@link Fault} into
@@ -65,7 +67,8 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     /**
-     * Forwards {@code bytes} bytes every {@code every}.
+     * Forwards {@code bytes} bytes every {@code every} (what is still queued when either side
+     * closes is dropped with the connection).
      *
      * @param bytes bytes per step
      * @param every time between steps
@@ -176,7 +179,7 @@ public final class FaultProxy implements AutoCloseable {
   /** The client's side: connects to the server, forwards the client's bytes. */
   private final class Frontend extends ChannelInboundHandlerAdapter {
     private final Fault fault;
-    private Channel backend;
+    private @Nullable Channel backend;
 
     Frontend(Fault fault) {
       this.fault = fault;
@@ -202,7 +205,8 @@ public final class FaultProxy implements AutoCloseable {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (backend.isActive()) {
+      Channel backend = this.backend;
+      if (backend != null && backend.isActive()) {
         backend.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
           if (f.isSuccess()) {
             ctx.channel().read();
@@ -234,6 +238,7 @@ public final class FaultProxy implements AutoCloseable {
     private final Fault fault;
     private long forwarded;
     private boolean stopped;
+    private @Nullable ByteBuf dripping;
 
     Backend(Channel front, Fault fault) {
       this.front = front;
@@ -277,7 +282,8 @@ public final class FaultProxy implements AutoCloseable {
         in.setByte(index, in.getByte(index) ^ 0x01);
       }
       if (fault instanceof Fault.Drip drip) {
-        drip(ctx, in, drip);
+        dripping = in;
+        drip(ctx, drip);
         return;
       }
       front.writeAndFlush(in).addListener((ChannelFutureListener) f -> {
@@ -295,8 +301,13 @@ public final class FaultProxy implements AutoCloseable {
       return front.writeAndFlush(head);
     }
 
-    private void drip(ChannelHandlerContext ctx, ByteBuf in, Fault.Drip drip) {
+    private void drip(ChannelHandlerContext ctx, Fault.Drip drip) {
+      ByteBuf in = dripping;
+      if (in == null) {
+        return; // released when the connection closed
+      }
       if (!in.isReadable() || !front.isActive()) {
+        dripping = null;
         in.release();
         if (front.isActive()) {
           ctx.channel().read();
@@ -306,18 +317,31 @@ public final class FaultProxy implements AutoCloseable {
       ByteBuf step = in.readRetainedSlice(Math.min(drip.bytes(), in.readableBytes()));
       front.writeAndFlush(step).addListener((ChannelFutureListener) f -> {
         if (!f.isSuccess()) {
-          in.release();
           ctx.close();
           return;
         }
-        ctx.executor().schedule(() -> drip(ctx, in, drip), drip.every().toNanos(), TimeUnit.NANOSECONDS);
+        ctx.executor().schedule(() -> drip(ctx, drip), drip.every().toNanos(), TimeUnit.NANOSECONDS);
       });
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      releaseDripping();
       if (!stopped) {
         closeOnFlush(front);
+      }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+      releaseDripping();
+    }
+
+    private void releaseDripping() {
+      ByteBuf in = dripping;
+      dripping = null;
+      if (in != null) {
+        in.release();
       }
     }
 
