@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.otaflux.Sha256;
+import io.otaflux.transport.testing.NoLeaks;
 import io.otaflux.transport.testing.Routes;
 import io.otaflux.transport.testing.TestServer;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * line of each failure family. Each case checks the store with {@code ota status --json}
  * afterwards: slot a still running, still the boot choice.
  */
+@ExtendWith(NoLeaks.class)
 class CliFaultsIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();

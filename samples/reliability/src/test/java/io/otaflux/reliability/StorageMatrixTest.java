@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import io.otaflux.OtaException;
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import reactor.core.Disposable;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -64,7 +62,7 @@ class StorageMatrixTest {
   @DisplayName("concurrent update into the same store")
   @Case(category = "storage", fault = "a second update starts while the first is writing the slot",
       outcome = "STORAGE (7) busy for the second; the first completes")
-  void busy() {
+  void busy() throws Exception {
     byte[] image = Bench.image(300_000, 9);
     Sinks.One<Void> release = Sinks.one();
     Routes.Image slow = Routes.image(image);
@@ -72,9 +70,9 @@ class StorageMatrixTest {
         ? release.asMono().then(reactor.core.publisher.Mono.from(slow.handle(req, res, n)))
         : slow.handle(req, res, n));
     Device device = bench.device();
-    List<UpdateEvent> first = new ArrayList<>();
-    Disposable running = Bench.updater(device, source().idleTimeout(java.time.Duration.ofSeconds(5)), 0)
-        .update(UpdateRequest.of(server.url("/fw.bin"))).subscribe(first::add);
+    java.util.concurrent.CompletableFuture<List<UpdateEvent>> first = Bench.updater(device,
+        source().idleTimeout(java.time.Duration.ofSeconds(5)), 0)
+        .update(UpdateRequest.of(server.url("/fw.bin"))).collectList().toFuture();
     try {
       server.received(1).block(WAIT);
       OtaException e = Bench.failure(Bench.updater(device, source(), 0).update(UpdateRequest.of(server.url("/fw.bin"))));
@@ -82,14 +80,10 @@ class StorageMatrixTest {
       Sentence.check(e.getMessage(), "busy");
       device.assertUnchanged();
       release.tryEmitEmpty();
-      long deadline = System.currentTimeMillis() + WAIT.toMillis();
-      while (!running.isDisposed() && System.currentTimeMillis() < deadline
-          && first.stream().noneMatch(UpdateEvent.Activated.class::isInstance)) {
-        Thread.onSpinWait();
-      }
-      assertThat(first).last().isInstanceOf(UpdateEvent.Activated.class);
+      assertThat(first.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)).last()
+          .isInstanceOf(UpdateEvent.Activated.class);
     } finally {
-      running.dispose();
+      first.cancel(true);
     }
   }
 
@@ -119,5 +113,6 @@ class StorageMatrixTest {
     OtaException e = Bench.failure(Bench.updater(device, source(), 0).update(UpdateRequest.of(server.url("/fw.bin"))));
     assertThat(e.reason()).isEqualTo(Reason.STORAGE);
     Sentence.check(e.getMessage(), "slot-a.img");
+    device.assertUnchanged();
   }
 }
