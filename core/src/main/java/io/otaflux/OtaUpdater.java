@@ -207,8 +207,8 @@ public final class OtaUpdater {
   }
 
   /**
-   * As {@link #update(UpdateRequest)}, aborting when {@code abortTrigger} emits anything: the
-   * abort completes (writer aborted, connection closed) before the stream ends with an
+   * As {@link #update(UpdateRequest)}, aborting when {@code abortTrigger} emits anything,
+   * completes or fails (a {@code Mono<Void>} button aborts by completing): the abort completes (writer aborted, connection closed) before the stream ends with an
    * {@link OtaException} of reason {@code ABORTED}.
    *
    * @param request what to install

@@ -46,6 +46,8 @@ final class UpdateRun {
   private volatile long durable;
   private volatile @Nullable String validator;
   private volatile long total = UpdateEvent.UNKNOWN_SIZE;
+  /** Whether {@link #total} is the source's own announcement (else the request's expected size). */
+  private volatile boolean announced;
   private volatile @Nullable URI effectiveUri;
   private volatile @Nullable SlotId slot;
   private volatile @Nullable Sha256 digest;
@@ -80,7 +82,14 @@ final class UpdateRun {
     Flux<UpdateEvent> body = onWrites(() -> prepare(w))
         .thenMany(Flux.merge(retryEvents.asFlux(), attempts))
         .concatWith(onWrites(() -> verify(w)));
-    Flux<?> abortSignal = Flux.from(abortTrigger).take(1).doOnNext(x -> aborted = true);
+    // a value, a completion (a Publisher<Void> button) or an error of the trigger all abort: the body
+    // must never just stop, or the update would end empty, as if it had succeeded
+    Mono<Boolean> abortSignal = Flux.from(abortTrigger).take(1).then()
+        .onErrorResume(e -> Mono.empty())
+        .then(Mono.fromCallable(() -> {
+          aborted = true;
+          return Boolean.TRUE;
+        }));
     return body
         .takeUntilOther(abortSignal)
         .concatWith(Mono.defer(() -> aborted ? Mono.error(abortedError()) : Mono.empty()));
@@ -145,6 +154,7 @@ final class UpdateRun {
       return Flux.error(tooLarge(size, w));
     }
     total = size;
+    announced = offered >= 0;
     effectiveUri = download.effectiveUri();
     if (download.validator() != null) {
       validator = download.validator();
@@ -185,9 +195,13 @@ final class UpdateRun {
     long position = w.position();
     int n = chunk.remaining();
     long size = total;
-    if (size >= 0 && position + n > size) {
+    if (size >= 0 && position + n > size && announced) {
       throw OtaException.of(Reason.SERVER, "The server sent more than the " + size
           + " bytes it announced; the answer is malformed. Nothing was activated; ask the server's operator.");
+    }
+    if (size >= 0 && position + n > size) {
+      throw OtaException.of(Reason.INTEGRITY, "The image is larger than the " + size + " bytes expected; it is not"
+          + " the image you meant. Nothing was activated; check the URL and the expected size.");
     }
     if (position + n > w.capacity()) {
       throw tooLarge(position + n, w);

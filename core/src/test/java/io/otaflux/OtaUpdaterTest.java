@@ -143,6 +143,19 @@ class OtaUpdaterTest {
   }
 
   @Test
+  void anImageOfUnknownLengthLongerThanTheExpectedSizeFailsWithIntegrityNotBlamingAnAnnouncement() {
+    StepVerifier.create(updater(InMemoryFirmwareSource.of(image).withoutLength())
+            .update(TestImages.request().withSize(image.length - 10L)))
+        .thenConsumeWhile(e -> true)
+        .expectErrorSatisfies(e -> {
+          assertReason(e, Reason.INTEGRITY);
+          assertThat(e.getMessage()).contains("bytes expected").doesNotContain("announced");
+        })
+        .verify(TIMEOUT);
+    assertStoreUnchanged();
+  }
+
+  @Test
   void anImageOfUnknownLengthInstallsAndTheLastProgressIsItsSize() {
     List<UpdateEvent> events = updater(InMemoryFirmwareSource.of(image).withoutLength())
         .update(TestImages.request()).collectList().block(TIMEOUT);
@@ -294,6 +307,23 @@ class OtaUpdaterTest {
           // the abort completed before the error was signalled
           assertThat(store.status().block(TIMEOUT).slot(SlotId.B).state()).isEqualTo(SlotState.INVALID);
         })
+        .verify(TIMEOUT);
+    assertStoreUnchanged();
+  }
+
+  @Test
+  void aTriggerCompletingWithoutAValueAbortsInsteadOfEndingTheUpdateEmpty() {
+    VirtualTimeScheduler time = VirtualTimeScheduler.create();
+    Sinks.One<Void> button = Sinks.one();
+    InMemoryFirmwareSource slow = InMemoryFirmwareSource.of(image).chunkSize(10_000)
+        .pauseBetweenChunks(Duration.ofSeconds(1), time);
+    OtaUpdater updater = updater(slow).scheduler(time).writeScheduler(Schedulers.immediate());
+    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request(), button.asMono()), () -> time, Long.MAX_VALUE)
+        .expectNextMatches(e -> e instanceof Resolved)
+        .thenAwait(Duration.ofSeconds(3))
+        .then(button::tryEmitEmpty)
+        .thenConsumeWhile(e -> e instanceof Progress)
+        .expectErrorSatisfies(e -> assertReason(e, Reason.ABORTED))
         .verify(TIMEOUT);
     assertStoreUnchanged();
   }

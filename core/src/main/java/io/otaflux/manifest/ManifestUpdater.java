@@ -211,7 +211,7 @@ public final class ManifestUpdater {
   }
 
   /**
-   * As {@link #update(URI)}, aborting when {@code abortTrigger} emits.
+   * As {@link #update(URI)}, aborting when {@code abortTrigger} emits, completes or fails.
    *
    * @param manifestUrl the manifest's URL
    * @param abortTrigger a signal to abort

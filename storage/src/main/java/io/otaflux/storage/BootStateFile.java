@@ -139,7 +139,19 @@ final class BootStateFile {
     byte[] bytes = encode(state, generation);
     try (Medium.Handle h = medium.open(file, Medium.Mode.WRITE)) {
       h.write(ByteBuffer.wrap(bytes), (long) copy * COPY_SIZE);
-      h.force();
+      try {
+        h.force();
+      } catch (IOException e) {
+        // the new record is readable from the page cache although it may never reach the disk, and the
+        // caller is told the operation failed: spoil its magic so every later read takes the previous copy
+        try {
+          h.write(ByteBuffer.wrap(new byte[4]), (long) copy * COPY_SIZE);
+          h.force();
+        } catch (IOException again) {
+          e.addSuppressed(again);
+        }
+        throw e;
+      }
     }
     return new Loaded(state, generation, copy);
   }

@@ -358,6 +358,22 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   }
 
   @Test
+  void aFailingSyncOfTheActivationRecordLeavesTheBootChoiceAsItWas() throws IOException {
+    // fsync failed, but the new record sits in the page cache: a read must not take it for the state
+    FaultyMedium medium = new FaultyMedium();
+    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, false);
+    byte[] image = image(100_000, 12);
+    SlotId slot = install(store, image);
+    StoreStatus before = store.status().block(WAIT);
+    medium.failingSync(dir.resolve("boot-state"));
+    assertStorageError(() -> store.activate(slot, Sha256.digest(image)).block(WAIT), "Input/output error");
+    StoreStatus after = FileSlotStore.open(dir).status().block(WAIT);
+    assertThat(after.next()).isEqualTo(before.next()).isEqualTo(SlotId.A);
+    assertThat(after.slot(slot).state().isBootable()).isFalse();
+    assertThat(FileSlotStore.open(dir).boot().block(WAIT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
   void aCorruptBootStateIsRefusedWithoutGuessingAndLeftAsItIs() throws IOException {
     FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
     Path state = dir.resolve("boot-state");

@@ -81,6 +81,12 @@ final class Failures {
       return OtaException.of(Reason.TRUST, "The TLS handshake with " + where + " failed (" + handshake.getMessage()
           + "); the server offers no TLS 1.2 or newer connection this device accepts.", error);
     }
+    if (find(error, io.netty.handler.ssl.NotSslRecordException.class) != null) {
+      // a plain-text answer to the ClientHello: no TLS here, and trying again will not change that
+      return OtaException.of(Reason.TRUST, where + " does not speak TLS: it answered the TLS handshake in plain"
+          + " text (an http:// server, or the wrong port). Check the URL's port, and that the server serves HTTPS"
+          + " there.", error);
+    }
     ConnectException refused = find(error, ConnectException.class);
     if (refused != null) {
       return OtaException.transientFailure(Reason.NETWORK, "Could not connect to " + where + " ("
@@ -94,7 +100,31 @@ final class Failures {
       return OtaException.transientFailure(Reason.NETWORK, "The connection to " + where + " failed ("
           + detail(io != null ? io : error) + ").", error);
     }
+    Throwable decoding = httpDecoding(error);
+    if (decoding != null) {
+      return OtaException.of(Reason.SERVER, "The answer from " + where + " is not valid HTTP ("
+          + detail(decoding).replaceAll("[.\\s]+$", "") + "); the server, or something between it and this device,"
+          + " is misbehaving. Check the URL, or ask the server's operator.", error);
+    }
     return OtaException.of(Reason.NETWORK, "The download from " + where + " failed (" + detail(error) + ").", error);
+  }
+
+  /** Netty's HTTP decoder refusing the answer (too long a header, no HTTP status line), or null. */
+  private static @Nullable Throwable httpDecoding(Throwable error) {
+    int depth = 0;
+    for (Throwable c = error; c != null && depth < 20; c = c.getCause(), depth++) {
+      if (c instanceof io.netty.handler.codec.DecoderException) {
+        return c;
+      }
+      if (c instanceof IllegalArgumentException) {
+        for (StackTraceElement frame : c.getStackTrace()) {
+          if (frame.getClassName().startsWith("io.netty.handler.codec.http.")) {
+            return c;
+          }
+        }
+      }
+    }
+    return null;
   }
 
   /** An HTTP status that is not an image: 4xx non-transient, 5xx, 408 and 429 transient. */

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -23,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
 import reactor.netty.NettyPipeline;
@@ -107,7 +109,20 @@ final class ImageFetch {
     });
     return Mono.create(sink -> {
       AtomicBoolean settled = new AtomicBoolean();
-      Disposable call = client.get().uri(uri).responseConnection((response, connection) -> {
+      Disposable.Swap deadline = Disposables.swap();
+      Disposable.Swap callRef = Disposables.swap();
+      // the idle timeout restarts with every byte, so a server dripping its headers (slowloris) would
+      // hold the update forever: the status and headers must be complete within the idle timeout
+      HttpClient timed = client.doAfterRequest((request, connection) -> deadline.update(transport.timer().schedule(
+          () -> {
+            if (settled.compareAndSet(false, true)) {
+              sink.error(OtaException.transientFailure(Reason.NETWORK, Failures.origin(uri) + " sent no answer within "
+                  + Failures.human(transport.idleTimeout()) + " (its status and headers were not complete).", null));
+              callRef.dispose();
+            }
+          }, transport.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)));
+      Disposable call = timed.get().uri(uri).responseConnection((response, connection) -> {
+        deadline.dispose();
         // the answer has come: from now on the body's own idle watch counts silence
         connection.removeHandler(NettyPipeline.ResponseTimeoutHandler);
         Object answer;
@@ -135,14 +150,17 @@ final class ImageFetch {
         }
         return Mono.empty();
       }).subscribe(ignored -> { }, error -> {
+        deadline.dispose();
         if (settled.compareAndSet(false, true)) {
           sink.error(transport.failure(error, uri));
         } else {
           log.debug("After the answer from {}: {}", Failures.origin(uri), error.toString());
         }
       });
+      callRef.update(call);
       sink.onCancel(() -> {
         settled.set(true);
+        deadline.dispose();
         call.dispose();
       });
     });

@@ -192,6 +192,20 @@ class NetworkTest {
   }
 
   @Test
+  void aPlainHttpServerOnTheHttpsPortIsATrustFailureNamedInWordsNotHex() {
+    TestServer plain = servers.plainHttp().route("/fw.bin", Routes.image(image));
+    StepVerifier.create(source.open(UpdateRequest.of(plain.url("/fw.bin").replace("http:", "https:")),
+            ResumeFrom.start()))
+        .expectErrorSatisfies(e -> {
+          OtaException failure = otaFailure(e, Reason.TRUST);
+          assertThat(failure.isTransient()).isFalse();
+          assertThat(failure.getMessage()).contains("does not speak TLS").doesNotContain("485454502f");
+        })
+        .verify(TIMEOUT);
+    assertThat(plain.requests()).isEmpty();
+  }
+
+  @Test
   void aPeerHangingUpDuringTheHandshakeIsATransientNetworkFailure() {
     TestServer rude = servers.hangingUp();
     StepVerifier.create(source.open(UpdateRequest.of(rude.url("/fw.bin")), ResumeFrom.start()))

@@ -209,7 +209,7 @@ final class UpdateCommand implements Callable<Integer> {
     String scheme = request.uri().getScheme();
     if (scheme == null || !scheme.toLowerCase(Locale.ROOT).equals("https")) {
       throw OtaException.of(Reason.USAGE, "Only https:// URLs are allowed, not \"" + Redaction.url(url)
-          + "\": firmware must come over TLS.");
+          + "\": firmware must come over TLS. Give the image's https:// URL.");
     }
     return request;
   }

@@ -138,7 +138,7 @@ class OtaCommandIT {
   void aNonHttpsUrlIsAUsageErrorWithExitCode2() throws Exception {
     OtaProcess.Run run = OtaProcess.run("update", "http://localhost:1/fw.bin", "--slots", slots().toString());
     assertThat(run.exitCode()).isEqualTo(2);
-    assertThat(run.errorLine()).contains("https");
+    assertThat(run.errorLine()).contains("https").contains("Give the image's https:// URL");
   }
 
   @Test

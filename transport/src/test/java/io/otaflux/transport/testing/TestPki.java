@@ -175,6 +175,20 @@ public final class TestPki {
     return intermediate.serve("other.example");
   }
 
+  /**
+   * A self-signed leaf for {@code localhost} (not a CA): what a device gets from a server
+   * someone set up with {@code openssl req -x509}.
+   *
+   * @return the identity
+   */
+  public Identity selfSignedLocalhost() {
+    KeyPair keys = keyPair();
+    Instant now = Instant.now();
+    X509Certificate leaf = certificate("CN=localhost,O=Self Signed", keys, x500("CN=localhost,O=Self Signed"), keys,
+        now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), false, "localhost");
+    return new Identity(keys.getPrivate(), List.of(leaf));
+  }
+
   /** @return localhost under the unrelated root */
   public Identity unrelatedLocalhost() {
     return unrelatedRoot.serve("localhost");

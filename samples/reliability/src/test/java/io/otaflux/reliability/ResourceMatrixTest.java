@@ -1,0 +1,99 @@
+package io.otaflux.reliability;
+
+import static io.otaflux.reliability.Bench.WAIT;
+import static io.otaflux.reliability.Bench.source;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+
+import io.otaflux.OtaException;
+import io.otaflux.OtaException.Reason;
+import io.otaflux.UpdateEvent;
+import io.otaflux.UpdateRequest;
+import io.otaflux.UpdateSession;
+import io.otaflux.transport.testing.FaultProxy;
+import io.otaflux.transport.testing.Routes;
+import io.otaflux.transport.testing.TestServer;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import reactor.core.publisher.Sinks;
+
+/** Aborts at every stage: each releases the connection, the writer and the lock. */
+class ResourceMatrixTest {
+
+  @RegisterExtension
+  final Bench bench = new Bench();
+
+  private final byte[] image = Bench.image(600_000, 12);
+
+  private OtaException abortAfter(Device device, String url, Sinks.One<Void> trigger) {
+    OtaException e = Bench.failure(Bench.updater(device, source().idleTimeout(Duration.ofSeconds(5)), 0)
+        .update(UpdateRequest.of(url), trigger.asMono()));
+    assertThat(e.reason()).as(e.getMessage()).isEqualTo(Reason.ABORTED);
+    Sentence.check(e.getMessage(), "abort");
+    device.assertUnchanged();
+    return e;
+  }
+
+  @Test
+  @DisplayName("abort mid-download")
+  @Case(category = "resources", fault = "abort after the first progress event, image streaming",
+      outcome = "ABORTED (8); the server sees the connection close")
+  void abortMidDownload() {
+    TestServer server = bench.https().route("/fw.bin", Routes.image(image));
+    FaultProxy slow = bench.proxy(server.port(), new FaultProxy.Fault.Drip(8192, Duration.ofMillis(10)), 1);
+    Device device = bench.device();
+    UpdateSession session = Bench.updater(device, source(), 0).session(UpdateRequest.of(slow.url("/fw.bin")));
+    session.events().filter(UpdateEvent.Progress.class::isInstance).next().subscribe(p -> session.abort());
+    session.start();
+    Throwable error = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+        () -> session.result().block(WAIT));
+    OtaException e = (OtaException) reactor.core.Exceptions.unwrap(error);
+    assertThat(e.reason()).isEqualTo(Reason.ABORTED);
+    Sentence.check(e.getMessage(), "abort");
+    device.assertUnchanged();
+    server.allClosed(1).block(WAIT);
+  }
+
+  @Test
+  @DisplayName("abort while the server stalls")
+  @Case(category = "resources", fault = "abort while the server holds the body at byte 100000 (idle timeout 5 s)",
+      outcome = "ABORTED (8) at once, not after the timeout")
+  void abortDuringStall() {
+    TestServer server = bench.https().route("/fw.bin", Routes.image(image).stallFirstAt(100_000));
+    Sinks.One<Void> trigger = Sinks.one();
+    server.received(1).delayElement(Duration.ofMillis(200)).subscribe(null, null, trigger::tryEmitEmpty);
+    long start = System.nanoTime();
+    abortAfter(bench.device(), server.url("/fw.bin"), trigger);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    server.allClosed(1).block(WAIT);
+  }
+
+  @Test
+  @DisplayName("abort during the handshake")
+  @Case(category = "resources", fault = "abort while a silent peer holds the TLS handshake",
+      outcome = "ABORTED (8); the socket is closed")
+  void abortDuringHandshake() {
+    TestServer silent = bench.silent();
+    Sinks.One<Void> trigger = Sinks.one();
+    reactor.core.publisher.Mono.delay(Duration.ofMillis(300)).subscribe(x -> trigger.tryEmitEmpty());
+    abortAfter(bench.device(), silent.url("/fw.bin"), trigger);
+    silent.allClosed(1).block(WAIT);
+  }
+
+  @Test
+  @DisplayName("many failed updates in a row")
+  @Case(category = "resources", fault = "20 updates against a server that cuts every answer at byte 50000",
+      outcome = "NETWORK (4) each time; no descriptor, thread or buffer left behind")
+  void manyFailures() {
+    TestServer server = bench.https().route("/fw.bin", Routes.image(image).cutFirstAt(50_000));
+    FaultProxy proxy = bench.proxy(server.port(), new FaultProxy.Fault.Cut(50_000), Integer.MAX_VALUE);
+    Device device = bench.device();
+    for (int i = 0; i < 20; i++) {
+      Bench.fails(device, UpdateRequest.of(proxy.url("/fw.bin")), 0, Reason.NETWORK, "lost");
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package io.otaflux.reliability;
+
+import static io.otaflux.reliability.Bench.PKI;
+import static io.otaflux.reliability.Bench.fails;
+import static io.otaflux.reliability.Bench.source;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import io.otaflux.OtaException.Reason;
+import io.otaflux.UpdateRequest;
+import io.otaflux.transport.SpkiPin;
+import io.otaflux.transport.testing.Routes;
+import io.otaflux.transport.testing.TestPki;
+import io.otaflux.transport.testing.TestServer;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** TLS and trust: every server the device must not believe. */
+class TrustMatrixTest {
+
+  @RegisterExtension
+  final Bench bench = new Bench();
+
+  private final byte[] image = Bench.image(200_000, 1);
+
+  private String serve(TestPki.Identity identity) {
+    return bench.https(identity).route("/fw.bin", Routes.image(image)).url("/fw.bin");
+  }
+
+  @Test
+  @DisplayName("unknown certificate authority")
+  @Case(category = "trust", fault = "server chain under a root the device does not trust", outcome = "TRUST (3)")
+  void unknownAuthority() {
+    fails(bench.device(), UpdateRequest.of(serve(PKI.unrelatedLocalhost())), 2, Reason.TRUST, "Unrelated Test Root");
+  }
+
+  @Test
+  @DisplayName("same-name CA with another key")
+  @Case(category = "trust", fault = "root and intermediate with the trusted names but other keys (MITM)",
+      outcome = "TRUST (3)")
+  void sameNameOtherKey() {
+    fails(bench.device(), UpdateRequest.of(serve(PKI.mitmLocalhost())), 2, Reason.TRUST, "intercepting");
+  }
+
+  @Test
+  @DisplayName("certificate for another host")
+  @Case(category = "trust", fault = "valid chain issued for other.example, not localhost", outcome = "TRUST (3)")
+  void wrongHost() {
+    fails(bench.device(), UpdateRequest.of(serve(PKI.otherHost())), 2, Reason.TRUST, "localhost");
+  }
+
+  @Test
+  @DisplayName("expired server certificate")
+  @Case(category = "trust", fault = "leaf certificate past its notAfter", outcome = "TRUST (3)")
+  void expiredLeaf() {
+    Instant now = Instant.now();
+    TestPki.Identity expired = PKI.intermediate().serve(now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)),
+        "localhost");
+    fails(bench.device(), UpdateRequest.of(serve(expired)), 2, Reason.TRUST, "expired");
+  }
+
+  @Test
+  @DisplayName("server certificate not yet valid")
+  @Case(category = "trust", fault = "leaf certificate before its notBefore", outcome = "TRUST (3)")
+  void notYetValidLeaf() {
+    Instant now = Instant.now();
+    TestPki.Identity future = PKI.intermediate().serve(now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)),
+        "localhost");
+    fails(bench.device(), UpdateRequest.of(serve(future)), 2, Reason.TRUST, "not valid before");
+  }
+
+  @Test
+  @DisplayName("self-signed server certificate")
+  @Case(category = "trust", fault = "a self-signed leaf for localhost", outcome = "TRUST (3)")
+  void selfSignedLeaf() {
+    fails(bench.device(), UpdateRequest.of(serve(PKI.selfSignedLocalhost())), 2, Reason.TRUST, "certificate");
+  }
+
+  @Test
+  @DisplayName("pin matches nothing")
+  @Case(category = "trust", fault = "trusted chain, but the SPKI pin is of another key", outcome = "TRUST (3)")
+  void pinMismatch() {
+    fails(bench.device(), source().pin(SpkiPin.of(PKI.unrelatedRoot().certificate())),
+        UpdateRequest.of(serve(PKI.localhost())), 2, Reason.TRUST, "pin");
+  }
+
+  @Test
+  @DisplayName("pin of a stray certificate")
+  @Case(category = "trust", fault = "pinned certificate sent by the server but outside the validated chain",
+      outcome = "TRUST (3)")
+  void pinOfStrayCertificate() {
+    fails(bench.device(), source().pin(SpkiPin.of(PKI.unrelatedRoot().certificate())),
+        UpdateRequest.of(serve(PKI.localhostWithStrayCertificate())), 2, Reason.TRUST, "pin");
+  }
+
+  @Test
+  @DisplayName("TLS 1.1 only server")
+  @Case(category = "trust", fault = "server offers nothing newer than TLS 1.1 (the JDK server hangs up without an alert)",
+      outcome = "NETWORK (4), naming TLS 1.2")
+  void outdatedTls() {
+    TestServer server = bench.https(PKI.localhost(), "TLSv1.1").route("/fw.bin", Routes.image(image));
+    fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 2, Reason.NETWORK, "TLS 1.2");
+  }
+
+  @Test
+  @DisplayName("plain HTTP on the HTTPS port")
+  @Case(category = "trust", fault = "server answers the TLS hello in plain HTTP", outcome = "TRUST (3)")
+  void plaintextPeer() {
+    TestServer server = bench.plainHttp().route("/fw.bin", Routes.image(image));
+    fails(bench.device(), UpdateRequest.of(server.url("/fw.bin").replace("http:", "https:")), 2, Reason.TRUST, "TLS");
+  }
+
+  @Test
+  @DisplayName("handshake never answered")
+  @Case(category = "trust", fault = "TCP peer accepts and never speaks TLS", outcome = "NETWORK (4) after the handshake timeout")
+  void silentPeer() {
+    TestServer server = bench.silent();
+    fails(bench.device(), source().handshakeTimeout(Duration.ofMillis(400)),
+        UpdateRequest.of(server.url("/fw.bin")), 1, Reason.NETWORK, "handshake");
+  }
+
+  @Test
+  @DisplayName("peer hangs up mid-handshake")
+  @Case(category = "trust", fault = "TCP peer reads the ClientHello and closes", outcome = "NETWORK (4) after the retries")
+  void hangUpInHandshake() {
+    TestServer server = bench.hangingUp();
+    fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 1, Reason.NETWORK, "connection");
+  }
+}
