@@ -4,8 +4,9 @@
 # medians of wall, user+sys CPU and peak RSS (GNU time), ratios pair by pair.
 #
 #   benchmarks/e2e.sh [--sizes "256 1024"] [--reps 5] [--jar samples/ota-cli/target/ota.jar]
-#                     [--work /var/tmp/otaflux-bench] [--out FILE] [--no-heap]
+#                     [--work /var/tmp/otaflux-bench] [--out FILE] [--no-heap] [--report-only]
 #
+# --report-only prints the tables again from WORK/runs/results.tsv without running anything.
 # Environment: OURS_B="label|command prefix" adds a second variant of ours to the interleave
 # (an A/B run), e.g. OURS_B="jdk-tls|java -Xmx48m -Dio.netty.handler.ssl.noOpenSsl=true -jar ota.jar".
 set -euo pipefail
@@ -13,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 sizes="256 1024"; reps=5; jar="$root/samples/ota-cli/target/ota.jar"; work=/var/tmp/otaflux-bench
-out=""; heap=1
+out=""; heap=1; report_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
@@ -22,9 +23,12 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-heap) heap=0; shift ;;
+    --report-only) report_only=1; heap=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+results="$work/runs/results.tsv"
+if [ "$report_only" = 0 ]; then
 [ -f "$jar" ] || { echo "no $jar: run mvn -q -DskipTests package first" >&2; exit 2; }
 if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
@@ -32,7 +36,6 @@ fi
 command -v curl >/dev/null && command -v openssl >/dev/null || { echo "needs curl and openssl" >&2; exit 2; }
 
 mkdir -p "$work/images" "$work/runs"
-results="$work/runs/results.tsv"
 : > "$results"
 
 for s in $sizes; do
@@ -76,7 +79,7 @@ run_one() { # rep size tool
     ours_b)
       rm -rf "$work/slots"
       # shellcheck disable=SC2086
-      measure "$rep" "$s" "${OURS_B%%|*}" ${OURS_B#*|} update "$u" --slots "$work/slots" --root-cert "$ca" --no-progress
+      measure "$rep" "$s" "$(echo "${OURS_B%%|*}" | tr -c 'A-Za-z0-9._\n-' '_')" ${OURS_B#*|} update "$u" --slots "$work/slots" --root-cert "$ca" --no-progress
       check_ours "$work/slots" "$s" ;;
     peer)
       rm -f "$work/slot.img"
@@ -102,6 +105,7 @@ for rep in $(seq 1 "$reps"); do
   echo "rep $rep done; $(uptime)" >&2
 done
 rm -rf "$work/slots" "$work/slot.img" "$work/dd.img"
+fi
 
 heap_line() { # size -> "max heap before GC / max after GC (MiB), GC count"
   local s=$1
@@ -138,7 +142,9 @@ heap_line() { # size -> "max heap before GC / max after GC (MiB), GC count"
         function med(a, n,   i, j, x) { for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
           return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
         END { for (r = 1; r <= reps; r++) { f = w[r, "curl"] > w[r, "dd"] ? w[r, "curl"] : w[r, "dd"]
-                p[n] = w[r, v] / w[r, "peer"]; q[n] = w[r, v] / f; k[n] = c[r, v] / c[r, "peer"]; n++ }
+                if (f < 0.01) f = 0.01
+                p[n] = w[r, v] / (w[r, "peer"] > 0 ? w[r, "peer"] : 0.01); q[n] = w[r, v] / f
+                k[n] = c[r, v] / (c[r, "peer"] > 0 ? c[r, "peer"] : 0.01); n++ }
               printf "| %s MiB | %s | %.2f | %.2f | %.2f | %d |\n", s, v, med(p, n), med(q, n), med(k, n), n }' "$results"
     done
   done
