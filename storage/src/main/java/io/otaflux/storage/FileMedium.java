@@ -12,6 +12,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.jspecify.annotations.Nullable;
@@ -181,8 +185,35 @@ final class FileMedium implements Medium {
     }
   }
 
+  /**
+   * Background {@code fdatasync}s that start the medium's writeback early (see {@link ChannelHandle}):
+   * daemon threads, gone after a minute idle.
+   */
+  private static final ExecutorService WRITE_BEHIND = Executors.newCachedThreadPool(task -> {
+    Thread thread = new Thread(task, "otaflux-write-behind");
+    thread.setDaemon(true);
+    return thread;
+  });
+
+  /**
+   * Bytes written between two background syncs. Without them the kernel keeps a whole sync
+   * interval dirty in memory and writes it back only inside {@link ChannelHandle#force()}, while
+   * the download waits; with them the disk works while the network does (benchmarks/RESULTS.md).
+   * The system property {@code io.otaflux.storage.writeBehindBytes} changes it, 0 turns it off:
+   * for the benchmark that backs the choice.
+   */
+  static final long WRITE_BEHIND_BYTES = Long.getLong("io.otaflux.storage.writeBehindBytes", 4L << 20);
+
+  /**
+   * A file channel. Every {@link #WRITE_BEHIND_BYTES} written, one {@code fdatasync} runs in the
+   * background (at most one at a time); {@link #force()} waits for it and reports its failure, so
+   * a failed background sync is never hidden behind a later one that the kernel lets succeed.
+   * Calls come from one thread at a time, as for every handle.
+   */
   private static final class ChannelHandle implements Handle {
     private final FileChannel channel;
+    private long unsynced;
+    private @Nullable Future<?> behind;
 
     ChannelHandle(FileChannel channel) {
       this.channel = channel;
@@ -194,6 +225,15 @@ final class FileMedium implements Medium {
       while (src.hasRemaining()) {
         at += channel.write(src, at);
       }
+      unsynced += at - position;
+      if (WRITE_BEHIND_BYTES > 0 && unsynced >= WRITE_BEHIND_BYTES && (behind == null || behind.isDone())) {
+        awaitBehind();
+        unsynced = 0;
+        behind = WRITE_BEHIND.submit(() -> {
+          channel.force(false);
+          return null;
+        });
+      }
     }
 
     @Override
@@ -203,8 +243,40 @@ final class FileMedium implements Medium {
 
     @Override
     public void force() throws IOException {
+      awaitBehind();
+      unsynced = 0;
       // fdatasync: the data, and the metadata needed to read it back (a grown file's size), not the mtime
       channel.force(false);
+    }
+
+    /** Waits for the background sync, if one ran, and throws its failure. */
+    private void awaitBehind() throws IOException {
+      Future<?> running = behind;
+      if (running == null) {
+        return;
+      }
+      behind = null;
+      boolean interrupted = false;
+      try {
+        while (true) {
+          try {
+            running.get();
+            return;
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof IOException) {
+          throw (IOException) cause;
+        }
+        throw new IOException("background sync failed: " + cause, cause);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
 
     @Override
@@ -214,6 +286,11 @@ final class FileMedium implements Medium {
 
     @Override
     public void close() throws IOException {
+      try {
+        awaitBehind();
+      } catch (IOException e) {
+        // closing after a failure or an abort: whatever was not synced is not counted on
+      }
       channel.close();
     }
   }
