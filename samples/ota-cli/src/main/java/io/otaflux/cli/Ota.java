@@ -53,7 +53,19 @@ public final class Ota implements Runnable {
    * @param args the arguments
    */
   public static void main(String[] args) {
+    // a fatal error (a missing class, out of memory) thrown on a worker thread must end the command,
+    // not leave it waiting for a result that never comes
+    Thread.setDefaultUncaughtExceptionHandler((thread, error) -> dieOf(error));
+    reactor.core.scheduler.Schedulers.onHandleError((thread, error) -> dieOf(error));
     Interrupts.exit(run(System.out, System.err, args));
+  }
+
+  private static void dieOf(Throwable error) {
+    if (error instanceof Error) {
+      fail(System.err, error);
+      Runtime.getRuntime().halt(INTERNAL);
+    }
+    org.slf4j.LoggerFactory.getLogger(Ota.class).warn("Unexpected failure on a worker thread", error);
   }
 
   static int run(PrintStream out, PrintStream err, String... args) {
