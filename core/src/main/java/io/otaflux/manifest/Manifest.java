@@ -132,7 +132,7 @@ public final class Manifest {
    *     .url("gw-2.0.0.bin")             // relative to where the manifest will be served
    *     .image(Path.of("gw-2.0.0.bin"))  // size and SHA-256, streamed
    *     .sign(SigningKey.read(Path.of("ota-key.pem")));
-   * System.out.print(manifest.json());
+   * Files.writeString(Path.of("gw-2.0.0.json"), manifest.json());
    * }</pre>
    *
    * @return a new builder
