@@ -283,6 +283,40 @@ class OtaCommandIT {
   }
 
   @Test
+  void getCertFollowsRedirectsAndSavesTheRootAsPemOrAsTheOriginalsCHeader() throws Exception {
+    Path bundle = dir.resolve("bundle.pem");
+    Files.writeString(bundle, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
+    URI latest = server.redirect("get-cert-latest", "/firmware-2.bin");
+    Path out = dir.resolve("certs");
+    Files.createDirectories(out);
+    OtaProcess.Run pem = OtaProcess.run("get-cert", latest.toString(), "--out", out.toString(),
+        "--trust-store", bundle.toString());
+    assertThat(pem.exitCode()).as(pem.all()).isZero();
+    List<String> lines = pem.stdout().lines().toList();
+    int effective = lines.indexOf("The effective download URL (after resolving forwards) is:");
+    assertThat(lines.get(effective + 1)).isEqualTo("    " + imageUrl);
+    int saved = lines.indexOf("The root certificate file is saved as:");
+    assertThat(lines.get(saved + 1).strip()).isEqualTo(out.resolve("localhost.pem").toString());
+    assertThat(pem.stdout()).contains("OtaFlux Demo Root CA").contains("sha256/").contains("Not after:");
+    assertThat(pem.stderr()).containsIgnoringCase("trust on first use");
+    assertThat(Files.readString(out.resolve("localhost.pem"))).contains("-----BEGIN CERTIFICATE-----");
+
+    OtaProcess.Run header = OtaProcess.run("get-cert", latest.toString(), "--out", out.toString(),
+        "--trust-store", bundle.toString(), "--format", "c-header");
+    assertThat(header.exitCode()).as(header.all()).isZero();
+    assertThat(Files.readString(out.resolve("localhost.h")))
+        .contains("const char* root_cert = \\")
+        .contains("\"-----BEGIN CERTIFICATE-----\\n\" \\");
+
+    // the saved root is what `update --root-cert` pins
+    OtaProcess.Run update = OtaProcess.run("update", imageUrl.toString(), "--slots", slots().toString(),
+        "--root-cert", out.resolve("localhost.pem").toString(), "--no-progress");
+    assertThat(update.exitCode()).as(update.all()).isZero();
+    OtaProcess.Run human = OtaProcess.run("status", "--slots", slots().toString());
+    assertThat(human.stdout()).contains("next boot: slot b").contains("slot b: trial");
+  }
+
+  @Test
   void noPasswordOrTokenIsEverPrinted() throws Exception {
     URI withSecret = URI.create("https://alice:s3cr3t-pw@localhost:" + server.port() + "/missing.bin");
     OtaProcess.Run basic = OtaProcess.run("update", withSecret.toString(), "--slots", slots().toString(),
