@@ -3,6 +3,7 @@ package io.otaflux;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import org.jspecify.annotations.Nullable;
 
@@ -15,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * <b>non-transient</b> (a certificate that is not trusted, a digest that does not match: trying
  * again cannot help). {@link #isTransient()} tells them apart, so a retry policy is written as
  * {@code Retry.backoff(..).filter(OtaException::isTransient)}.
+ *
+ * <p>Programs decide from {@link #detail()} (and {@link #reason()}, its family), never from the
+ * message: the message is for people and may change wording at any time.
  *
  * <p>Messages never contain a password, a token, or a URL's user-info.
  */
@@ -57,14 +61,152 @@ public final class OtaException extends RuntimeException {
     }
   }
 
-  private final Reason reason;
+
+  /**
+   * What exactly went wrong, for programs that act on it (exit codes, LwM2M Update Result, hawkBit
+   * feedback, the status page). Each detail belongs to one {@link Reason}; the constants named
+   * after a whole family ({@link #INVALID_REQUEST}, {@link #TRUST_FAILED}, ...) are the ones used
+   * when nothing more precise is known.
+   */
+  public enum Detail {
+    /** A bad argument, option or request. */
+    INVALID_REQUEST(Reason.USAGE),
+    /** A URL given by the caller is not an absolute {@code https:} URL. */
+    NOT_HTTPS(Reason.USAGE),
+    /** A manifest was to be used without any trusted key to check its signature. */
+    SIGNATURE_CHECK_REQUIRED(Reason.USAGE),
+    /** A slot store exists already where a new one was to be created. */
+    STORE_EXISTS(Reason.USAGE),
+    /** The boot state does not allow this operation now (nothing to roll back to, no trial to confirm). */
+    NOT_ALLOWED_NOW(Reason.USAGE),
+
+    /** The server could not be trusted, for a reason not named below. */
+    TRUST_FAILED(Reason.TRUST),
+    /** The chain does not lead to a trusted anchor. */
+    UNTRUSTED_CHAIN(Reason.TRUST),
+    /** The validated chain holds no key with a configured pin. */
+    PIN_MISMATCH(Reason.TRUST),
+    /** The certificate does not name the host that was asked for. */
+    HOST_MISMATCH(Reason.TRUST),
+    /** A certificate of the chain is expired or not yet valid. */
+    CERTIFICATE_DATES(Reason.TRUST),
+    /** The server offers only TLS versions older than 1.2. */
+    TLS_VERSION(Reason.TRUST),
+
+    /** The network failed, for a reason not named below. */
+    NETWORK_FAILED(Reason.NETWORK),
+    /** The host name could not be resolved. */
+    UNKNOWN_HOST(Reason.NETWORK),
+    /** Nobody accepts connections at the address. */
+    CONNECTION_REFUSED(Reason.NETWORK),
+    /** Connecting, the handshake, the headers or the body stayed silent past the timeout. */
+    TIMEOUT(Reason.NETWORK),
+    /** The connection broke before the answer was complete. */
+    CONNECTION_LOST(Reason.NETWORK),
+    /** The proxy refused the tunnel or closed it. */
+    PROXY_FAILED(Reason.NETWORK),
+
+    /** The server's answer is not usable, for a reason not named below. */
+    BAD_RESPONSE(Reason.SERVER),
+    /** An HTTP status that is not a success; see {@link OtaException#httpStatus()}. */
+    HTTP_STATUS(Reason.SERVER),
+    /** More redirects than allowed, or a redirect loop. */
+    TOO_MANY_REDIRECTS(Reason.SERVER),
+    /** An answer that breaks HTTP (no status line, bad Content-Range, ...). */
+    MALFORMED_RESPONSE(Reason.SERVER),
+    /** A resumed answer that does not continue the first one (other validator or total size). */
+    INCONSISTENT_RESPONSE(Reason.SERVER),
+    /** The server ignores Range requests where they are needed. */
+    RANGE_NOT_SUPPORTED(Reason.SERVER),
+
+    /** The bytes are not the expected image, for a reason not named below. */
+    INTEGRITY_FAILED(Reason.INTEGRITY),
+    /** The image has another size than expected. */
+    SIZE_MISMATCH(Reason.INTEGRITY),
+    /** The image has another SHA-256 than expected. */
+    DIGEST_MISMATCH(Reason.INTEGRITY),
+    /** A signature does not verify. */
+    BAD_SIGNATURE(Reason.INTEGRITY),
+    /** The manifest is signed, but by no trusted key. */
+    UNTRUSTED_SIGNER(Reason.INTEGRITY),
+    /** The manifest (or another signed document) cannot be parsed. */
+    MALFORMED_MANIFEST(Reason.INTEGRITY),
+    /** A compressed or chunked image is damaged or truncated. */
+    CORRUPT_IMAGE(Reason.INTEGRITY),
+
+    /** The slot store failed with an I/O error. */
+    IO_ERROR(Reason.STORAGE),
+    /** The image is larger than the slot. */
+    SLOT_TOO_SMALL(Reason.STORAGE),
+    /** Another update holds the store. */
+    STORE_BUSY(Reason.STORAGE),
+    /** The file system or device is full. */
+    NO_SPACE(Reason.STORAGE),
+    /** The store's boot state or metadata is damaged. */
+    STORE_DAMAGED(Reason.STORAGE),
+    /** The slot does not hold the verified image it was to activate. */
+    NOT_VERIFIED(Reason.STORAGE),
+
+    /** The update was aborted on request. */
+    ABORTED(Reason.ABORTED),
+
+    /** A rule refused the operation, for a reason not named below. */
+    POLICY_REFUSED(Reason.POLICY),
+    /** The running slot is an unconfirmed trial: confirm it or roll back first. */
+    TRIAL_RUNNING(Reason.POLICY),
+    /** The boot choice changed (rollback, fallback) and the device has not rebooted into it yet. */
+    REBOOT_PENDING(Reason.POLICY),
+    /** A redirect to a URL that is not {@code https:}. */
+    NON_HTTPS_REDIRECT(Reason.POLICY),
+    /** The offered version is lower than the installed good one. */
+    DOWNGRADE(Reason.POLICY);
+
+    private final Reason reason;
+
+    Detail(Reason reason) {
+      this.reason = reason;
+    }
+
+    /**
+     * The family this detail belongs to.
+     *
+     * @return the reason
+     */
+    public Reason reason() {
+      return reason;
+    }
+
+    /**
+     * The detail used when only the family is known.
+     *
+     * @param reason the family
+     * @return its general detail
+     */
+    public static Detail general(Reason reason) {
+      switch (Objects.requireNonNull(reason, "reason")) {
+        case USAGE: return INVALID_REQUEST;
+        case TRUST: return TRUST_FAILED;
+        case NETWORK: return NETWORK_FAILED;
+        case SERVER: return BAD_RESPONSE;
+        case INTEGRITY: return INTEGRITY_FAILED;
+        case STORAGE: return IO_ERROR;
+        case ABORTED: return ABORTED;
+        case POLICY: return POLICY_REFUSED;
+        default: throw new IllegalArgumentException(reason.name());
+      }
+    }
+  }
+
+  private final Detail detail;
+  private final int httpStatus;
   private final boolean transientFailure;
   private final @Nullable Duration retryAfter;
 
-  private OtaException(Reason reason, String message, @Nullable Throwable cause, boolean transientFailure,
-      @Nullable Duration retryAfter) {
+  private OtaException(Detail detail, int httpStatus, String message, @Nullable Throwable cause,
+      boolean transientFailure, @Nullable Duration retryAfter) {
     super(Objects.requireNonNull(message, "message"), cause);
-    this.reason = Objects.requireNonNull(reason, "reason");
+    this.detail = Objects.requireNonNull(detail, "detail");
+    this.httpStatus = httpStatus;
     this.transientFailure = transientFailure;
     this.retryAfter = retryAfter;
   }
@@ -77,7 +219,7 @@ public final class OtaException extends RuntimeException {
    * @return the exception
    */
   public static OtaException of(Reason reason, String message) {
-    return new OtaException(reason, message, null, false, null);
+    return new OtaException(Detail.general(reason), 0, message, null, false, null);
   }
 
   /**
@@ -89,7 +231,7 @@ public final class OtaException extends RuntimeException {
    * @return the exception
    */
   public static OtaException of(Reason reason, String message, @Nullable Throwable cause) {
-    return new OtaException(reason, message, cause, false, null);
+    return new OtaException(Detail.general(reason), 0, message, cause, false, null);
   }
 
   /**
@@ -101,7 +243,57 @@ public final class OtaException extends RuntimeException {
    * @return the exception
    */
   public static OtaException transientFailure(Reason reason, String message, @Nullable Throwable cause) {
-    return new OtaException(reason, message, cause, true, null);
+    return new OtaException(Detail.general(reason), 0, message, cause, true, null);
+  }
+
+  /**
+   * A failure that trying again cannot mend.
+   *
+   * @param detail what exactly went wrong (its reason follows from it)
+   * @param message what happened and what to do, for a person
+   * @return the exception
+   */
+  public static OtaException of(Detail detail, String message) {
+    return new OtaException(detail, 0, message, null, false, null);
+  }
+
+  /**
+   * A failure that trying again cannot mend, with the lower-level cause.
+   *
+   * @param detail what exactly went wrong (its reason follows from it)
+   * @param message what happened and what to do, for a person
+   * @param cause the lower-level exception, or null
+   * @return the exception
+   */
+  public static OtaException of(Detail detail, String message, @Nullable Throwable cause) {
+    return new OtaException(detail, 0, message, cause, false, null);
+  }
+
+  /**
+   * A failure that may pass: the updater retries it with backoff and resumes.
+   *
+   * @param detail what exactly went wrong (its reason follows from it)
+   * @param message what happened, for a person
+   * @param cause the lower-level exception, or null
+   * @return the exception
+   */
+  public static OtaException transientFailure(Detail detail, String message, @Nullable Throwable cause) {
+    return new OtaException(detail, 0, message, cause, true, null);
+  }
+
+  /**
+   * An HTTP answer whose status is not a success ({@link Detail#HTTP_STATUS}).
+   *
+   * @param status the HTTP status code, 100 to 999
+   * @param message what happened and what to do, for a person
+   * @param isTransient whether trying again may help (a 503, say)
+   * @return the exception
+   */
+  public static OtaException httpStatus(int status, String message, boolean isTransient) {
+    if (status < 100 || status > 999) {
+      throw new IllegalArgumentException("not an HTTP status: " + status);
+    }
+    return new OtaException(Detail.HTTP_STATUS, status, message, null, isTransient, null);
   }
 
   /**
@@ -112,7 +304,7 @@ public final class OtaException extends RuntimeException {
    */
   public OtaException withRetryAfter(Duration delay) {
     Objects.requireNonNull(delay, "delay");
-    OtaException copy = new OtaException(reason, getMessage(), getCause(), true, delay);
+    OtaException copy = new OtaException(detail, httpStatus, String.valueOf(getMessage()), getCause(), true, delay);
     copy.setStackTrace(getStackTrace());
     return copy;
   }
@@ -124,7 +316,7 @@ public final class OtaException extends RuntimeException {
    * @return the new exception
    */
   public OtaException withMessage(String message) {
-    return new OtaException(reason, message, this, transientFailure, retryAfter);
+    return new OtaException(detail, httpStatus, message, this, transientFailure, retryAfter);
   }
 
   /**
@@ -134,7 +326,7 @@ public final class OtaException extends RuntimeException {
    * @return a non-transient exception with this as its cause
    */
   public OtaException asFinal(String message) {
-    return new OtaException(reason, message, this, false, null);
+    return new OtaException(detail, httpStatus, message, this, false, null);
   }
 
   /**
@@ -150,7 +342,7 @@ public final class OtaException extends RuntimeException {
       return (OtaException) error;
     }
     String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
-    return new OtaException(fallback, context + ": " + detail, error, false, null);
+    return new OtaException(Detail.general(fallback), 0, context + ": " + detail, error, false, null);
   }
 
   /**
@@ -159,7 +351,25 @@ public final class OtaException extends RuntimeException {
    * @return the reason
    */
   public Reason reason() {
-    return reason;
+    return detail.reason();
+  }
+
+  /**
+   * What exactly went wrong: what programs switch over.
+   *
+   * @return the detail
+   */
+  public Detail detail() {
+    return detail;
+  }
+
+  /**
+   * The HTTP status of a {@link Detail#HTTP_STATUS} failure.
+   *
+   * @return the status, or empty for other failures
+   */
+  public OptionalInt httpStatus() {
+    return httpStatus == 0 ? OptionalInt.empty() : OptionalInt.of(httpStatus);
   }
 
   /**
@@ -182,6 +392,7 @@ public final class OtaException extends RuntimeException {
 
   @Override
   public String toString() {
-    return "OtaException[" + reason + (transientFailure ? ", transient" : "") + "]: " + getMessage();
+    return "OtaException[" + detail.reason() + "/" + detail
+        + (httpStatus == 0 ? "" : " " + httpStatus) + (transientFailure ? ", transient" : "") + "]: " + getMessage();
   }
 }
