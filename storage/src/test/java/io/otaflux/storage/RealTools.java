@@ -1,0 +1,86 @@
+package io.otaflux.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Debian's own tools (fw_printenv, fw_setenv, mkenvimage, grub-editenv, qemu-system-aarch64), run as
+ * processes. A missing tool skips the test on a workstation but fails it under CI ({@code CI=true}),
+ * where {@code .ci/run} installs them.
+ */
+final class RealTools {
+
+  private RealTools() {
+  }
+
+  /** Skips (or, under CI, fails) unless every tool is on the PATH or is an existing file. */
+  static void require(String... tools) {
+    List<String> missing = new ArrayList<>();
+    for (String tool : tools) {
+      if (!available(tool)) {
+        missing.add(tool);
+      }
+    }
+    if (missing.isEmpty()) {
+      return;
+    }
+    String message = "missing " + missing + ": apt-get install -y libubootenv-tool u-boot-tools grub-common"
+        + " qemu-system-arm u-boot-qemu (as .ci/run does)";
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+      Assertions.fail(message + "; under CI=true a missing tool fails the test");
+    }
+    Assumptions.abort(message);
+  }
+
+  private static boolean available(String tool) {
+    if (tool.startsWith("/")) {
+      return Files.isRegularFile(Path.of(tool));
+    }
+    String path = System.getenv("PATH");
+    for (String dir : (path == null ? "/usr/bin:/bin" : path).split(":")) {
+      if (Files.isExecutable(Path.of(dir, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** What a finished process printed, and its exit code. */
+  record Result(int exitCode, String stdout, String stderr) {
+  }
+
+  /** Runs a command (at most 60 s), stdin empty. */
+  static Result run(Path dir, String... command) throws IOException, InterruptedException {
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(
+        new java.io.File("/dev/null"))).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("timed out: " + Arrays.toString(command));
+    }
+    Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+    Files.delete(out);
+    Files.delete(err);
+    return r;
+  }
+
+  /** Runs a command that must succeed; returns its standard output. */
+  static String ok(Path dir, String... command) throws IOException, InterruptedException {
+    Result r = run(dir, command);
+    assertThat(r.exitCode()).as("%s failed: %s%s", Arrays.toString(command), r.stdout(), r.stderr()).isZero();
+    return r.stdout();
+  }
+}
