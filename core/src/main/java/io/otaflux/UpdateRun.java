@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.internal.Sizes;
 import io.otaflux.spi.FirmwareSource;
@@ -139,13 +140,13 @@ final class UpdateRun {
   private Flux<UpdateEvent> stream(GuardedWriter w, ImageDownload download, long from) {
     long start = download.offset();
     if (start != from && start != 0) {
-      return Flux.error(OtaException.of(Reason.SERVER, "The server sent the image from byte " + start
+      return Flux.error(OtaException.of(Detail.INCONSISTENT_RESPONSE, "The server sent the image from byte " + start
           + " when byte " + from + " was asked for; the answer is inconsistent. Try again later or ask its operator."));
     }
     long offered = download.totalSize().orElse(UpdateEvent.UNKNOWN_SIZE);
     long expected = request.size().orElse(UpdateEvent.UNKNOWN_SIZE);
     if (offered >= 0 && expected >= 0 && offered != expected) {
-      return Flux.error(OtaException.of(Reason.INTEGRITY, "The server offers an image of " + offered
+      return Flux.error(OtaException.of(Detail.SIZE_MISMATCH, "The server offers an image of " + offered
           + " bytes but " + expected + " bytes were expected; it is not the image you meant. Nothing was written;"
           + " check the URL and the expected size."));
     }
@@ -196,11 +197,11 @@ final class UpdateRun {
     int n = chunk.remaining();
     long size = total;
     if (size >= 0 && position + n > size && announced) {
-      throw OtaException.of(Reason.SERVER, "The server sent more than the " + size
+      throw OtaException.of(Detail.INCONSISTENT_RESPONSE, "The server sent more than the " + size
           + " bytes it announced; the answer is malformed. Nothing was activated; ask the server's operator.");
     }
     if (size >= 0 && position + n > size) {
-      throw OtaException.of(Reason.INTEGRITY, "The image is larger than the " + size + " bytes expected; it is not"
+      throw OtaException.of(Detail.SIZE_MISMATCH, "The image is larger than the " + size + " bytes expected; it is not"
           + " the image you meant. Nothing was activated; check the URL and the expected size.");
     }
     if (position + n > w.capacity()) {
@@ -221,7 +222,7 @@ final class UpdateRun {
     long done = w.position();
     long size = total;
     if (size >= 0 && done < size) {
-      return Mono.error(OtaException.transientFailure(Reason.NETWORK, "The connection closed after "
+      return Mono.error(OtaException.transientFailure(Detail.CONNECTION_LOST, "The connection closed after "
           + Sizes.human(done) + " of " + Sizes.human(size) + ".", null));
     }
     UpdateEvent.Progress last = throttle.onEnd(done, size >= 0 ? size : done);
@@ -235,12 +236,12 @@ final class UpdateRun {
     Sha256 actual = hasher.finish();
     long expectedSize = request.size().orElse(UpdateEvent.UNKNOWN_SIZE);
     if (expectedSize >= 0 && size != expectedSize) {
-      throw OtaException.of(Reason.INTEGRITY, "The image has " + size + " bytes but " + expectedSize
+      throw OtaException.of(Detail.SIZE_MISMATCH, "The image has " + size + " bytes but " + expectedSize
           + " were expected; it is not the image you meant. Nothing was activated; check the URL and the size.");
     }
     Sha256 expected = request.sha256().orElse(null);
     if (expected != null && !expected.equals(actual)) {
-      throw OtaException.of(Reason.INTEGRITY, "The image's SHA-256 is " + actual.hex() + " but " + expected.hex()
+      throw OtaException.of(Detail.DIGEST_MISMATCH, "The image's SHA-256 is " + actual.hex() + " but " + expected.hex()
           + " was expected; the download is not the image you meant. Nothing was activated; check the URL and the digest.");
     }
     URI origin = effectiveUri != null ? effectiveUri : request.uri();
@@ -313,12 +314,12 @@ final class UpdateRun {
   }
 
   private static OtaException tooLarge(long size, GuardedWriter w) {
-    return OtaException.of(Reason.STORAGE, "The image (" + Sizes.human(size) + ") is larger than slot "
+    return OtaException.of(Detail.SLOT_TOO_SMALL, "The image (" + Sizes.human(size) + ") is larger than slot "
         + w.slot().label() + " (" + Sizes.human(w.capacity()) + "); nothing was written. Use larger slots or a smaller image.");
   }
 
   private static OtaException abortedError() {
-    return OtaException.of(Reason.ABORTED,
+    return OtaException.of(Detail.ABORTED,
         "The update was aborted; the running firmware and the boot choice are unchanged.");
   }
 

@@ -242,7 +242,7 @@ public final class Manifest {
   }
 
   static OtaException invalid(@Nullable URI location, String detail) {
-    return OtaException.of(Reason.INTEGRITY, "The manifest" + (location == null ? "" : " from " + Redaction.uri(location))
+    return OtaException.of(OtaException.Detail.MALFORMED_MANIFEST, "The manifest" + (location == null ? "" : " from " + Redaction.uri(location))
         + " is not valid, so nothing was downloaded: " + detail + ". Ask its publisher for one made with `ota manifest create`.");
   }
 

@@ -180,7 +180,7 @@ public final class ManifestUpdater {
   }
 
   private OtaException tooLarge(URI where, String size) {
-    return OtaException.of(Reason.INTEGRITY, "The manifest at " + Redaction.uri(where) + " is " + size
+    return OtaException.of(OtaException.Detail.MALFORMED_MANIFEST, "The manifest at " + Redaction.uri(where) + " is " + size
         + ", but a manifest has at most " + maxManifestBytes + " bytes; nothing was downloaded. "
         + "Check that the URL names the manifest, not the image.");
   }

@@ -174,17 +174,17 @@ public final class TrustedKeys {
     String from = manifest.location().map(l -> " from " + Redaction.uri(l)).orElse("");
     VerificationKey key = byId.get(manifest.keyId());
     if (key == null) {
-      throw OtaException.of(Reason.INTEGRITY, "The manifest" + from + " is signed by key " + manifest.keyId()
+      throw OtaException.of(OtaException.Detail.UNTRUSTED_SIGNER, "The manifest" + from + " is signed by key " + manifest.keyId()
           + ", which is not trusted (" + (byId.isEmpty() ? "no key is trusted" : "trusted: " + String.join(", ", byId.keySet()))
           + "); nothing was downloaded. Add the publisher's public key with --trusted-key if it is really theirs.");
     }
     if (key.algorithm() != manifest.algorithm()) {
-      throw OtaException.of(Reason.INTEGRITY, "The manifest" + from + " says it is signed with "
+      throw OtaException.of(OtaException.Detail.BAD_SIGNATURE, "The manifest" + from + " says it is signed with "
           + manifest.algorithm().label() + " but trusted key " + key.keyId() + " is an " + key.algorithm().label()
           + " key; nothing was downloaded.");
     }
     if (!key.verifies(manifest.signedBytes(), manifest.signature())) {
-      throw OtaException.of(Reason.INTEGRITY, "The manifest" + from + " has a signature that does not verify with "
+      throw OtaException.of(OtaException.Detail.BAD_SIGNATURE, "The manifest" + from + " has a signature that does not verify with "
           + "trusted key " + key.keyId() + ": it was changed after it was signed, or signed by another key. "
           + "Nothing was downloaded.");
     }

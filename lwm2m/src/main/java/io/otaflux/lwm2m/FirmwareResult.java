@@ -1,7 +1,5 @@
 package io.otaflux.lwm2m;
 
-import java.util.Locale;
-
 import io.otaflux.OtaException;
 
 /**
@@ -52,10 +50,18 @@ public enum FirmwareResult {
    * @return the result code; {@link #INITIAL} for an abort
    */
   public static FirmwareResult of(OtaException failure) {
-    String message = String.valueOf(failure.getMessage()).toLowerCase(Locale.ROOT);
-    switch (failure.reason()) {
+    switch (failure.detail()) {
       case ABORTED:
         return INITIAL;
+      case SLOT_TOO_SMALL:
+        return NOT_ENOUGH_FLASH;
+      case NON_HTTPS_REDIRECT:
+      case NOT_HTTPS:
+        return UNSUPPORTED_PROTOCOL;
+      default:
+        break;
+    }
+    switch (failure.reason()) {
       case NETWORK:
         return CONNECTION_LOST;
       case INTEGRITY:
@@ -63,14 +69,12 @@ public enum FirmwareResult {
       case SERVER:
       case USAGE:
         return INVALID_URI;
-      case STORAGE:
-        // the pipeline and the stores say "is larger than slot" before writing a byte
-        return message.contains("larger than slot") ? NOT_ENOUGH_FLASH : UPDATE_FAILED;
-      case POLICY:
-        return message.startsWith("downgrade") ? UPDATE_FAILED : UNSUPPORTED_PROTOCOL;
       case TRUST:
+      case STORAGE:
+      case POLICY:
       default:
         return UPDATE_FAILED;
     }
   }
+
 }

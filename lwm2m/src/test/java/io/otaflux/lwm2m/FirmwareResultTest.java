@@ -3,30 +3,51 @@ package io.otaflux.lwm2m;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The contract's table from failure reason to Update Result. */
 class FirmwareResultTest {
 
-  private static FirmwareResult of(Reason reason, String message) {
-    return FirmwareResult.of(OtaException.of(reason, message));
+  @Test
+  void aThirdPartyStoresSlotTooSmallIs2WhateverItsWording() {
+    OtaException failure = OtaException.of(Detail.SLOT_TOO_SMALL, "Das Abbild passt nicht in den Speicher.");
+
+    assertThat(FirmwareResult.of(failure)).isEqualTo(FirmwareResult.NOT_ENOUGH_FLASH);
   }
 
   @Test
-  void eachReasonMapsToTheContractsCode() {
-    assertThat(of(Reason.STORAGE, "The image (2 MiB) is larger than slot b (1 MiB); nothing was written.").code())
-        .isEqualTo(2);
-    assertThat(of(Reason.NETWORK, "The connection was lost.").code()).isEqualTo(4);
-    assertThat(of(Reason.INTEGRITY, "The image's SHA-256 is x but y was expected.").code()).isEqualTo(5);
-    assertThat(of(Reason.SERVER, "The server answered 404.").code()).isEqualTo(7);
-    assertThat(of(Reason.USAGE, "The URL is not valid.").code()).isEqualTo(7);
-    assertThat(of(Reason.TRUST, "The certificate is not trusted.").code()).isEqualTo(8);
-    assertThat(of(Reason.POLICY, "Downgrade refused: 1.0.0 is older than 2.0.0.").code()).isEqualTo(8);
-    assertThat(of(Reason.STORAGE, "Syncing slot b failed.").code()).isEqualTo(8);
-    assertThat(of(Reason.POLICY, "The server redirected https://a to http://b, which is not https.").code())
-        .isEqualTo(9);
-    assertThat(of(Reason.ABORTED, "Aborted.")).isEqualTo(FirmwareResult.INITIAL);
+  void aSentenceThatMentionsTheSlotSizeDoesNotMakeAnIoErrorA2() {
+    OtaException failure = OtaException.of(Detail.IO_ERROR, "Writing failed: the image is larger than slot b thinks.");
+
+    assertThat(FirmwareResult.of(failure)).isEqualTo(FirmwareResult.UPDATE_FAILED);
+  }
+
+  @Test
+  void aDowngradeIs8AndARedirectToPlainHttpIs9WhateverTheWording() {
+    assertThat(FirmwareResult.of(OtaException.of(Detail.DOWNGRADE, "no"))).isEqualTo(FirmwareResult.UPDATE_FAILED);
+    assertThat(FirmwareResult.of(OtaException.of(Detail.NON_HTTPS_REDIRECT, "downgrade to http")))
+        .isEqualTo(FirmwareResult.UNSUPPORTED_PROTOCOL);
+    assertThat(FirmwareResult.of(OtaException.of(Detail.NOT_HTTPS, "x"))).isEqualTo(FirmwareResult.UNSUPPORTED_PROTOCOL);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Detail.class)
+  void everyDetailHasAResultOfItsFamily(Detail detail) {
+    FirmwareResult result = FirmwareResult.of(OtaException.of(detail, "x"));
+
+    Reason reason = detail.reason();
+    if (reason == Reason.ABORTED) {
+      assertThat(result).isEqualTo(FirmwareResult.INITIAL);
+    } else if (reason == Reason.NETWORK) {
+      assertThat(result).isEqualTo(FirmwareResult.CONNECTION_LOST);
+    } else if (reason == Reason.INTEGRITY) {
+      assertThat(result).isEqualTo(FirmwareResult.INTEGRITY_CHECK_FAILURE);
+    } else {
+      assertThat(result).isNotIn(FirmwareResult.INITIAL, FirmwareResult.SUCCESS);
+    }
   }
 }

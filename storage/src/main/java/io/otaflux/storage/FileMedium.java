@@ -5,7 +5,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -58,7 +62,50 @@ final class FileMedium implements Medium {
       default:
         throw new IllegalArgumentException("unknown mode " + mode);
     }
-    return new ChannelHandle(FileChannel.open(path, options));
+    try {
+      return new ChannelHandle(path, FileChannel.open(path, options));
+    } catch (IOException e) {
+      throw classified(path, e);
+    }
+  }
+
+  /** Space below which a failed write is taken for a full file system: a few blocks. */
+  private static final long FULL_BELOW = 256 * 1024;
+
+  /**
+   * A failure as the medium explains it, by type: {@link AccessDeniedException} when the file or
+   * its file system is read-only, {@link MediumFullException} when the file system is full, the
+   * failure itself otherwise. Asks the file system, never the error's text.
+   */
+  static IOException classified(Path path, IOException e) {
+    if (e instanceof NoSuchFileException || e instanceof AccessDeniedException || e instanceof MediumFullException) {
+      return e;
+    }
+    String reason = e instanceof FileSystemException && ((FileSystemException) e).getReason() != null
+        ? ((FileSystemException) e).getReason() : String.valueOf(e.getMessage());
+    try {
+      Path existing = path.toAbsolutePath();
+      while (existing != null && !Files.exists(existing)) {
+        existing = existing.getParent();
+      }
+      if (existing == null) {
+        return e;
+      }
+      FileStore store = Files.getFileStore(existing);
+      IOException typed;
+      if (store.isReadOnly() || Files.isRegularFile(existing) && !Files.isWritable(existing)) {
+        typed = new AccessDeniedException(path.toString(), null, reason);
+      } else if (store.getUsableSpace() < FULL_BELOW) {
+        typed = new MediumFullException(path.toString(), reason);
+      } else {
+        return e;
+      }
+      typed.initCause(e);
+      return typed;
+    } catch (IOException | RuntimeException unknown) {
+      e.addSuppressed(unknown);
+      return e;
+    }
   }
 
   @Override
@@ -211,19 +258,25 @@ final class FileMedium implements Medium {
    * Calls come from one thread at a time, as for every handle.
    */
   private static final class ChannelHandle implements Handle {
+    private final Path path;
     private final FileChannel channel;
     private long unsynced;
     private @Nullable Future<?> behind;
 
-    ChannelHandle(FileChannel channel) {
+    ChannelHandle(Path path, FileChannel channel) {
+      this.path = path;
       this.channel = channel;
     }
 
     @Override
     public void write(ByteBuffer src, long position) throws IOException {
       long at = position;
-      while (src.hasRemaining()) {
-        at += channel.write(src, at);
+      try {
+        while (src.hasRemaining()) {
+          at += channel.write(src, at);
+        }
+      } catch (IOException e) {
+        throw classified(path, e);
       }
       unsynced += at - position;
       if (WRITE_BEHIND_BYTES > 0 && unsynced >= WRITE_BEHIND_BYTES && (behind == null || behind.isDone())) {
@@ -243,10 +296,14 @@ final class FileMedium implements Medium {
 
     @Override
     public void force() throws IOException {
-      awaitBehind();
-      unsynced = 0;
-      // fdatasync: the data, and the metadata needed to read it back (a grown file's size), not the mtime
-      channel.force(false);
+      try {
+        awaitBehind();
+        unsynced = 0;
+        // fdatasync: the data, and the metadata needed to read it back (a grown file's size), not the mtime
+        channel.force(false);
+      } catch (IOException e) {
+        throw classified(path, e);
+      }
     }
 
     /** Waits for the background sync, if one ran, and throws its failure. */

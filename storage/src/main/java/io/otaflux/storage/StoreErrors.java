@@ -5,10 +5,9 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Locale;
 
 import io.otaflux.OtaException;
-import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.SlotId;
 
 /** The store's failures as sentences that say what happened and what to do. */
@@ -20,18 +19,19 @@ final class StoreErrors {
   }
 
   static OtaException busy(Path lockFile) {
-    return OtaException.of(Reason.STORAGE, "The slot store is busy with another update (it holds " + lockFile
+    return OtaException.of(Detail.STORE_BUSY, "The slot store is busy with another update (it holds " + lockFile
         + "); wait for it to finish, or stop it, and try again. Nothing was changed.");
   }
 
   static OtaException tooLarge(long size, SlotId slot, long capacity) {
-    return OtaException.of(Reason.STORAGE, "The image (" + size + " bytes) is larger than slot " + slot.label()
+    return OtaException.of(Detail.SLOT_TOO_SMALL, "The image (" + size + " bytes) is larger than slot " + slot.label()
         + " (" + capacity + " bytes); nothing was written. Use larger slots or a smaller image.");
   }
 
   /**
-   * An I/O failure on a slot or the boot state, told by what it was: a missing file, a read-only
-   * file or file system, a full disk, or anything else.
+   * An I/O failure on a slot or the boot state, told by its type: a missing file, a read-only
+   * file or file system ({@link AccessDeniedException}, which {@link FileMedium} also raises for a
+   * read-only file system), a full disk ({@link MediumFullException}), or anything else.
    *
    * @param doing what was being done, as the start of a sentence ("Writing slot b")
    * @param path the file
@@ -40,23 +40,23 @@ final class StoreErrors {
    */
   static OtaException io(String doing, Path path, IOException e) {
     String detail = detail(e);
-    String lower = detail.toLowerCase(Locale.ROOT);
     String sentence;
+    Detail kind = Detail.IO_ERROR;
     if (e instanceof NoSuchFileException) {
       sentence = doing + " failed: " + path + " is missing. Restore it (a slot file or device of the store), or"
           + " create the store again with `ota init`.";
-    } else if (e instanceof AccessDeniedException || lower.contains("read-only")
-        || lower.contains("permission denied") || lower.contains("operation not permitted")) {
+    } else if (e instanceof AccessDeniedException) {
       sentence = doing + " failed: " + path + " is read-only (" + detail + "). Make it writable for this user"
           + " (chmod, chattr -i, or remount the file system read-write) and try again.";
-    } else if (lower.contains("no space left") || lower.contains("disk quota exceeded")) {
+    } else if (e instanceof MediumFullException) {
+      kind = Detail.NO_SPACE;
       sentence = doing + " failed: the disk holding " + path + " is full (" + detail + "). Free some space, or"
           + " give the slots a disk of their own, and run the update again.";
     } else {
       sentence = doing + " failed on " + path + ": " + detail + ". Check the disk (dmesg may say more) and try"
           + " again.";
     }
-    return OtaException.of(Reason.STORAGE, sentence + " " + UNCHANGED, e);
+    return OtaException.of(kind, sentence + " " + UNCHANGED, e);
   }
 
   private static String detail(IOException e) {

@@ -3,7 +3,6 @@ package io.otaflux.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,7 +51,7 @@ final class FaultyMedium implements Medium {
         long n = src.remaining();
         if (spaceLeft.addAndGet(-n) < 0) {
           spaceLeft.addAndGet(n);
-          throw new FileSystemException(path.toString(), null, "No space left on device");
+          throw new MediumFullException(path.toString(), "No space left on device");
         }
         handle.write(src, position);
       }

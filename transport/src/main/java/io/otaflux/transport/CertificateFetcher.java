@@ -149,7 +149,7 @@ public final class CertificateFetcher {
     return Mono.defer(() -> {
       URI uri = UpdateRequest.of(url).uri();
       if (uri.getScheme() == null || !"https".equals(uri.getScheme().toLowerCase(Locale.ROOT))) {
-        return Mono.error(OtaException.of(Reason.USAGE, "Only https:// URLs have certificates to fetch, not \"" + uri
+        return Mono.error(OtaException.of(OtaException.Detail.NOT_HTTPS, "Only https:// URLs have certificates to fetch, not \"" + uri
             + "\"."));
       }
       HttpClient http = client();

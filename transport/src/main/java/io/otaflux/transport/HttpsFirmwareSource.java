@@ -224,7 +224,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     return Mono.defer(() -> {
       String scheme = request.uri().getScheme();
       if (scheme == null || !"https".equals(scheme.toLowerCase(Locale.ROOT))) {
-        return Mono.error(OtaException.of(Reason.USAGE, "Only https:// URLs are fetched, not \"" + request.uri()
+        return Mono.error(OtaException.of(OtaException.Detail.NOT_HTTPS, "Only https:// URLs are fetched, not \"" + request.uri()
             + "\"; give the image's https URL."));
       }
       return new ImageFetch(transport(), request, from).open();

@@ -42,12 +42,12 @@ import reactor.core.scheduler.Schedulers;
  * @param slot the slot being written, once known, or null
  * @param sha256 the verified digest, once verified, or null
  * @param error the human sentence of a failure or abort (what happened, what to do), or null
- * @param reason the failure's reason, or null
+ * @param detail what exactly failed (its {@link OtaException.Detail#reason() reason} is the family), or null
  * @param warnings what a person should know that did not stop the update
  */
 public record UpdateView(String title, State state, String message, long bytesDone, long totalBytes,
     double bytesPerSecond, @Nullable SlotId slot, @Nullable Sha256 sha256, @Nullable String error,
-    OtaException.@Nullable Reason reason, List<String> warnings) {
+    OtaException.@Nullable Detail detail, List<String> warnings) {
 
   /** How often a running update's view changes at most, by default. */
   static final Duration DEFAULT_EVERY = Duration.ofMillis(100);
@@ -96,7 +96,7 @@ public record UpdateView(String title, State state, String message, long bytesDo
    * @param slot the slot or null
    * @param sha256 the digest or null
    * @param error the error sentence or null
-   * @param reason the failure reason or null
+   * @param detail the failure detail or null
    * @param warnings the warnings
    */
   public UpdateView {
@@ -286,14 +286,23 @@ public record UpdateView(String title, State state, String message, long bytesDo
     Throwable error = Exceptions.unwrap(failure);
     if (error instanceof OtaException) {
       OtaException e = (OtaException) error;
-      return failedWith(e.reason(), String.valueOf(e.getMessage()));
+      return failedWith(e.detail(), String.valueOf(e.getMessage()));
     }
     String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     return failedWith(null, "The update failed: " + detail + ".");
   }
 
-  private UpdateView failedWith(OtaException.@Nullable Reason why, String sentence) {
-    boolean aborted = why == OtaException.Reason.ABORTED;
+  /**
+   * The family of the failure: the {@code ota} command's exit-code family.
+   *
+   * @return the reason, or null when the update has not failed
+   */
+  public OtaException.@Nullable Reason reason() {
+    return detail == null ? null : detail.reason();
+  }
+
+  private UpdateView failedWith(OtaException.@Nullable Detail why, String sentence) {
+    boolean aborted = why == OtaException.Detail.ABORTED;
     return new UpdateView(title, aborted ? State.ABORTED : State.FAILED,
         aborted ? "The update was aborted." : "The update failed.", bytesDone, totalBytes, 0, slot, null, sentence,
         why, warnings);

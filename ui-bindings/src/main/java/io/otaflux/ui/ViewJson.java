@@ -33,6 +33,7 @@ final class ViewJson {
     field(b, "sha256", v.sha256() == null ? null : v.sha256().hex()).append(',');
     field(b, "error", v.error()).append(',');
     field(b, "reason", v.reason() == null ? null : v.reason().name()).append(',');
+    field(b, "detail", v.detail() == null ? null : v.detail().name()).append(',');
     b.append("\"warnings\":[");
     for (int i = 0; i < v.warnings().size(); i++) {
       if (i > 0) {

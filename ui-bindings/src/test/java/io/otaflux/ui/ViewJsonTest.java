@@ -7,7 +7,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaException;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.UpdateEvent;
@@ -22,7 +22,7 @@ class ViewJsonTest {
   void escapesEveryStringSoItParsesBackUnchangedAndCannotCloseAScriptBlock() throws Exception {
     String nasty = "quote \" backslash \\ newline \n tab \t nul \u0000 </script><b>&amp;' \u2028 ünïcødé ✓";
     UpdateView view = new UpdateView(nasty, UpdateView.State.FAILED, "The update failed.", 5, 10, 0, SlotId.B, null,
-        nasty, Reason.STORAGE, List.of(nasty, "second"));
+        nasty, OtaException.Detail.NO_SPACE, List.of(nasty, "second"));
 
     String json = ViewJson.of(view);
 
@@ -35,6 +35,7 @@ class ViewJsonTest {
     assertThat(node.get("state").asText()).isEqualTo("failed");
     assertThat(node.get("final").asBoolean()).isTrue();
     assertThat(node.get("reason").asText()).isEqualTo("STORAGE");
+    assertThat(node.get("detail").asText()).isEqualTo("NO_SPACE");
     assertThat(node.get("percent").asInt()).isEqualTo(50);
     assertThat(node.get("slot").asText()).isEqualTo("b");
     assertThat(node.get("sha256").isNull()).isTrue();

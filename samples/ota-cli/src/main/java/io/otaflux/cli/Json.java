@@ -89,6 +89,8 @@ final class Json {
       json.put("attempt", r.attempt());
       json.put("resumeOffset", r.resumeOffset());
       json.put("reason", reason(r.cause()));
+      json.put("detail", detail(r.cause()));
+      r.cause().httpStatus().ifPresent(status -> json.put("httpStatus", status));
       json.put("message", r.cause().getMessage());
     } else if (event instanceof UpdateEvent.Verified) {
       UpdateEvent.Verified v = (UpdateEvent.Verified) event;
@@ -116,13 +118,20 @@ final class Json {
     return json;
   }
 
-  static Map<String, Object> error(int exitCode, String reason, String message) {
+  static Map<String, Object> error(OtaException e) {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("event", "error");
-    json.put("reason", reason);
-    json.put("exitCode", exitCode);
-    json.put("message", message);
+    json.put("reason", reason(e));
+    json.put("detail", detail(e));
+    e.httpStatus().ifPresent(status -> json.put("httpStatus", status));
+    json.put("exitCode", e.reason().exitCode());
+    json.put("message", e.getMessage());
     return json;
+  }
+
+  /** The failure's {@link OtaException.Detail} as JSON spells it: {@code slot_too_small}. */
+  static String detail(OtaException e) {
+    return e.detail().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   static String reason(OtaException e) {

@@ -159,7 +159,7 @@ final class UpdateCommand implements Callable<Integer> {
       Throwable failure = Ota.unwrap(e);
       if (json && failure instanceof OtaException) {
         OtaException ota = (OtaException) failure;
-        Json.print(out, Json.error(ota.reason().exitCode(), Json.reason(ota), ota.getMessage()));
+        Json.print(out, Json.error(ota));
       }
       throw e;
     } finally {
