@@ -58,7 +58,7 @@ final class FileMedium implements Medium {
       default:
         throw new IllegalArgumentException("unknown mode " + mode);
     }
-    return new ChannelHandle(FileChannel.open(path, options));
+    return new ChannelHandle(FileChannel.open(path, options), Files.isRegularFile(path));
   }
 
   @Override
@@ -212,11 +212,13 @@ final class FileMedium implements Medium {
    */
   private static final class ChannelHandle implements Handle {
     private final FileChannel channel;
+    private final boolean regular;
     private long unsynced;
     private @Nullable Future<?> behind;
 
-    ChannelHandle(FileChannel channel) {
+    ChannelHandle(FileChannel channel, boolean regular) {
       this.channel = channel;
+      this.regular = regular;
     }
 
     @Override
@@ -277,6 +279,16 @@ final class FileMedium implements Medium {
           Thread.currentThread().interrupt();
         }
       }
+    }
+
+    @Override
+    public boolean truncate(long size) throws IOException {
+      if (!regular) {
+        return false;
+      }
+      awaitBehind();
+      channel.truncate(size);
+      return true;
     }
 
     @Override
