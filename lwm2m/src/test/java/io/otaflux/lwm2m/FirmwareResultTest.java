@@ -29,4 +29,11 @@ class FirmwareResultTest {
         .isEqualTo(9);
     assertThat(of(Reason.ABORTED, "Aborted.")).isEqualTo(FirmwareResult.INITIAL);
   }
+
+  @Test
+  void aDownloadRefusedByTheBootRulesIs8DecidedFromTheDetailNotTheSentence() {
+    assertThat(FirmwareResult.of(OtaException.of(OtaException.Detail.TRIAL_RUNNING, "any words")).code()).isEqualTo(8);
+    assertThat(FirmwareResult.of(OtaException.of(OtaException.Detail.REBOOT_PENDING, "any words")).code())
+        .isEqualTo(8);
+  }
 }
