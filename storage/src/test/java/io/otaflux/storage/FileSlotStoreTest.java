@@ -304,6 +304,33 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   }
 
   @Test
+  void anIoErrorAfterRollbackAndRebootSaysUnchangedAndTheRunningSlotAndBootChoiceAreUnchanged() throws IOException {
+    FaultyMedium medium = new FaultyMedium();
+    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+    byte[] first = image(4000, 55);
+    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
+    store.boot().block(WAIT);
+    store.rollback().block(WAIT);
+    assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.A);
+    StoreStatus before = store.status().block(WAIT);
+    byte[] good = Files.readAllBytes(dir.resolve("slot-a.img"));
+    medium.failingSync(dir.resolve("slot-b.img"));
+    assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image(200_000, 56))).store(store)
+        .retry(0, Duration.ofMillis(1), Duration.ofMillis(1)).syncEvery(64 * 1024)
+        .install(UpdateRequest.of("https://fw.example/next.bin")).block(WAIT))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.reason()).isEqualTo(Reason.STORAGE);
+          assertThat(e.getMessage()).contains("unchanged");
+        });
+    StoreStatus after = store.status().block(WAIT);
+    assertThat(after.active()).as("the sentence says unchanged").isEqualTo(before.active());
+    assertThat(after.next()).isEqualTo(before.next()).isEqualTo(SlotId.A);
+    assertThat(after.slot(SlotId.A)).isEqualTo(before.slot(SlotId.A));
+    assertThat(Files.readAllBytes(dir.resolve("slot-a.img"))).isEqualTo(good);
+    assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
   void aSmallerImageAfterALargerOneLeavesTheSlotFileHoldingExactlyTheImage() throws IOException {
     FileSlotStore store = FileSlotStore.init(dir, 4 << 20);
     byte[] large = image(1 << 20, 46);
