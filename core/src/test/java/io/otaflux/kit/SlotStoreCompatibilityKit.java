@@ -30,13 +30,17 @@ import io.otaflux.spi.SlotWriter;
 import org.junit.jupiter.api.Test;
 
 /**
- * The behaviour every {@link SlotStore} keeps. An implementation's test extends this class and
- * says how to make a fresh store; everything else is inherited:
+ * The behaviour every {@link SlotStore} keeps: the {@link BootRules}, checked step by step
+ * (random walks through the store and through the rules must give the same status), the
+ * refusals before a byte is written, the writer's session and resume. An implementation's test
+ * extends this class and says how to make a fresh store (a test may make several);
+ * everything else is inherited:
  *
  * <pre>{@code
  * class FileSlotStoreTest extends SlotStoreCompatibilityKit {
  *   @TempDir Path dir;
- *   protected SlotStore newStore(long capacity) { return FileSlotStore.init(dir, capacity); }
+ *   int stores;
+ *   protected SlotStore newStore(long capacity) { return FileSlotStore.init(dir.resolve("s" + stores++), capacity); }
  * }
  * }</pre>
  */
