@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import io.otaflux.OtaException;
-import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
@@ -20,26 +20,22 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
- * A {@link SlotStore} in memory, with the same boot rules as the file store: for tests, demos and
- * devices that hand the image on to another chip. Slot {@code a} starts {@code good} (the factory
- * image, empty) and running; slot {@code b} starts {@code empty}. Slot contents are limited to
- * 2 GiB by the Java array.
+ * A {@link SlotStore} in memory, keeping the {@link BootRules} as every store does: for tests,
+ * demos and devices that hand the image on to another chip. Slot {@code a} starts {@code good}
+ * (the factory image, empty) and running; slot {@code b} starts {@code empty}. Slot contents are
+ * limited to 2 GiB by the Java array.
  */
 public final class InMemorySlotStore implements SlotStore {
 
-  private static final int MAX_TRIAL_BOOTS = 3;
-
   private final long capacity;
   private final Map<SlotId, Slot> slots = new EnumMap<>(SlotId.class);
-  private SlotId active = SlotId.A;
-  private SlotId next = SlotId.A;
+  private StoreStatus state;
   private @Nullable Writer writer;
 
   private InMemorySlotStore(long capacity) {
     this.capacity = capacity;
-    Slot a = new Slot();
-    a.state = SlotState.GOOD;
-    slots.put(SlotId.A, a);
+    this.state = BootRules.initial(capacity);
+    slots.put(SlotId.A, new Slot());
     slots.put(SlotId.B, new Slot());
   }
 
@@ -72,20 +68,18 @@ public final class InMemorySlotStore implements SlotStore {
     Objects.requireNonNull(image, "image");
     return Mono.fromCallable(() -> {
       synchronized (this) {
+        SlotId target = BootRules.writableSlot(state); // the rules refuse before the lock is taken
         if (writer != null) {
-          throw OtaException.of(Reason.STORAGE,
+          throw OtaException.of(Detail.STORE_BUSY,
               "The slot store is busy with another update; wait for it to finish, or stop it, and try again.");
         }
-        SlotId target = active.other();
         if (image.size() > capacity) {
-          throw OtaException.of(OtaException.Detail.SLOT_TOO_SMALL, "The image (" + image.size() + " bytes) is larger than slot "
+          throw OtaException.of(Detail.SLOT_TOO_SMALL, "The image (" + image.size() + " bytes) is larger than slot "
               + target.label() + " (" + capacity + " bytes); nothing was written.");
         }
         Slot s = slots.get(target);
-        if (next == target) {
-          next = active;
-        }
-        boolean resumes = s.state == SlotState.WRITING && s.journal != null && s.sealed == null
+        SlotStatus current = state.slot(target);
+        boolean resumes = current.state() == SlotState.WRITING && current.sha256() == null && s.journal != null
             && image.isSameImageAs(s.journal) && s.durable > 0;
         if (!resumes) {
           s.length = 0;
@@ -93,10 +87,8 @@ public final class InMemorySlotStore implements SlotStore {
           s.validator = null;
           s.data = new byte[0];
         }
-        s.state = SlotState.WRITING;
+        state = BootRules.beginWriting(state, s.durable);
         s.journal = image;
-        s.sealed = null;
-        s.attempts = 0;
         Writer w = new Writer(target, resumes ? new ResumeFrom(s.durable, s.validator) : ResumeFrom.start());
         writer = w;
         return w;
@@ -106,23 +98,15 @@ public final class InMemorySlotStore implements SlotStore {
 
   @Override
   public Mono<Void> activate(SlotId slot, Sha256 sha256) {
+    Objects.requireNonNull(slot, "slot");
+    Objects.requireNonNull(sha256, "sha256");
     return Mono.fromRunnable(() -> {
       synchronized (this) {
         if (writer != null) {
-          throw OtaException.of(Reason.STORAGE,
+          throw OtaException.of(Detail.STORE_BUSY,
               "The slot store is busy with another update; activate when it has finished.");
         }
-        Slot s = slots.get(slot);
-        if (slot == active) {
-          throw OtaException.of(Reason.USAGE, "Slot " + slot.label() + " is running; only the other slot can be activated.");
-        }
-        if (s.sealed == null || !s.sealed.sha256().equals(sha256)) {
-          throw OtaException.of(Reason.STORAGE, "Slot " + slot.label() + " does not hold the verified image "
-              + sha256.hex() + "; download it again before activating.");
-        }
-        s.state = SlotState.TRIAL;
-        s.attempts = 0;
-        next = slot;
+        state = BootRules.activate(state, slot, sha256);
       }
     });
   }
@@ -131,21 +115,8 @@ public final class InMemorySlotStore implements SlotStore {
   public Mono<SlotId> boot() {
     return Mono.fromCallable(() -> {
       synchronized (this) {
-        Slot chosen = slots.get(next);
-        Slot other = slots.get(next.other());
-        if (chosen.state == SlotState.TRIAL && chosen.attempts >= MAX_TRIAL_BOOTS && other.state == SlotState.GOOD) {
-          chosen.state = SlotState.INVALID;
-          next = next.other();
-        } else if (!chosen.state.isBootable()) {
-          if (!other.state.isBootable()) {
-            throw OtaException.of(Reason.STORAGE, "Neither slot holds a bootable image; reflash the device.");
-          }
-          next = next.other();
-        } else if (chosen.state == SlotState.TRIAL) {
-          chosen.attempts++;
-        }
-        active = next;
-        return active;
+        state = BootRules.boot(state);
+        return state.active();
       }
     });
   }
@@ -154,17 +125,7 @@ public final class InMemorySlotStore implements SlotStore {
   public Mono<Void> markGood() {
     return Mono.fromRunnable(() -> {
       synchronized (this) {
-        Slot running = slots.get(active);
-        if (running.state == SlotState.GOOD) {
-          return;
-        }
-        if (running.state != SlotState.TRIAL) {
-          throw OtaException.of(Reason.USAGE, "The running slot " + active.label() + " is " + running.state.label()
-              + "; only a trial slot can be confirmed.");
-        }
-        running.state = SlotState.GOOD;
-        running.attempts = 0;
-        next = active;
+        state = BootRules.markGood(state);
       }
     });
   }
@@ -173,18 +134,8 @@ public final class InMemorySlotStore implements SlotStore {
   public Mono<SlotId> rollback() {
     return Mono.fromCallable(() -> {
       synchronized (this) {
-        SlotId target = next.other();
-        Slot t = slots.get(target);
-        if (t.state != SlotState.GOOD) {
-          throw OtaException.of(Reason.USAGE, "There is nothing to roll back to: slot " + target.label() + " is "
-              + t.state.label() + ", not good.");
-        }
-        Slot current = slots.get(next);
-        if (current.state == SlotState.TRIAL) {
-          current.state = SlotState.INVALID;
-        }
-        next = target;
-        return target;
+        state = BootRules.rollback(state);
+        return state.next();
       }
     });
   }
@@ -193,28 +144,18 @@ public final class InMemorySlotStore implements SlotStore {
   public Mono<StoreStatus> status() {
     return Mono.fromCallable(() -> {
       synchronized (this) {
-        Map<SlotId, SlotStatus> map = new EnumMap<>(SlotId.class);
-        for (SlotId id : SlotId.values()) {
-          Slot s = slots.get(id);
-          ImageMetadata sealed = s.sealed;
-          long size = sealed != null ? sealed.size() : s.state == SlotState.WRITING ? s.durable : s.length;
-          map.put(id, new SlotStatus(id, s.state, size, sealed == null ? null : sealed.sha256(),
-              s.state == SlotState.TRIAL ? s.attempts : 0, sealed == null ? null : sealed.version(), capacity));
-        }
-        return new StoreStatus(active, next, map);
+        return state;
       }
     });
   }
 
+  /** What the boot state does not hold: the bytes and the resume journal. */
   private static final class Slot {
-    SlotState state = SlotState.EMPTY;
     byte[] data = new byte[0];
     long length;
     long durable;
     @Nullable String validator;
     @Nullable ImageSpec journal;
-    @Nullable ImageMetadata sealed;
-    int attempts;
   }
 
   private final class Writer implements SlotWriter {
@@ -271,7 +212,7 @@ public final class InMemorySlotStore implements SlotStore {
         Slot s = slots.get(slot);
         int n = chunk.remaining();
         if (position + n > capacity) {
-          throw OtaException.of(OtaException.Detail.SLOT_TOO_SMALL, "The image is larger than slot " + slot.label() + " (" + capacity
+          throw OtaException.of(Detail.SLOT_TOO_SMALL, "The image is larger than slot " + slot.label() + " (" + capacity
               + " bytes); the write stopped at byte " + position + ".");
         }
         int end = (int) (position + n);
@@ -289,6 +230,9 @@ public final class InMemorySlotStore implements SlotStore {
       synchronized (InMemorySlotStore.this) {
         live();
         Slot s = slots.get(slot);
+        if (state.slot(slot).sha256() == null) {
+          state = BootRules.written(state, slot, position);
+        }
         s.durable = position;
         s.validator = validator;
       }
@@ -315,8 +259,8 @@ public final class InMemorySlotStore implements SlotStore {
         if (image.size() != position) {
           throw new IOException("the image has " + image.size() + " bytes but " + position + " were written");
         }
+        state = BootRules.commit(state, slot, image);
         s.durable = position;
-        s.sealed = image;
         s.journal = null;
       }
     }
@@ -335,9 +279,10 @@ public final class InMemorySlotStore implements SlotStore {
           return;
         }
         Slot s = slots.get(slot);
-        s.state = SlotState.INVALID;
+        if (state.slot(slot).state() == SlotState.WRITING) {
+          state = BootRules.abort(state, slot);
+        }
         s.journal = null;
-        s.sealed = null;
         s.durable = 0;
         end();
       }

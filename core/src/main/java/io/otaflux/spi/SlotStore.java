@@ -8,10 +8,11 @@ import reactor.core.publisher.Mono;
 
 /**
  * An A/B slot store: two slots, one running and one to write, and a boot state that chooses
- * between them. The boot rules every implementation keeps:
+ * between them. The boot rules every implementation keeps are {@link BootRules}, which a store
+ * applies and persists (its {@link #status()} is the state they work on):
  * <ul>
  *   <li>only {@code good} and {@code trial} slots boot; an update only ever writes the slot that
- *       is not active;</li>
+ *       is not active, and only while the device runs its boot choice and that slot is good;</li>
  *   <li>{@link #activate} makes a committed slot {@code trial} and the next boot choice, in one
  *       atomic step;</li>
  *   <li>{@link #boot} boots a trial slot at most 3 times unconfirmed; the 4th boot returns to the
@@ -23,15 +24,18 @@ import reactor.core.publisher.Mono;
  *
  * <p><b>Errors:</b> {@link io.otaflux.OtaException} with reason {@code STORAGE} for I/O errors, a
  * slot too small, or a store busy with another update; {@code USAGE} for an operation the
- * state does not allow (nothing to roll back to, say).
+ * state does not allow (nothing to roll back to, say); {@code POLICY} for an update the boot
+ * rules refuse now.
  */
 public interface SlotStore {
 
   /**
    * Starts writing the inactive slot, taking the store's exclusive lock.
    *
-   * <p>Fails at once, touching nothing, when another write holds the lock ("busy") or when the
-   * image's known size exceeds the slot. An interrupted write of the same image
+   * <p>Fails at once, touching nothing, before the lock is taken, when the {@link BootRules}
+   * refuse an update now ({@link io.otaflux.OtaException.Detail#TRIAL_RUNNING},
+   * {@link io.otaflux.OtaException.Detail#REBOOT_PENDING}); and when another write holds the lock
+   * ("busy") or the image's known size exceeds the slot. An interrupted write of the same image
    * ({@link ImageSpec#isSameImageAs}) is resumed: see {@link SlotWriter#resumePoint()}.
    *
    * @param image what is about to be written

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Random;
 
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
 import io.otaflux.Sha256;
@@ -18,6 +19,7 @@ import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
 import io.otaflux.UpdateResult;
+import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.InMemoryFirmwareSource;
@@ -28,13 +30,17 @@ import io.otaflux.spi.SlotWriter;
 import org.junit.jupiter.api.Test;
 
 /**
- * The behaviour every {@link SlotStore} keeps. An implementation's test extends this class and
- * says how to make a fresh store; everything else is inherited:
+ * The behaviour every {@link SlotStore} keeps: the {@link BootRules}, checked step by step
+ * (random walks through the store and through the rules must give the same status), the
+ * refusals before a byte is written, the writer's session and resume. An implementation's test
+ * extends this class and says how to make a fresh store (a test may make several);
+ * everything else is inherited:
  *
  * <pre>{@code
  * class FileSlotStoreTest extends SlotStoreCompatibilityKit {
  *   @TempDir Path dir;
- *   protected SlotStore newStore(long capacity) { return FileSlotStore.init(dir, capacity); }
+ *   int stores;
+ *   protected SlotStore newStore(long capacity) { return FileSlotStore.init(dir.resolve("s" + stores++), capacity); }
  * }
  * }</pre>
  */
@@ -367,18 +373,210 @@ public abstract class SlotStoreCompatibilityKit {
   }
 
   @Test
-  void writingTheInactiveSlotWhileItIsAPendingTrialTakesItOutOfTheBootChoice() throws IOException {
+  void anUpdateAfterAnActivationNotYetBootedIsRefusedUntilTheRebootOrARollback() throws IOException {
     SlotStore store = newStore(1 << 20);
     byte[] image = image(4000, 20);
     store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
-    SlotWriter w = open(store, spec(image(4000, 21)));
+    StoreStatus before = status(store);
+    assertRefused(store, Detail.REBOOT_PENDING, "reboot", "ota rollback");
+    assertThat(reopenedStatus(store)).isEqualTo(before);
+    // `ota rollback` drops the activation; then the update writes the dropped slot, never the good one
+    assertThat(store.rollback().block(TIMEOUT)).isEqualTo(SlotId.A);
+    SlotWriter w = open(reopen(store), spec(image(4000, 21)));
     try {
+      assertThat(w.slot()).isEqualTo(SlotId.B);
       assertThat(status(store).next()).isEqualTo(SlotId.A);
-      assertThat(status(store).slot(SlotId.B).state()).isEqualTo(SlotState.WRITING);
     } finally {
       w.abort();
     }
     assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void anUpdateDuringAnUnconfirmedTrialIsRefusedBeforeAByteIsWritten() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 30);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.B);
+    StoreStatus before = status(store);
+    assertRefused(store, Detail.TRIAL_RUNNING, "ota mark-good", "ota rollback");
+    assertThat(reopenedStatus(store)).isEqualTo(before);
+    // the trial still counts its boots, and still falls back to the untouched good slot
+    for (int boot = 2; boot <= BootRules.MAX_TRIAL_BOOTS; boot++) {
+      assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.B);
+    }
+    assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+    assertThat(reopenedStatus(store).slot(SlotId.A).state()).isEqualTo(SlotState.GOOD);
+  }
+
+  @Test
+  void anUpdateAfterARollbackBeforeTheRebootIsRefusedAndNeverWritesTheBootChoice() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 31);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    store.boot().block(TIMEOUT);
+    store.rollback().block(TIMEOUT);
+    StoreStatus before = status(store);
+    assertThat(before.next()).isEqualTo(SlotId.A);
+    assertRefused(store, Detail.REBOOT_PENDING, "reboot", "ota boot");
+    assertThat(reopenedStatus(store)).isEqualTo(before);
+    // after the reboot into the good slot, the update writes the rolled-back slot
+    assertThat(reopen(store).boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+    assertThat(install(reopen(store), image(3000, 32))).isEqualTo(SlotId.B);
+    assertThat(reopenedStatus(store).next()).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void afterAFallbackTheUpdateWritesTheFailedSlotNeverTheGoodOne() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(4000, 33);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    for (int boot = 0; boot <= BootRules.MAX_TRIAL_BOOTS; boot++) {
+      store.boot().block(TIMEOUT);
+    }
+    assertThat(status(store).active()).isEqualTo(SlotId.A);
+    assertThat(install(reopen(store), image(3000, 34))).isEqualTo(SlotId.B);
+  }
+
+  @Test
+  void theUpdaterSurfacesATrialRefusalWithoutEventsAndWithoutOpeningTheSource() throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] first = image(4000, 35);
+    store.activate(install(store, first), Sha256.digest(first)).block(TIMEOUT);
+    store.boot().block(TIMEOUT);
+    StoreStatus before = status(store);
+    byte[] second = image(5000, 36);
+    InMemoryFirmwareSource source = InMemoryFirmwareSource.of(second);
+    java.util.List<io.otaflux.UpdateEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    assertThatThrownBy(() -> OtaUpdater.create().source(source).store(store)
+        .update(UpdateRequest.of("https://fw.example/second.bin")).doOnNext(events::add).blockLast(TIMEOUT))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.detail()).isEqualTo(Detail.TRIAL_RUNNING);
+          assertThat(e.reason()).isEqualTo(Reason.POLICY);
+          assertThat(e.reason().exitCode()).isEqualTo(9);
+        });
+    assertThat(events).isEmpty();
+    assertThat(source.opens()).isEmpty();
+    assertThat(reopenedStatus(store)).isEqualTo(before);
+  }
+
+  /**
+   * Random walks of installs, interrupted and aborted writes, activations, boots, confirmations
+   * and rollbacks, through the store and through {@link BootRules}: after each step both give the
+   * same status, or both refuse with the same detail.
+   */
+  @Test
+  void randomSequencesFollowTheBootRulesStepByStep() throws IOException {
+    long seed = Long.getLong("otaflux.kit.seed", System.nanoTime());
+    Random random = new Random(seed);
+    for (int walk = 0; walk < 6; walk++) {
+      SlotStore store = newStore(64 * 1024);
+      StoreStatus model = BootRules.initial(64 * 1024);
+      Sha256 committed = null;
+      for (int step = 0; step < 40; step++) {
+        int op = random.nextInt(8);
+        String what = "seed " + seed + ", walk " + walk + ", step " + step + ", op " + op;
+        byte[] image = image(1 + random.nextInt(20_000), random.nextLong());
+        Sha256 digest = Sha256.digest(image);
+        SlotStore s = reopen(store);
+        OtaException storeFailure = null;
+        OtaException modelFailure = null;
+        StoreStatus expected = model;
+        try {
+          switch (op) {
+            case 0: // a whole install, not activated
+            case 1:
+              expected = BootRules.commit(BootRules.beginWriting(model, 0), BootRules.writableSlot(model),
+                  metadata(image));
+              break;
+            case 2: // an interrupted write, released without a commit
+              expected = BootRules.written(BootRules.beginWriting(model, 0), BootRules.writableSlot(model),
+                  image.length / 2);
+              break;
+            case 3: // an aborted write
+              expected = BootRules.abort(BootRules.beginWriting(model, 0), BootRules.writableSlot(model));
+              break;
+            case 4:
+              expected = BootRules.activate(model, model.inactive(), committed != null ? committed : digest);
+              break;
+            case 5:
+              expected = BootRules.boot(model);
+              break;
+            case 6:
+              expected = BootRules.markGood(model);
+              break;
+            default:
+              expected = BootRules.rollback(model);
+              break;
+          }
+        } catch (OtaException e) {
+          modelFailure = e;
+        }
+        try {
+          switch (op) {
+            case 0:
+            case 1:
+              install(s, image);
+              committed = digest;
+              break;
+            case 2: {
+              SlotWriter w = open(s, spec(image));
+              w.write(ByteBuffer.wrap(image, 0, image.length / 2));
+              w.sync(null);
+              w.release();
+              committed = null;
+              break;
+            }
+            case 3: {
+              SlotWriter w = open(s, spec(image));
+              w.write(ByteBuffer.wrap(image, 0, image.length / 3));
+              w.abort();
+              committed = null;
+              break;
+            }
+            case 4:
+              s.activate(model.inactive(), committed != null ? committed : digest).block(TIMEOUT);
+              break;
+            case 5:
+              assertThat(s.boot().block(TIMEOUT)).as(what).isEqualTo(expected.active());
+              break;
+            case 6:
+              s.markGood().block(TIMEOUT);
+              break;
+            default:
+              assertThat(s.rollback().block(TIMEOUT)).as(what).isEqualTo(expected.next());
+              break;
+          }
+        } catch (OtaException e) {
+          storeFailure = e;
+        }
+        if (modelFailure != null) {
+          assertThat(storeFailure).as(what + ": the rules refuse with " + modelFailure.detail()).isNotNull();
+          assertThat(storeFailure.detail()).as(what).isEqualTo(modelFailure.detail());
+          assertThat(status(reopen(store))).as(what + ": a refusal changes nothing").isEqualTo(model);
+        } else {
+          assertThat(storeFailure).as(what).isNull();
+          assertThat(status(reopen(store))).as(what).isEqualTo(expected);
+          model = expected;
+        }
+      }
+    }
+  }
+
+  private static ImageMetadata metadata(byte[] image) {
+    return new ImageMetadata(image.length, Sha256.digest(image), URI.create("https://fw.example/image.bin"), "2.0.0");
+  }
+
+  /** Opening a writer is refused with {@code detail}, a sentence naming the way out, and nothing changed. */
+  private void assertRefused(SlotStore store, Detail detail, String... sentence) {
+    StoreStatus before = status(store);
+    assertThatThrownBy(() -> open(reopen(store), spec(image(2000, 99))))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.detail()).isEqualTo(detail);
+          assertThat(e.reason()).isEqualTo(Reason.POLICY);
+          assertThat(e.getMessage()).contains(sentence).contains("unchanged");
+        });
+    assertThat(reopenedStatus(store)).isEqualTo(before);
   }
 
   @Test

@@ -23,7 +23,10 @@ public enum FirmwareResult {
   UNSUPPORTED_PACKAGE_TYPE(6),
   /** 7: the Package URI is invalid, or the server answered with a status that is not a success. */
   INVALID_URI(7),
-  /** 8: trust failure, downgrade refused, trial rolled back, or another error. */
+  /**
+   * 8: trust failure, downgrade refused, a download refused by the boot rules (a trial running or
+   * a reboot pending), trial rolled back, or another error.
+   */
   UPDATE_FAILED(8),
   /** 9: a scheme other than {@code https:}, including a redirect to one. */
   UNSUPPORTED_PROTOCOL(9);
@@ -51,6 +54,10 @@ public enum FirmwareResult {
    */
   public static FirmwareResult of(OtaException failure) {
     switch (failure.detail()) {
+      case TRIAL_RUNNING:
+      case REBOOT_PENDING:
+        // the boot rules refused a new download: a refusal like a downgrade's
+        return UPDATE_FAILED;
       case ABORTED:
         return INITIAL;
       case SLOT_TOO_SMALL:

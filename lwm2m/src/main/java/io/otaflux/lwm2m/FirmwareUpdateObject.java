@@ -184,7 +184,8 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
       packageName = "";
       packageVersion = "";
       downloaded = null;
-      forgetPending();
+      // a pending update (activated, not yet confirmed or rolled back) keeps its record: while its
+      // trial runs the boot rules refuse this download, and its Update Result (1 or 8) still comes
       URI parsed = parse(uri);
       if (parsed == null || !parsed.isAbsolute()) {
         setResult(FirmwareResult.INVALID_URI);
@@ -312,6 +313,15 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
         return;
       }
       FirmwareResult code = FirmwareResult.of(failure);
+      PendingUpdate p = pending;
+      if (p != null && (failure.detail() == OtaException.Detail.TRIAL_RUNNING
+          || failure.detail() == OtaException.Detail.REBOOT_PENDING)) {
+        // refused before a byte was written: the pending update's package is still what the device holds
+        packageUri = "";
+        packageName = p.packageName();
+        packageVersion = p.packageVersion();
+        fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
+      }
       log.warn("Download failed (Update Result {}): {}", code.code(), failure.getMessage());
       failed(failure.getMessage(), failure.reason());
       setResult(code);

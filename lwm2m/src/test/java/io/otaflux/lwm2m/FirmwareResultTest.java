@@ -50,4 +50,11 @@ class FirmwareResultTest {
       assertThat(result).isNotIn(FirmwareResult.INITIAL, FirmwareResult.SUCCESS);
     }
   }
+
+  @Test
+  void aDownloadRefusedByTheBootRulesIs8DecidedFromTheDetailNotTheSentence() {
+    assertThat(FirmwareResult.of(OtaException.of(OtaException.Detail.TRIAL_RUNNING, "any words")).code()).isEqualTo(8);
+    assertThat(FirmwareResult.of(OtaException.of(OtaException.Detail.REBOOT_PENDING, "any words")).code())
+        .isEqualTo(8);
+  }
 }

@@ -53,6 +53,7 @@ class Lwm2mAgentTest {
     image = Fixtures.image(200 * 1024 + 17, 2);
     https.route("/fw-2.bin", Routes.image(image));
     https.route("/stalls.bin", Routes.image(image).stallFirstAt(100_000));
+    https.route("/fw-next.bin", Routes.image(Fixtures.image(30 * 1024, 3)));
     https.route("/stalls-once.bin", Routes.image(image).stallFirstAt(120_000));
     imageUrl = https.url("/fw-2.bin");
     publisher = SigningKey.generate();
@@ -273,6 +274,34 @@ class Lwm2mAgentTest {
     device.awaitResult(8);
     assertThat(device.states).containsExactly(0L, 1L, 2L, 3L, 0L);
     assertThat(device.results).containsExactly(0L, 8L);
+  }
+
+  @Test
+  void aPackageUriDuringAnUnconfirmedTrialIsRefusedWith8AndTheTrialsResult1StillComes() throws Exception {
+    FileSlotStore store = FileSlotStore.init(dir.resolve("s"), Fixtures.SLOT_SIZE);
+    started(Fixtures.agent(dm, "trial-busy", store, dir));
+    DmServer.Device device = registered("trial-busy", 1);
+    dm.writePackageUri("trial-busy", imageUrl);
+    device.awaitState(2);
+    dm.executeUpdate("trial-busy");
+    awaitStateAfter(device, 3, 0);
+    assertThat(store.boot().block()).isEqualTo(SlotId.B); // the trial runs, unconfirmed
+    StoreStatus before = store.status().block();
+    byte[] goodSlot = java.nio.file.Files.readAllBytes(store.slotPath(SlotId.A));
+    byte[] bootState = java.nio.file.Files.readAllBytes(dir.resolve("s").resolve("boot-state"));
+    long fetched = https.requests().stream().filter(r -> r.path().equals("/fw-next.bin")).count();
+
+    assertThat(dm.writePackageUri("trial-busy", https.url("/fw-next.bin")).getCode()).isEqualTo(ResponseCode.CHANGED);
+    device.awaitResult(8);
+    assertThat(store.status().block()).isEqualTo(before);
+    assertThat(java.nio.file.Files.readAllBytes(store.slotPath(SlotId.A))).as("the good slot").isEqualTo(goodSlot);
+    assertThat(java.nio.file.Files.readAllBytes(dir.resolve("s").resolve("boot-state"))).isEqualTo(bootState);
+    assertThat(https.requests().stream().filter(r -> r.path().equals("/fw-next.bin")).count()).isEqualTo(fetched);
+    assertThat(dir.resolve("lwm2m-agent.properties")).as("the pending update is kept").exists();
+
+    store.markGood().block(); // the trial's health check passes: its Update Result is still reported
+    device.awaitResult(1);
+    assertThat(device.results).containsExactly(0L, 8L, 1L);
   }
 
   @Test

@@ -1,21 +1,24 @@
 package io.otaflux.storage;
 
+import java.net.URI;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 
-import io.otaflux.OtaException;
-import io.otaflux.OtaException.Reason;
-import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
+import io.otaflux.spi.BootRules;
+
+import org.jspecify.annotations.Nullable;
 
 /**
- * The boot state: both slots, the running slot and the next boot choice. Immutable; every
- * transition of the boot rules ({@link io.otaflux.spi.SlotStore}) is a pure function returning the
- * next state, which the store then writes in one atomic step.
+ * The boot state as this store persists it: what the {@link BootRules} work on (both slots, the
+ * running slot, the next boot choice) plus what only this store keeps per slot (where a sealed
+ * image came from, the resume journal of a write). Immutable. The rules are never written here:
+ * a change applies a {@link BootRules} transition to {@link #status()} and {@link #follow follows}
+ * it, and the store writes the result in one atomic step.
  *
  * @param active the slot running now (the last one booted)
  * @param next the slot the next boot takes
@@ -24,8 +27,6 @@ import io.otaflux.StoreStatus;
  * @param b slot b
  */
 record BootState(SlotId active, SlotId next, long capacity, SlotRecord a, SlotRecord b) {
-
-  static final int MAX_TRIAL_BOOTS = 3;
 
   BootState {
     Objects.requireNonNull(active, "active");
@@ -36,7 +37,8 @@ record BootState(SlotId active, SlotId next, long capacity, SlotRecord a, SlotRe
 
   /** Slot a good (the factory image) and running, slot b empty. */
   static BootState initial(long capacity) {
-    return new BootState(SlotId.A, SlotId.A, capacity, SlotRecord.FACTORY, SlotRecord.EMPTY);
+    return new BootState(SlotId.A, SlotId.A, capacity, SlotRecord.FACTORY, SlotRecord.EMPTY).follow(
+        BootRules.initial(capacity));
   }
 
   SlotRecord slot(SlotId id) {
@@ -56,73 +58,27 @@ record BootState(SlotId active, SlotId next, long capacity, SlotRecord a, SlotRe
     return new BootState(newActive, next, capacity, a, b);
   }
 
-  /** The inactive slot being written: never bootable, and no longer the boot choice. */
-  BootState writing(SlotRecord record) {
-    SlotId target = active.other();
-    BootState s = with(target, record);
-    return next == target ? s.withNext(active) : s;
+  /**
+   * The state the rules give, with this store's own records kept where they still belong: a
+   * slot keeps its origin while it holds the same sealed image, and its journal while it is
+   * still being written without a seal.
+   */
+  BootState follow(StoreStatus rules) {
+    Map<SlotId, SlotRecord> records = new EnumMap<>(SlotId.class);
+    for (SlotId id : SlotId.values()) {
+      SlotRecord old = slot(id);
+      SlotStatus s = rules.slot(id);
+      URI origin = s.sha256() != null && s.sha256().equals(old.sha256()) ? old.origin() : null;
+      SlotRecord.Journal journal = s.state() == SlotState.WRITING && s.sha256() == null ? old.journal() : null;
+      records.put(id, new SlotRecord(s.state(), s.attempts(), s.size(), s.sha256(), s.version(), origin, journal));
+    }
+    return new BootState(rules.active(), rules.next(), capacity, records.get(SlotId.A), records.get(SlotId.B));
   }
 
-  /** Activates a sealed image: trial and the next boot choice. */
-  BootState activate(SlotId slot, Sha256 sha256) {
-    if (slot == active) {
-      throw OtaException.of(Reason.USAGE, "Slot " + slot.label() + " is running; only the other slot can be activated.");
-    }
-    SlotRecord s = slot(slot);
-    if (!s.isSealed() || !sha256.equals(s.sha256())) {
-      throw OtaException.of(Reason.STORAGE, "Slot " + slot.label() + " does not hold the verified image "
-          + sha256.hex() + "; download it again before activating.");
-    }
-    return with(slot, s.withState(SlotState.TRIAL, 0)).withNext(slot);
-  }
-
-  /** What booting now does: the slot chosen, with the attempt recorded. */
-  BootState boot() {
-    SlotRecord chosen = slot(next);
-    SlotRecord other = slot(next.other());
-    BootState s = this;
-    if (chosen.state() == SlotState.TRIAL && chosen.attempts() >= MAX_TRIAL_BOOTS
-        && other.state() == SlotState.GOOD) {
-      s = s.with(next, chosen.withState(SlotState.INVALID, 0)).withNext(next.other());
-    } else if (!chosen.state().isBootable()) {
-      if (!other.state().isBootable()) {
-        throw OtaException.of(Reason.STORAGE, "Neither slot holds a bootable image (a is " + a.state().label()
-            + ", b is " + b.state().label() + "); reflash the device.");
-      }
-      s = s.withNext(next.other());
-    } else if (chosen.state() == SlotState.TRIAL) {
-      s = s.with(next, chosen.withState(SlotState.TRIAL, chosen.attempts() + 1));
-    }
-    return s.withActive(s.next());
-  }
-
-  /** Confirms the running slot; this state when it is good already. */
-  BootState markGood() {
-    SlotRecord running = slot(active);
-    if (running.state() == SlotState.GOOD) {
-      return this;
-    }
-    if (running.state() != SlotState.TRIAL) {
-      throw OtaException.of(Reason.USAGE, "The running slot " + active.label() + " is " + running.state().label()
-          + "; only a trial slot can be confirmed.");
-    }
-    return with(active, running.withState(SlotState.GOOD, 0)).withNext(active);
-  }
-
-  /** Makes the other good slot the boot choice; an unconfirmed trial becomes invalid. */
-  BootState rollback() {
-    SlotId target = next.other();
-    SlotRecord t = slot(target);
-    if (t.state() != SlotState.GOOD) {
-      throw OtaException.of(Reason.USAGE, "There is nothing to roll back to: slot " + target.label() + " is "
-          + t.state().label() + ", not good.");
-    }
-    SlotRecord current = slot(next);
-    BootState s = this;
-    if (current.state() == SlotState.TRIAL) {
-      s = s.with(next, current.withState(SlotState.INVALID, 0));
-    }
-    return s.withNext(target);
+  /** This slot's record with another origin or journal (what only this store keeps). */
+  BootState withRecord(SlotId id, @Nullable URI origin, SlotRecord.@Nullable Journal journal) {
+    SlotRecord r = slot(id);
+    return with(id, new SlotRecord(r.state(), r.attempts(), r.size(), r.sha256(), r.version(), origin, journal));
   }
 
   StoreStatus status() {

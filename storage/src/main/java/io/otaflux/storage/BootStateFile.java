@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
@@ -115,14 +116,15 @@ final class BootStateFile {
       }
     }
     if (best == null) {
-      throw OtaException.of(Reason.STORAGE, "The boot state " + file + " is damaged in both copies (copy 0: "
-          + copies[0].problem + "; copy 1: " + copies[1].problem + "). The store will not guess which slot to boot;"
-          + " restore the file from a backup, or start over with `ota init` (slot a becomes the good slot again).");
+      throw OtaException.of(Detail.STORE_DAMAGED, "The boot state " + file + " is damaged in both copies (copy 0: "
+          + copies[0].problem + "; copy 1: " + copies[1].problem + "). The store will not guess which slot to boot"
+          + " and changes nothing; restore the file from a backup. Only if both images may be lost, `ota init --force`"
+          + " re-creates the store, destroying both slots' images (the confirmed one too) and the boot state.");
     }
     if (best.version != FORMAT_VERSION) {
-      throw OtaException.of(Reason.STORAGE, "The boot state " + file + " has format version " + best.version
+      throw OtaException.of(Detail.STORE_DAMAGED, "The boot state " + file + " has format version " + best.version
           + ", which this OtaFlux does not know (it reads version " + FORMAT_VERSION + "). Use the OtaFlux version"
-          + " that wrote it, or start over with `ota init`.");
+          + " that wrote it; nothing was changed.");
     }
     Copy other = copies[1 - best.index];
     if (!other.isValid() && !other.blank) {

@@ -63,7 +63,7 @@ final class FileMedium implements Medium {
         throw new IllegalArgumentException("unknown mode " + mode);
     }
     try {
-      return new ChannelHandle(path, FileChannel.open(path, options));
+      return new ChannelHandle(path, FileChannel.open(path, options), Files.isRegularFile(path));
     } catch (IOException e) {
       throw classified(path, e);
     }
@@ -260,12 +260,14 @@ final class FileMedium implements Medium {
   private static final class ChannelHandle implements Handle {
     private final Path path;
     private final FileChannel channel;
+    private final boolean regular;
     private long unsynced;
     private @Nullable Future<?> behind;
 
-    ChannelHandle(Path path, FileChannel channel) {
+    ChannelHandle(Path path, FileChannel channel, boolean regular) {
       this.path = path;
       this.channel = channel;
+      this.regular = regular;
     }
 
     @Override
@@ -334,6 +336,20 @@ final class FileMedium implements Medium {
           Thread.currentThread().interrupt();
         }
       }
+    }
+
+    @Override
+    public boolean truncate(long size) throws IOException {
+      if (!regular) {
+        return false;
+      }
+      try {
+        awaitBehind();
+        channel.truncate(size);
+      } catch (IOException e) {
+        throw classified(path, e);
+      }
+      return true;
     }
 
     @Override

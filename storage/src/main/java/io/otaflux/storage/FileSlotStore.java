@@ -8,12 +8,14 @@ import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
 import io.otaflux.internal.Redaction;
+import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
@@ -54,7 +56,11 @@ import reactor.core.scheduler.Schedulers;
  * <p><b>Errors:</b> {@link OtaException} with reason {@code STORAGE} and a sentence saying what to
  * do: store busy with another update ("busy"), image larger than the slot, a missing or read-only
  * slot file, a full disk, a damaged or unknown boot state; {@code USAGE} for an operation the state
- * does not allow. After any failure the running slot and the boot choice are as they were.
+ * does not allow; {@code POLICY} for an update the {@link BootRules} refuse (a trial running, a
+ * reboot pending). After any failure the running slot and the boot choice are as they were.
+ *
+ * <p><b>Boot rules:</b> the store keeps persistence and I/O only; every change of the boot state
+ * is a {@link BootRules} transition.
  */
 public final class FileSlotStore implements SlotStore {
 
@@ -85,12 +91,29 @@ public final class FileSlotStore implements SlotStore {
    * @param dir the store's directory
    * @param slotSize the capacity of each slot in bytes
    * @return the store
-   * @throws OtaException {@code USAGE} when {@code dir} already holds a store or the size is not
+   * @throws OtaException {@link Detail#STORE_EXISTS} when {@code dir} already holds a store, valid
+   *     or damaged (nothing is changed: see {@link #recreate}); {@code USAGE} when the size is not
    *     positive; {@code STORAGE} when the files cannot be made or the store is busy
    */
   public static FileSlotStore init(Path dir, long slotSize) {
     Objects.requireNonNull(dir, "dir");
-    return create(FileMedium.INSTANCE, dir, slotSize, false);
+    return create(FileMedium.INSTANCE, dir, slotSize, Existing.REFUSE);
+  }
+
+  /**
+   * Creates a store in {@code dir} as {@link #init} does, destroying the store that is there, valid
+   * or damaged: both slots' images (the confirmed one included) and the boot state. Slot {@code a}
+   * becomes the good slot again. What {@code ota init --force} does.
+   *
+   * @param dir the store's directory
+   * @param slotSize the capacity of each slot in bytes
+   * @return the new store
+   * @throws OtaException {@code USAGE} when the size is not positive; {@code STORAGE} when the files
+   *     cannot be made or the store is busy with an update
+   */
+  public static FileSlotStore recreate(Path dir, long slotSize) {
+    Objects.requireNonNull(dir, "dir");
+    return create(FileMedium.INSTANCE, dir, slotSize, Existing.DESTROY);
   }
 
   /**
@@ -108,7 +131,8 @@ public final class FileSlotStore implements SlotStore {
 
   /**
    * Opens the store in {@code dir}, or creates one with {@link #DEFAULT_SLOT_SIZE} slots when
-   * there is none (what {@code ota update} does). A damaged store is not replaced: that fails.
+   * there is none (what {@code ota update} does). A damaged store is never replaced: that fails
+   * with {@link Detail#STORE_DAMAGED} and changes nothing.
    *
    * @param dir the store's directory
    * @return the store
@@ -119,7 +143,8 @@ public final class FileSlotStore implements SlotStore {
 
   /**
    * Opens the store in {@code dir}, or creates one with slots of {@code slotSize} bytes when there
-   * is none. A damaged store is not replaced: that fails.
+   * is none. A damaged store is never replaced: that fails with {@link Detail#STORE_DAMAGED} and
+   * changes nothing.
    *
    * @param dir the store's directory
    * @param slotSize the capacity of each slot when a store is created
@@ -127,7 +152,7 @@ public final class FileSlotStore implements SlotStore {
    */
   public static FileSlotStore openOrInit(Path dir, long slotSize) {
     Objects.requireNonNull(dir, "dir");
-    return create(FileMedium.INSTANCE, dir, slotSize, true);
+    return create(FileMedium.INSTANCE, dir, slotSize, Existing.OPEN);
   }
 
   /**
@@ -210,7 +235,17 @@ public final class FileSlotStore implements SlotStore {
     return layout.slot(Objects.requireNonNull(slot, "slot"));
   }
 
-  static FileSlotStore create(Medium medium, Path dir, long slotSize, boolean openIfPresent) {
+  /** What {@link #create} does with a store it finds. */
+  enum Existing {
+    /** Use it; a damaged one fails. */
+    OPEN,
+    /** Refuse, changing nothing. */
+    REFUSE,
+    /** Destroy it and create a fresh one. */
+    DESTROY
+  }
+
+  static FileSlotStore create(Medium medium, Path dir, long slotSize, Existing existing) {
     requirePositive(slotSize);
     Layout layout = Layout.inDirectory(dir);
     try {
@@ -220,24 +255,38 @@ public final class FileSlotStore implements SlotStore {
     }
     return StoreLocks.underBothLocks(medium, layout, () -> {
       BootStateFile file = new BootStateFile(medium, layout.stateFile());
-      if (file.exists()) {
-        BootStateFile.Loaded existing;
-        try {
-          existing = file.load();
-        } catch (OtaException damaged) {
-          if (openIfPresent) {
+      boolean stateFound = file.exists();
+      // empty slot files without a boot state are what an init cut short leaves: nothing to lose there
+      boolean slotsFound = holdsBytes(medium, layout.slotA()) || holdsBytes(medium, layout.slotB());
+      if (existing != Existing.DESTROY && (stateFound || slotsFound)) {
+        BootStateFile.Loaded loaded = null;
+        OtaException damaged = null;
+        if (stateFound) {
+          try {
+            loaded = file.load();
+          } catch (OtaException e) {
+            damaged = e;
+          }
+        }
+        if (existing == Existing.OPEN) {
+          if (loaded != null) {
+            return new FileSlotStore(medium, layout, loaded.state().capacity(), Schedulers.boundedElastic());
+          }
+          if (damaged != null) {
             throw damaged;
           }
-          log.warn("Replacing the damaged boot state in {}: {}", dir, damaged.getMessage());
-          existing = null;
+          throw OtaException.of(Detail.STORE_DAMAGED, dir + " holds slot files but no boot state ("
+              + layout.stateFile().getFileName() + "); the store will not guess which slot holds what, and changes"
+              + " nothing. Restore the boot state from a backup; only if the images do not matter, `ota init --force`"
+              + " re-creates the store, destroying both slot files.");
         }
-        if (existing != null) {
-          if (openIfPresent) {
-            return new FileSlotStore(medium, layout, existing.state().capacity(), Schedulers.boundedElastic());
-          }
-          throw OtaException.of(Reason.USAGE, dir + " already holds a slot store (slots of "
-              + existing.state().capacity() + " bytes); use it as it is, or remove the directory to start over.");
-        }
+        throw OtaException.of(Detail.STORE_EXISTS, dir + " already holds a slot store ("
+            + (loaded != null ? "slots of " + loaded.state().capacity() + " bytes" : "damaged") + "); nothing was"
+            + " changed. Use it as it is; `ota init --force` would destroy it: both slot files with their images,"
+            + " the boot state and the confirmed image.");
+      }
+      if (existing == Existing.DESTROY && (stateFound || slotsFound)) {
+        log.warn("Destroying the slot store in {} (both slots and the boot state) to create a new one", dir);
       }
       for (SlotId id : SlotId.values()) {
         try (Medium.Handle h = medium.open(layout.slot(id), Medium.Mode.CREATE_EMPTY)) {
@@ -249,6 +298,15 @@ public final class FileSlotStore implements SlotStore {
     });
   }
 
+  private static boolean holdsBytes(Medium medium, Path slot) throws IOException {
+    if (!medium.exists(slot)) {
+      return false;
+    }
+    try (Medium.Handle h = medium.open(slot, Medium.Mode.READ)) {
+      return h.size() > 0;
+    }
+  }
+
   static FileSlotStore open(Medium medium, Layout layout) {
     BootStateFile file = new BootStateFile(medium, layout.stateFile());
     return new FileSlotStore(medium, layout, file.load().state().capacity(), Schedulers.boundedElastic());
@@ -258,6 +316,8 @@ public final class FileSlotStore implements SlotStore {
   public Mono<SlotWriter> openWriter(ImageSpec image) {
     Objects.requireNonNull(image, "image");
     return io(() -> {
+      // the boot rules refuse before the lock is taken or a slot touched; checked again under the lock
+      BootRules.writableSlot(stateFile.load().state().status());
       Medium.Lock lock = StoreLocks.update(medium, layout);
       try {
         return StoreLocks.underStateLock(medium, layout, () -> startWriting(image, lock));
@@ -275,7 +335,7 @@ public final class FileSlotStore implements SlotStore {
         requested.version());
     BootStateFile.Loaded loaded = stateFile.load();
     BootState state = loaded.state();
-    SlotId target = state.active().other();
+    SlotId target = BootRules.writableSlot(state.status());
     if (image.size() > state.capacity()) {
       throw StoreErrors.tooLarge(image.size(), target, state.capacity());
     }
@@ -294,8 +354,12 @@ public final class FileSlotStore implements SlotStore {
           && current.size() > 0 && current.size() <= onMedium && image.isSameImageAs(journal.image());
       long durable = resumes ? current.size() : 0;
       String validator = resumes ? journal.validator() : null;
+      // what a device slot may still hold past the new image: the old image, or (when unknown) anything
+      long stale = current.isSealed() ? current.size() : state.capacity();
+      BootState writing = state.follow(BootRules.beginWriting(state.status(), durable))
+          .withRecord(target, null, new SlotRecord.Journal(image, validator));
       try {
-        stateFile.store(state.writing(current.writing(image, durable, validator)), loaded);
+        stateFile.store(writing, loaded);
       } catch (IOException e) {
         throw StoreErrors.io("Recording the start of the write in the boot state", layout.stateFile(), e);
       }
@@ -303,7 +367,7 @@ public final class FileSlotStore implements SlotStore {
         log.debug("Slot {} resumes at byte {} of an interrupted write", target.label(), durable);
       }
       ResumeFrom from = resumes ? new ResumeFrom(durable, validator) : ResumeFrom.start();
-      return new FileSlotWriter(target, path, state.capacity(), slotFile, lock, medium, layout, from);
+      return new FileSlotWriter(target, path, state.capacity(), slotFile, lock, medium, layout, from, stale);
     } catch (RuntimeException e) {
       closeQuietly(slotFile);
       throw e;
@@ -315,7 +379,7 @@ public final class FileSlotStore implements SlotStore {
     Objects.requireNonNull(slot, "slot");
     Objects.requireNonNull(sha256, "sha256");
     return change(true, state -> {
-      BootState next = state.activate(slot, sha256);
+      BootState next = state.follow(BootRules.activate(state.status(), slot, sha256));
       Path path = layout.slot(slot);
       // the bytes were synced at commit; still refuse to activate a slot file that is gone or cut short
       try (Medium.Handle h = medium.open(path, Medium.Mode.READ)) {
@@ -334,17 +398,17 @@ public final class FileSlotStore implements SlotStore {
 
   @Override
   public Mono<SlotId> boot() {
-    return change(false, BootState::boot).map(BootState::active);
+    return change(false, state -> state.follow(BootRules.boot(state.status()))).map(BootState::active);
   }
 
   @Override
   public Mono<Void> markGood() {
-    return change(false, BootState::markGood).then();
+    return change(false, state -> state.follow(BootRules.markGood(state.status()))).then();
   }
 
   @Override
   public Mono<SlotId> rollback() {
-    return change(false, BootState::rollback).map(BootState::next);
+    return change(false, state -> state.follow(BootRules.rollback(state.status()))).map(BootState::next);
   }
 
   @Override

@@ -1,14 +1,16 @@
 package io.otaflux.storage;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.function.UnaryOperator;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
+import io.otaflux.internal.Redaction;
+import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotWriter;
@@ -35,6 +37,8 @@ final class FileSlotWriter implements SlotWriter {
   private final Layout layout;
   private final BootStateFile stateFile;
   private final ResumeFrom resume;
+  /** How far a device slot may hold bytes of an earlier image (the tail a file slot loses by truncation). */
+  private final long stale;
   private long position;
   private long written;
   private long durable;
@@ -42,7 +46,7 @@ final class FileSlotWriter implements SlotWriter {
   private boolean ended;
 
   FileSlotWriter(SlotId slot, Path path, long capacity, Medium.Handle file, Medium.Lock lock, Medium medium,
-      Layout layout, ResumeFrom resume) {
+      Layout layout, ResumeFrom resume, long stale) {
     this.slot = slot;
     this.path = path;
     this.capacity = capacity;
@@ -52,6 +56,7 @@ final class FileSlotWriter implements SlotWriter {
     this.layout = layout;
     this.stateFile = new BootStateFile(medium, layout.stateFile());
     this.resume = resume;
+    this.stale = stale;
     this.position = resume.offset();
     this.written = resume.offset();
     this.durable = resume.offset();
@@ -114,7 +119,14 @@ final class FileSlotWriter implements SlotWriter {
       return; // the journal is gone: the image is complete and recorded
     }
     long offset = position;
-    record("Recording the durable offset of slot " + slot.label(), r -> r.synced(offset, validator));
+    record("Recording the durable offset of slot " + slot.label(), s -> {
+      SlotRecord.Journal j = s.slot(slot).journal();
+      if (j == null) {
+        throw new IOException("slot " + slot.label() + " has no resume journal");
+      }
+      return s.follow(BootRules.written(s.status(), slot, offset))
+          .withRecord(slot, null, new SlotRecord.Journal(j.image(), validator));
+    });
     durable = position;
   }
 
@@ -156,7 +168,10 @@ final class FileSlotWriter implements SlotWriter {
           + slot.label());
     }
     force();
-    record("Recording the verified image of slot " + slot.label(), r -> r.sealed(image));
+    cutTail(image.size());
+    URI origin = Redaction.withoutUserInfo(image.effectiveUri());
+    record("Recording the verified image of slot " + slot.label(),
+        s -> s.follow(BootRules.commit(s.status(), slot, image)).withRecord(slot, origin, null));
     durable = position;
     sealed = true;
   }
@@ -172,7 +187,7 @@ final class FileSlotWriter implements SlotWriter {
       return;
     }
     try {
-      record("Marking slot " + slot.label() + " invalid", SlotRecord::aborted);
+      record("Marking slot " + slot.label() + " invalid", s -> s.follow(BootRules.abort(s.status(), slot)));
     } catch (RuntimeException e) {
       // the slot is still recorded as writing: it never boots, and a later write starts over or resumes
       log.warn("Marking slot {} invalid after an abort failed: {}", slot.label(), e.toString());
@@ -181,10 +196,44 @@ final class FileSlotWriter implements SlotWriter {
   }
 
   /**
-   * Changes this slot's record in the boot state, under the state lock: read afresh, so a boot or a
+   * After the image, a slot holds nothing of an earlier one: a slot file of the store's directory
+   * is cut to the image's size; a device (or a file given as one, which is never cut) gets zeros up
+   * to where an earlier image may have ended (the previous image's size, or the capacity when
+   * that is not known), synced before the image is recorded.
+   */
+  private void cutTail(long end) {
+    try {
+      if (layout.ownsSlotFiles() && file.truncate(end)) {
+        file.force();
+        return;
+      }
+      long upTo = Math.min(Math.max(stale, written), capacity);
+      long size = file.size();
+      if (size > 0) {
+        upTo = Math.min(upTo, size);
+      }
+      if (upTo <= end) {
+        return;
+      }
+      ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1 << 20, upTo - end));
+      for (long at = end; at < upTo; ) {
+        zeros.clear().limit((int) Math.min(zeros.capacity(), upTo - at));
+        file.write(zeros, at);
+        at += zeros.limit();
+      }
+      file.force();
+      log.info("Slot {} ({}) is a device: zeroed bytes {} to {} after the image, so nothing of an earlier image"
+          + " remains", slot.label(), path, end, upTo);
+    } catch (IOException e) {
+      throw StoreErrors.io("Clearing slot " + slot.label() + " past the image", path, e);
+    }
+  }
+
+  /**
+   * Changes the boot state for this slot, under the state lock: read afresh, so a boot or a
    * mark-good that ran meanwhile (on the other slot) is kept.
    */
-  private void record(String doing, UnaryOperator<SlotRecord> change) {
+  private void record(String doing, Change change) {
     StoreLocks.underStateLock(medium, layout, () -> {
       BootStateFile.Loaded loaded = stateFile.load();
       SlotRecord current = loaded.state().slot(slot);
@@ -192,11 +241,17 @@ final class FileSlotWriter implements SlotWriter {
         throw new IOException("slot " + slot.label() + " is " + current.state().label() + ", no longer being written");
       }
       try {
-        return stateFile.store(loaded.state().with(slot, change.apply(current)), loaded);
+        return stateFile.store(change.apply(loaded.state()), loaded);
       } catch (IOException e) {
         throw StoreErrors.io(doing, stateFile.path(), e);
       }
     });
+  }
+
+  /** A change of the boot state. */
+  @FunctionalInterface
+  private interface Change {
+    BootState apply(BootState state) throws IOException;
   }
 
   private void force() {

@@ -39,6 +39,11 @@ record Layout(Path slotA, Path slotB, Path stateFile, Path lockFile, Path stateL
     return new Layout(slotA, slotB, stateDir.resolve(STATE), stateDir.resolve(LOCK), stateDir.resolve(STATE_LOCK));
   }
 
+  /** Whether the slots are this store's own files in its directory (which it may cut), not devices. */
+  boolean ownsSlotFiles() {
+    return slotA.equals(stateFile.resolveSibling(SLOT_A)) && slotB.equals(stateFile.resolveSibling(SLOT_B));
+  }
+
   Path slot(SlotId id) {
     return id == SlotId.A ? slotA : slotB;
   }

@@ -72,6 +72,13 @@ interface Medium {
     /** Makes every byte written so far durable. */
     void force() throws IOException;
 
+    /**
+     * Cuts a regular file to {@code size} bytes (not yet durable: {@link #force} makes it so).
+     *
+     * @return false, changing nothing, when this is not a regular file (a block device)
+     */
+    boolean truncate(long size) throws IOException;
+
     /** The file's size; for a block device, what the device reports (0 when it reports nothing). */
     long size() throws IOException;
   }

@@ -5,14 +5,13 @@ import java.util.Objects;
 
 import io.otaflux.Sha256;
 import io.otaflux.SlotState;
-import io.otaflux.internal.Redaction;
-import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the boot state records of one slot.
+ * What the boot state records of one slot: the part the {@link io.otaflux.spi.BootRules} work on
+ * (state, attempts, size, digest, version) and what only this store keeps (origin, journal).
  *
  * @param state the slot's state
  * @param attempts unconfirmed boots of a trial
@@ -47,27 +46,5 @@ record SlotRecord(SlotState state, int attempts, long size, @Nullable Sha256 sha
 
   boolean isSealed() {
     return sha256 != null;
-  }
-
-  SlotRecord writing(ImageSpec image, long durable, @Nullable String validator) {
-    return new SlotRecord(SlotState.WRITING, 0, durable, null, null, null, new Journal(image, validator));
-  }
-
-  SlotRecord synced(long durable, @Nullable String validator) {
-    Journal j = Objects.requireNonNull(journal, "journal");
-    return new SlotRecord(state, attempts, durable, null, null, null, new Journal(j.image(), validator));
-  }
-
-  SlotRecord sealed(ImageMetadata image) {
-    return new SlotRecord(SlotState.WRITING, 0, image.size(), image.sha256(), image.version(),
-        Redaction.withoutUserInfo(image.effectiveUri()), null);
-  }
-
-  SlotRecord aborted() {
-    return new SlotRecord(SlotState.INVALID, 0, 0, null, null, null, null);
-  }
-
-  SlotRecord withState(SlotState newState, int newAttempts) {
-    return new SlotRecord(newState, newAttempts, size, sha256, version, origin, journal);
   }
 }

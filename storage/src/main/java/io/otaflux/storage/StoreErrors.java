@@ -43,8 +43,9 @@ final class StoreErrors {
     String sentence;
     Detail kind = Detail.IO_ERROR;
     if (e instanceof NoSuchFileException) {
-      sentence = doing + " failed: " + path + " is missing. Restore it (a slot file or device of the store), or"
-          + " create the store again with `ota init`.";
+      sentence = doing + " failed: " + path + " is missing. Restore it (a slot file or device of the store); only"
+          + " if the images may be lost, `ota init --force` re-creates the store, destroying both slots and the boot"
+          + " state.";
     } else if (e instanceof AccessDeniedException) {
       sentence = doing + " failed: " + path + " is read-only (" + detail + "). Make it writable for this user"
           + " (chmod, chattr -i, or remount the file system read-write) and try again.";

@@ -16,9 +16,9 @@ import io.otaflux.OtaException.Reason;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
-import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,9 +70,9 @@ class BootStateFileTest {
     ImageSpec spec = new ImageSpec(URI.create("https://fw.example/huge.bin?x=ü"), 4 * GIB + 17,
         Sha256.digest(new byte[] {1}), "4.0.0-rc.1");
     BootState state = BootState.initial(5 * GIB)
-        .with(SlotId.A, SlotRecord.FACTORY.sealed(new ImageMetadata(3 * GIB + 5, Sha256.digest(new byte[] {2}),
-            URI.create("https://cdn.example/a.bin"), "3.0.0")).withState(SlotState.TRIAL, 2))
-        .with(SlotId.B, SlotRecord.EMPTY.writing(spec, 2 * GIB + 1, "W/\"etag\""))
+        .with(SlotId.A, new SlotRecord(SlotState.TRIAL, 2, 3 * GIB + 5, Sha256.digest(new byte[] {2}), "3.0.0",
+            URI.create("https://cdn.example/a.bin"), null))
+        .with(SlotId.B, writing(spec, 2 * GIB + 1, "W/\"etag\""))
         .withNext(SlotId.A);
     BootStateFile.Loaded loaded = file.store(state, file.load());
     assertThat(file.load()).isEqualTo(loaded);
@@ -151,7 +151,7 @@ class BootStateFileTest {
   @Test
   void aCopyWithAGoodCrcButABootableSlotWithoutADigestIsNotTrusted() throws IOException {
     BootStateFile.Loaded first = file.load();
-    BootState impossible = first.state().with(SlotId.B, SlotRecord.EMPTY.withState(SlotState.TRIAL, 0))
+    BootState impossible = first.state().with(SlotId.B, new SlotRecord(SlotState.TRIAL, 0, 0, null, null, null, null))
         .withNext(SlotId.B);
     writeCopy(path, 1, BootStateFile.encode(impossible, 2));
     assertThat(file.load()).isEqualTo(first);
@@ -162,9 +162,13 @@ class BootStateFileTest {
     byte[] before = Files.readAllBytes(path);
     ImageSpec spec = new ImageSpec(URI.create("https://fw.example/" + "x".repeat(70_000)), 1, null, null);
     BootStateFile.Loaded first = file.load();
-    assertThatThrownBy(() -> file.store(first.state().with(SlotId.B, SlotRecord.EMPTY.writing(spec, 0, null)), first))
+    assertThatThrownBy(() -> file.store(first.state().with(SlotId.B, writing(spec, 0, null)), first))
         .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.getMessage()).contains("too long"));
     assertThat(Files.readAllBytes(path)).isEqualTo(before);
+  }
+
+  static SlotRecord writing(ImageSpec spec, long durable, @Nullable String validator) {
+    return new SlotRecord(SlotState.WRITING, 0, durable, null, null, null, new SlotRecord.Journal(spec, validator));
   }
 
   /** A copy as another format version would write it: the same header and CRC, another version. */

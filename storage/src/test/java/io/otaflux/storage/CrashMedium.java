@@ -206,8 +206,12 @@ final class CrashMedium implements Medium {
     }
 
     void truncate() {
-      live = new byte[0];
-      unsynced.add(new Change(-1, new byte[0]));
+      truncate(0);
+    }
+
+    void truncate(long size) {
+      live = Arrays.copyOf(live, (int) Math.min(live.length, size));
+      unsynced.add(new Change(-1 - size, new byte[0]));
     }
 
     void force() {
@@ -229,7 +233,7 @@ final class CrashMedium implements Medium {
           for (Change c : unsynced) {
             if (c.position < 0) {
               if (random.nextBoolean()) {
-                bytes = new byte[0];
+                bytes = Arrays.copyOf(bytes, (int) Math.min(bytes.length, -1 - c.position));
               }
               continue;
             }
@@ -258,7 +262,7 @@ final class CrashMedium implements Medium {
     }
   }
 
-  /** A write (position at least 0) or a truncation to nothing (position -1). */
+  /** A write (position at least 0) or a truncation to {@code -1 - position} bytes (position below 0). */
   private static final class Change {
     final long position;
     final byte[] data;
@@ -313,6 +317,15 @@ final class CrashMedium implements Medium {
       synchronized (CrashMedium.this) {
         tick("sync " + path);
         file.force();
+      }
+    }
+
+    @Override
+    public boolean truncate(long size) {
+      synchronized (CrashMedium.this) {
+        tick("truncate " + path + " to " + size);
+        file.truncate(size);
+        return true;
       }
     }
 

@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Real files with faults injected at the file layer: a disk that fills up after a number of bytes
- * (ENOSPC, as the kernel reports it), files that cannot be opened for writing, syncs that fail (EIO).
+ * (ENOSPC, as the kernel reports it), files that cannot be opened for writing, syncs that fail (EIO),
+ * files that cannot be truncated (as a block device).
  */
 final class FaultyMedium implements Medium {
 
@@ -20,6 +21,7 @@ final class FaultyMedium implements Medium {
   private final AtomicLong spaceLeft = new AtomicLong(Long.MAX_VALUE);
   private final Set<Path> readOnly = ConcurrentHashMap.newKeySet();
   private final Set<Path> failingSync = ConcurrentHashMap.newKeySet();
+  private final Set<Path> devices = ConcurrentHashMap.newKeySet();
 
   /** From now on, at most {@code bytes} more bytes can be written (to any file) before ENOSPC. */
   FaultyMedium spaceLeft(long bytes) {
@@ -30,6 +32,12 @@ final class FaultyMedium implements Medium {
   /** Opening {@code path} for writing fails as for a read-only file. */
   FaultyMedium readOnly(Path path) {
     readOnly.add(path);
+    return this;
+  }
+
+  /** {@code path} behaves as a block device: it cannot be truncated. */
+  FaultyMedium device(Path path) {
+    devices.add(path);
     return this;
   }
 
@@ -67,6 +75,11 @@ final class FaultyMedium implements Medium {
           throw new IOException("Input/output error");
         }
         handle.force();
+      }
+
+      @Override
+      public boolean truncate(long size) throws IOException {
+        return !devices.contains(path) && handle.truncate(size);
       }
 
       @Override

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
 import io.otaflux.Sha256;
@@ -33,6 +35,7 @@ import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
 import io.otaflux.kit.SlotStoreCompatibilityKit;
+import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.InMemoryFirmwareSource;
@@ -62,14 +65,17 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   @TempDir
   Path dir;
 
+  private int stores;
+
   @Override
   protected SlotStore newStore(long capacity) {
-    return FileSlotStore.init(dir, capacity);
+    // the first store in the test's directory itself; more in directories of their own
+    return FileSlotStore.init(stores++ == 0 ? dir : dir.resolve("store-" + stores), capacity);
   }
 
   @Override
   protected SlotStore reopen(SlotStore store) {
-    return FileSlotStore.open(dir);
+    return FileSlotStore.open(((FileSlotStore) store).slotPath(SlotId.A).getParent());
   }
 
   @Test
@@ -126,10 +132,69 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   }
 
   @Test
-  void initReplacesABootStateDamagedBeyondRepair() throws IOException {
-    FileSlotStore.init(dir, 1 << 20);
+  void initOverADamagedStoreRefusesSayingWhatForceDestroysAndChangesNothing() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] image = image(3000, 50);
+    store.activate(install(store, image), Sha256.digest(image)).block(WAIT);
     Files.write(dir.resolve("boot-state"), new byte[] {1, 2, 3});
-    assertThat(FileSlotStore.init(dir, 2 << 20).status().block(WAIT).next()).isEqualTo(SlotId.A);
+    Map<String, byte[]> before = files(dir);
+    assertThatThrownBy(() -> FileSlotStore.init(dir, 2 << 20))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.detail()).isEqualTo(Detail.STORE_EXISTS);
+          assertThat(e.reason().exitCode()).isEqualTo(2);
+          assertThat(e.getMessage()).contains("nothing was changed", "--force", "destroy", "slot files",
+              "boot state", "confirmed image");
+        });
+    assertThatThrownBy(() -> FileSlotStore.openOrInit(dir))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.detail()).isEqualTo(Detail.STORE_DAMAGED);
+          assertThat(e.getMessage()).contains("changes nothing", "restore the file from a backup")
+              .contains("`ota init --force` re-creates the store, destroying");
+        });
+    assertThat(files(dir)).as("the damaged store is left as found").containsExactlyInAnyOrderEntriesOf(before);
+  }
+
+  @Test
+  void initOverAValidStoreRefusesAndRecreateDestroysIt() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] image = image(3000, 51);
+    store.activate(install(store, image), Sha256.digest(image)).block(WAIT);
+    store.boot().block(WAIT);
+    store.markGood().block(WAIT);
+    Map<String, byte[]> before = files(dir);
+    assertThatThrownBy(() -> FileSlotStore.init(dir, 2 << 20))
+        .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.STORE_EXISTS));
+    assertThat(files(dir)).containsExactlyInAnyOrderEntriesOf(before);
+    StoreStatus fresh = FileSlotStore.recreate(dir, 2 << 20).status().block(WAIT);
+    assertThat(fresh).isEqualTo(BootRules.initial(2 << 20));
+    assertThat(Files.size(dir.resolve("slot-b.img"))).isZero();
+  }
+
+  @Test
+  void slotFilesWithoutABootStateAreNeverInitialisedOver() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    install(store, image(3000, 52));
+    Files.delete(dir.resolve("boot-state"));
+    Map<String, byte[]> before = files(dir);
+    assertThatThrownBy(() -> FileSlotStore.openOrInit(dir))
+        .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.STORE_DAMAGED));
+    assertThatThrownBy(() -> FileSlotStore.init(dir, 1 << 20))
+        .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.STORE_EXISTS));
+    assertThat(files(dir)).containsExactlyInAnyOrderEntriesOf(before);
+  }
+
+  /** The store's files (not the lock files) and their bytes. */
+  static Map<String, byte[]> files(Path dir) throws IOException {
+    Map<String, byte[]> files = new java.util.TreeMap<>();
+    try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) list::iterator) {
+        String name = p.getFileName().toString();
+        if (Files.isRegularFile(p) && !name.endsWith(".lock")) {
+          files.put(name, Files.readAllBytes(p));
+        }
+      }
+    }
+    return files;
   }
 
   @Test
@@ -173,13 +238,14 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   }
 
   @Test
-  void bootMarkGoodAndRollbackRunWhileAnUpdateWritesTheOtherSlotAndNoChangeIsLost() throws IOException {
+  void bootMarkGoodAndRollbackRunWhileAnUpdateWritesTheOtherSlotAndNeitherDisturbsTheOther() throws IOException {
     FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
     byte[] first = image(4000, 40);
     store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
     assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.B);
+    store.markGood().block(WAIT); // a real device confirms the trial before it takes the next update
 
-    // an agent starts downloading the next image into slot a while the trial b is still unconfirmed
+    // an agent downloads the next image into slot a while the boot script and the health check run
     byte[] second = image(20_000, 41);
     SlotWriter w = FileSlotStore.open(dir).openWriter(spec(second)).block(WAIT);
     assertThat(w.slot()).isEqualTo(SlotId.A);
@@ -194,11 +260,113 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     w.release();
 
     StoreStatus status = FileSlotStore.open(dir).status().block(WAIT);
-    assertThat(status.slot(SlotId.B).state()).as("the mark-good made during the write").isEqualTo(SlotState.GOOD);
+    assertThat(status.slot(SlotId.B).state()).isEqualTo(SlotState.GOOD);
     assertThat(status.slot(SlotId.A).sha256()).isEqualTo(Sha256.digest(second));
     assertThat(status.next()).isEqualTo(SlotId.B);
     FileSlotStore.open(dir).activate(SlotId.A, Sha256.digest(second)).block(WAIT);
     assertThat(FileSlotStore.open(dir).boot().block(WAIT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void anUpdateDuringATrialLeavesEveryByteOfTheStoreAsItWas() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] first = image(4000, 42);
+    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
+    store.boot().block(WAIT);
+    Map<String, byte[]> before = files(dir);
+    assertThatThrownBy(() -> FileSlotStore.open(dir).openWriter(spec(image(5000, 43))).block(WAIT))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.detail()).isEqualTo(Detail.TRIAL_RUNNING);
+          assertThat(e.getMessage()).contains("`ota mark-good`", "`ota rollback`", "unchanged");
+        });
+    assertThat(files(dir)).as("slot files and boot state, byte for byte").containsExactlyInAnyOrderEntriesOf(before);
+  }
+
+  @Test
+  void updateBootRollbackUpdateIsRefusedAndLeavesTheStoreByteForByteAsItWas() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
+    byte[] first = image(4000, 44);
+    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
+    store.boot().block(WAIT);
+    assertThat(FileSlotStore.open(dir).rollback().block(WAIT)).isEqualTo(SlotId.A);
+    Map<String, byte[]> before = files(dir);
+    StoreStatus status = FileSlotStore.open(dir).status().block(WAIT);
+    assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image(5000, 45)))
+        .store(FileSlotStore.open(dir)).install(UpdateRequest.of("https://fw.example/next.bin")).block(WAIT))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.detail()).isEqualTo(Detail.REBOOT_PENDING);
+          assertThat(e.reason().exitCode()).isEqualTo(9);
+          assertThat(e.getMessage()).contains("reboot", "`ota boot`", "unchanged");
+        });
+    assertThat(files(dir)).containsExactlyInAnyOrderEntriesOf(before);
+    assertThat(FileSlotStore.open(dir).status().block(WAIT)).isEqualTo(status);
+    assertThat(FileSlotStore.open(dir).boot().block(WAIT)).as("the good image still boots").isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void anIoErrorAfterRollbackAndRebootSaysUnchangedAndTheRunningSlotAndBootChoiceAreUnchanged() throws IOException {
+    FaultyMedium medium = new FaultyMedium();
+    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+    byte[] first = image(4000, 55);
+    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
+    store.boot().block(WAIT);
+    store.rollback().block(WAIT);
+    assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.A);
+    StoreStatus before = store.status().block(WAIT);
+    byte[] good = Files.readAllBytes(dir.resolve("slot-a.img"));
+    medium.failingSync(dir.resolve("slot-b.img"));
+    assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image(200_000, 56))).store(store)
+        .retry(0, Duration.ofMillis(1), Duration.ofMillis(1)).syncEvery(64 * 1024)
+        .install(UpdateRequest.of("https://fw.example/next.bin")).block(WAIT))
+        .isInstanceOfSatisfying(OtaException.class, e -> {
+          assertThat(e.reason()).isEqualTo(Reason.STORAGE);
+          assertThat(e.getMessage()).contains("unchanged");
+        });
+    StoreStatus after = store.status().block(WAIT);
+    assertThat(after.active()).as("the sentence says unchanged").isEqualTo(before.active());
+    assertThat(after.next()).isEqualTo(before.next()).isEqualTo(SlotId.A);
+    assertThat(after.slot(SlotId.A)).isEqualTo(before.slot(SlotId.A));
+    assertThat(Files.readAllBytes(dir.resolve("slot-a.img"))).isEqualTo(good);
+    assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void aSmallerImageAfterALargerOneLeavesTheSlotFileHoldingExactlyTheImage() throws IOException {
+    FileSlotStore store = FileSlotStore.init(dir, 4 << 20);
+    byte[] large = image(1 << 20, 46);
+    byte[] middle = image(5000, 47);
+    byte[] small = image(1000, 48);
+    store.activate(install(store, large), Sha256.digest(large)).block(WAIT);
+    store.boot().block(WAIT);
+    store.markGood().block(WAIT);
+    store.activate(install(store, middle), Sha256.digest(middle)).block(WAIT);
+    store.boot().block(WAIT);
+    store.markGood().block(WAIT);
+    assertThat(install(store, small)).isEqualTo(SlotId.B);
+    Path slotB = dir.resolve("slot-b.img");
+    assertThat(Files.size(slotB)).isEqualTo(small.length);
+    assertThat(Sha256.digest(Files.readAllBytes(slotB))).isEqualTo(store.status().block(WAIT).slot(SlotId.B).sha256());
+  }
+
+  @Test
+  void onADeviceTheTailOfTheEarlierImageIsZeroedBecauseItCannotBeCut() throws IOException {
+    FaultyMedium medium = new FaultyMedium().device(dir.resolve("slot-b.img"));
+    FileSlotStore store = FileSlotStore.create(medium, dir, 4 << 20, FileSlotStore.Existing.REFUSE);
+    byte[] large = image(1 << 20, 49);
+    byte[] middle = image(5000, 53);
+    byte[] small = image(1000, 54);
+    store.activate(install(store, large), Sha256.digest(large)).block(WAIT);
+    store.boot().block(WAIT);
+    store.markGood().block(WAIT);
+    store.activate(install(store, middle), Sha256.digest(middle)).block(WAIT);
+    store.boot().block(WAIT);
+    store.markGood().block(WAIT);
+    assertThat(install(store, small)).isEqualTo(SlotId.B);
+    byte[] onDevice = Files.readAllBytes(dir.resolve("slot-b.img"));
+    assertThat(onDevice.length).as("a device keeps its size").isEqualTo(1 << 20);
+    assertThat(Arrays.copyOf(onDevice, small.length)).isEqualTo(small);
+    assertThat(Arrays.copyOfRange(onDevice, small.length, onDevice.length)).as("nothing of the 1 MiB image")
+        .containsOnly(0);
   }
 
   @Test
@@ -286,7 +454,7 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   void aReadOnlySlotFileFailsTheUpdateSayingWhatToDoAndKeepsTheBootChoice() {
     // the tests may run as root, which writes through file permissions: refuse at the file layer
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, false);
+    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
     medium.readOnly(dir.resolve("slot-b.img"));
     StoreStatus before = store.status().block(WAIT);
     assertStorageError(() -> store.openWriter(spec(image(100, 6))).block(WAIT), "read-only", "writable");
@@ -318,7 +486,7 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   @Test
   void aFullDiskFailsTheUpdateSayingSoAndKeepsTheBootChoice() throws IOException {
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, false);
+    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
     byte[] first = image(50_000, 7);
     store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
     store.boot().block(WAIT);
@@ -343,7 +511,7 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   @Test
   void aFailingSyncOfTheSlotIsAStorageErrorAndNothingIsActivated() throws IOException {
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, false);
+    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
     medium.failingSync(dir.resolve("slot-b.img"));
     byte[] image = image(200_000, 9);
     assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image)).store(store)
@@ -361,7 +529,7 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   void aFailingSyncOfTheActivationRecordLeavesTheBootChoiceAsItWas() throws IOException {
     // fsync failed, but the new record sits in the page cache: a read must not take it for the state
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, false);
+    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
     byte[] image = image(100_000, 12);
     SlotId slot = install(store, image);
     StoreStatus before = store.status().block(WAIT);
@@ -426,7 +594,7 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     ImageSpec spec = new ImageSpec(URI.create("https://fw.example/big.bin"), size, Sha256.digest(tail), "3g");
     BootStateFile file = new BootStateFile(FileMedium.INSTANCE, dir.resolve("boot-state"));
     BootStateFile.Loaded loaded = file.load();
-    file.store(loaded.state().writing(loaded.state().b().writing(spec, resumeAt, "\"etag-3g\"")), loaded);
+    file.store(loaded.state().with(SlotId.B, BootStateFileTest.writing(spec, resumeAt, "\"etag-3g\"")), loaded);
     try (RandomAccessFile f = new RandomAccessFile(dir.resolve("slot-b.img").toFile(), "rw")) {
       f.setLength(resumeAt);
     }
@@ -540,6 +708,8 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
         .install(UpdateRequest.of("https://fw.example/dev.bin").withSha256(Sha256.digest(image))).block(WAIT);
     assertThat(Files.size(b)).isEqualTo(300_000);
     assertThat(Arrays.copyOf(Files.readAllBytes(b), image.length)).isEqualTo(image);
+    assertThat(Arrays.copyOfRange(Files.readAllBytes(b), image.length, 200_000)).as("zeros past the image")
+        .containsOnly(0);
     FileSlotStore again = FileSlotStore.onDevices(a, b, state, 200_000);
     assertThat(again.boot().block(WAIT)).isEqualTo(SlotId.B);
     assertStorageError(() -> FileSlotStore.onDevices(a, b, state, 100_000), "made for slots of 200000 bytes");

@@ -1,6 +1,7 @@
 package io.otaflux.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Random;
 
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
@@ -146,11 +148,20 @@ class PowerCutTest {
   }
 
   private void cycle() {
-    step("init", null, d -> FileSlotStore.create(d.medium, DIR, CAPACITY, false));
+    step("init", null, d -> FileSlotStore.create(d.medium, DIR, CAPACITY, FileSlotStore.Existing.REFUSE));
     update(IMAGE_1, 12 * 1024, -1);
     step("activate b", IMAGE_1, d -> d.store().activate(SlotId.B, Sha256.digest(IMAGE_1)).block());
     step("boot b (trial 1)", null, d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
     step("boot b (trial 2)", null, d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
+    step("an update during the trial is refused, changing nothing", null, d -> {
+      StoreStatus before = d.store().status().block();
+      assertThatThrownBy(() -> d.store().openWriter(spec(image(12 * 1024, 5))).block())
+          .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.TRIAL_RUNNING));
+      assertThat(d.store().status().block()).isEqualTo(before);
+    });
+    // a health check confirms b (a real device does this before the next update)
+    markGoodStep = steps.size();
+    step("mark-good b", null, d -> d.store().markGood().block());
     byte[] abandoned = image(12 * 1024, 4);
     step("open writer for an image that will be aborted", abandoned,
         d -> d.writer = d.store().openWriter(spec(abandoned)).block());
@@ -158,14 +169,13 @@ class PowerCutTest {
       writeRange(d.writer(), abandoned, 0, 8192);
       d.writer().sync(null);
     });
-    step("abort it (b is still a trial)", abandoned, d -> {
+    step("abort it", abandoned, d -> {
       d.writer().abort();
       d.writer = null;
     });
-    // a health check confirms b, and the device boots again, while an agent downloads into slot a
+    // the device boots and confirms again while an agent downloads into slot a
     update(IMAGE_2, 8 * 1024, 16 * 1024, () -> {
-      markGoodStep = steps.size();
-      step("mark-good b during the update", IMAGE_2, d -> d.store().markGood().block());
+      step("mark-good b during the update (confirmed already)", IMAGE_2, d -> d.store().markGood().block());
       step("boot b (good) during the update", IMAGE_2,
           d -> assertThat(d.store().boot().block()).isEqualTo(SlotId.B));
     });
@@ -235,7 +245,7 @@ class PowerCutTest {
     } catch (OtaException e) {
       if (cutStep == 0 && e.getMessage().contains("There is no slot store")) {
         // cut while creating the store: it does not exist yet, and can be created again
-        StoreStatus fresh = FileSlotStore.create(medium, DIR, CAPACITY, true).scheduler(Schedulers.immediate())
+        StoreStatus fresh = FileSlotStore.create(medium, DIR, CAPACITY, FileSlotStore.Existing.OPEN).scheduler(Schedulers.immediate())
             .status().block();
         assertThat(fresh).as(where).isEqualTo(after.get(0));
         return;

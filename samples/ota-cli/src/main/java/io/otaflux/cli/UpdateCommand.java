@@ -20,6 +20,7 @@ import io.otaflux.UpdateSession;
 import io.otaflux.internal.Redaction;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
+import io.otaflux.spi.BootRules;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.storage.FileSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
@@ -106,6 +107,8 @@ final class UpdateCommand implements Callable<Integer> {
     UpdateRequest direct = manifest == null ? request() : null;
     UpdateRequest manifestRequest = manifest == null ? null : credentials(httpsOnly(manifest));
     SlotStore store = FileSlotStore.openOrInit(slots);
+    // a trial running or a reboot pending refuses the update before anything is fetched (exit 9)
+    BootRules.writableSlot(store.status().block(StatusCommand.WAIT));
     UpdateRequest request = direct != null ? direct : fromManifest(source, store, manifestRequest);
     OtaUpdater updater = OtaUpdater.create()
         .source(source)

@@ -109,6 +109,9 @@ class ManifestCommandIT {
   @Test
   void aDowngradeIsRefusedWithPolicyUnlessAllowed() throws Exception {
     assertThat(ota("update", "m-2.0.0.json").exitCode()).isZero();
+    // the device boots 2.0.0 and confirms it, as it must before it takes another update
+    assertThat(OtaProcess.run("boot", "--slots", slots()).exitCode()).isZero();
+    assertThat(OtaProcess.run("mark-good", "--slots", slots()).exitCode()).isZero();
     OtaProcess.Run refused = ota("update", "m-1.0.0.json");
     assertThat(refused.exitCode()).as(refused.all()).isEqualTo(9);
     assertThat(refused.errorLine()).contains("--allow-downgrade");

@@ -336,6 +336,131 @@ class OtaCommandIT {
     assertThat(run.errorLine()).contains("ota init");
   }
 
+  private OtaProcess.Run ota(String command) throws Exception {
+    OtaProcess.Run run = OtaProcess.run(command, "--slots", slots().toString());
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    return run;
+  }
+
+  /** Every file of the store (slots and boot state, not the lock files), byte for byte. */
+  private java.util.Map<String, byte[]> storeFiles() throws IOException {
+    java.util.Map<String, byte[]> files = new java.util.TreeMap<>();
+    try (java.util.stream.Stream<Path> list = Files.list(slots())) {
+      for (Path p : (Iterable<Path>) list::iterator) {
+        if (!p.getFileName().toString().endsWith(".lock")) {
+          files.put(p.getFileName().toString(), Files.readAllBytes(p));
+        }
+      }
+    }
+    return files;
+  }
+
+  @Test
+  void anUpdateDuringAnUnconfirmedTrialIsPolicyWithExitCode9AndChangesNoByte() throws Exception {
+    assertThat(update().exitCode()).isZero();
+    assertThat(ota("boot").stdout().strip()).isEqualTo("b");
+    JsonNode before = status();
+    java.util.Map<String, byte[]> bytes = storeFiles();
+    OtaProcess.Run run = update();
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(9);
+    assertThat(run.errorLine()).contains("unconfirmed trial", "`ota mark-good`", "`ota rollback`", "unchanged");
+    assertThat(run.stdout()).doesNotContain("resolved");
+    assertThat(storeFiles()).as("the sentence says unchanged: every byte is").containsExactlyInAnyOrderEntriesOf(bytes);
+    assertThat(status()).isEqualTo(before);
+    // confirmed, the next update is welcome and writes the other slot
+    ota("mark-good");
+    assertThat(update().exitCode()).isZero();
+    assertThat(status().get("next").asText()).isEqualTo("a");
+  }
+
+  @Test
+  void updateBootRollbackUpdateIsPolicyWithExitCode9UntilTheRebootAndTheGoodImageIsKept() throws Exception {
+    assertThat(update().exitCode()).isZero();
+    ota("boot");
+    ota("rollback");
+    JsonNode before = status();
+    java.util.Map<String, byte[]> bytes = storeFiles();
+    OtaProcess.Run run = update();
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(9);
+    assertThat(run.errorLine()).contains("reboot into the boot choice first", "`ota boot`", "unchanged");
+    assertThat(storeFiles()).containsExactlyInAnyOrderEntriesOf(bytes);
+    assertThat(status()).isEqualTo(before);
+    assertThat(before.get("next").asText()).isEqualTo("a");
+    // rebooted into the good slot a, the update writes the rolled-back slot b
+    assertThat(ota("boot").stdout().strip()).isEqualTo("a");
+    assertThat(update().exitCode()).isZero();
+    assertThat(status().at("/slots/a/state").asText()).isEqualTo("good");
+    assertThat(status().get("next").asText()).isEqualTo("b");
+  }
+
+  @Test
+  void anUpdateAfterAnActivationNotYetBootedIsPolicyWithExitCode9AndRollbackDropsIt() throws Exception {
+    assertThat(update().exitCode()).isZero();
+    OtaProcess.Run run = update();
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(9);
+    assertThat(run.errorLine()).contains("has not booted it yet", "`ota rollback`");
+    ota("rollback");
+    assertThat(update().exitCode()).isZero();
+  }
+
+  @Test
+  void initOverAStoreIsUsageWithExitCode2SayingWhatForceDestroysAndForceRecreatesIt() throws Exception {
+    assertThat(update().exitCode()).isZero();
+    ota("boot");
+    ota("mark-good");
+    java.util.Map<String, byte[]> bytes = storeFiles();
+    OtaProcess.Run again = OtaProcess.run("init", "--slots", slots().toString());
+    assertThat(again.exitCode()).as(again.all()).isEqualTo(2);
+    assertThat(again.errorLine()).contains("already holds a slot store", "nothing was changed", "--force",
+        "destroy", "slot files", "boot state", "confirmed image");
+    assertThat(storeFiles()).containsExactlyInAnyOrderEntriesOf(bytes);
+
+    // a damaged boot state: refused by init and by update, never re-initialised behind the user's back
+    Files.write(slots().resolve("boot-state"), new byte[4096]);
+    bytes = storeFiles();
+    OtaProcess.Run damaged = OtaProcess.run("status", "--slots", slots().toString());
+    assertThat(damaged.exitCode()).isEqualTo(7);
+    assertThat(damaged.errorLine()).contains("damaged", "changes nothing", "backup")
+        .contains("`ota init --force` re-creates the store, destroying");
+    assertThat(OtaProcess.run("init", "--slots", slots().toString()).exitCode()).isEqualTo(2);
+    assertThat(update().exitCode()).isEqualTo(7);
+    assertThat(storeFiles()).containsExactlyInAnyOrderEntriesOf(bytes);
+
+    OtaProcess.Run force = OtaProcess.run("init", "--slots", slots().toString(), "--force", "--slot-size", "8M");
+    assertThat(force.exitCode()).as(force.all()).isZero();
+    JsonNode status = status();
+    assertThat(status.at("/slots/a/state").asText()).isEqualTo("good");
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("empty");
+    assertThat(Files.size(slots().resolve("slot-b.img"))).isZero();
+  }
+
+  @Test
+  void afterASmallerImageTheSlotFilesSha256IsTheRecordedDigest() throws Exception {
+    byte[] large = new byte[1024 * 1024];
+    new Random(11).nextBytes(large);
+    byte[] small = new byte[1000];
+    new Random(12).nextBytes(small);
+    String[] common = {"--slots", slots().toString(), "--root-cert", rootPem.toString(), "--no-progress"};
+    for (byte[] next : new byte[][] {large, image, small}) {
+      URI url = server.publish("sized-" + next.length + ".bin", next);
+      List<String> args = new java.util.ArrayList<>(List.of("update", url.toString()));
+      args.addAll(List.of(common));
+      OtaProcess.Run run = OtaProcess.run(args.toArray(String[]::new));
+      assertThat(run.exitCode()).as(run.all()).isZero();
+      ota("boot");
+      ota("mark-good");
+    }
+    JsonNode status = status();
+    assertThat(status.get("active").asText()).isEqualTo("b");
+    assertThat(Files.size(slots().resolve("slot-b.img"))).isEqualTo(small.length);
+    assertThat(Sha256.digest(Files.readAllBytes(slots().resolve("slot-b.img"))).hex())
+        .isEqualTo(status.at("/slots/b/sha256").asText());
+    Process sha = new ProcessBuilder("sha256sum", slots().resolve("slot-b.img").toString()).start();
+    String line = new String(sha.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(sha.waitFor()).isZero();
+    assertThat(line.split("\\s+")[0]).isEqualTo(status.at("/slots/b/sha256").asText());
+  }
+
   private static JsonNode parse(String line) {
     try {
       return JSON.readTree(line);
