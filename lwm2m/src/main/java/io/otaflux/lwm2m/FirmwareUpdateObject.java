@@ -18,6 +18,7 @@ import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.internal.Redaction;
+import io.otaflux.internal.Uris;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.SlotStore;
@@ -211,7 +212,7 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
 
   private static @Nullable URI parse(String uri) {
     try {
-      return new URI(uri);
+      return Uris.parse(uri);
     } catch (URISyntaxException e) {
       return null;
     }

@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
+import io.otaflux.internal.Uris;
 import io.otaflux.lwm2m.AgentEvent;
 import io.otaflux.lwm2m.Lwm2mAgent;
 import io.otaflux.manifest.ManifestUpdater;
@@ -136,7 +137,7 @@ final class AgentCommand implements Callable<Integer> {
   private URI serverUri() {
     URI uri;
     try {
-      uri = new URI(server.strip());
+      uri = Uris.parse(server.strip());
     } catch (URISyntaxException e) {
       throw OtaException.of(Reason.USAGE, "--server \"" + server + "\" is not a URI; give coaps://HOST:PORT.", e);
     }
