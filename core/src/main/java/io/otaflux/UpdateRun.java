@@ -313,7 +313,7 @@ final class UpdateRun {
   }
 
   private static OtaException tooLarge(long size, GuardedWriter w) {
-    return OtaException.of(Reason.STORAGE, "The image (" + Sizes.human(size) + ") is larger than slot "
+    return OtaException.of(OtaException.Detail.SLOT_TOO_SMALL, "The image (" + Sizes.human(size) + ") is larger than slot "
         + w.slot().label() + " (" + Sizes.human(w.capacity()) + "); nothing was written. Use larger slots or a smaller image.");
   }
 

@@ -141,7 +141,7 @@ public final class VersionCheck {
    */
   public VersionCheck refuseDowngrade() {
     if (isDowngrade()) {
-      throw OtaException.of(Reason.POLICY, "Downgrade refused: the manifest offers version " + offered
+      throw OtaException.of(OtaException.Detail.DOWNGRADE, "Downgrade refused: the manifest offers version " + offered
           + ", lower than the installed " + installed + "; nothing was downloaded. Use --allow-downgrade to install it anyway.");
     }
     return this;

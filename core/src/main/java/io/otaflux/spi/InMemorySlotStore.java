@@ -78,7 +78,7 @@ public final class InMemorySlotStore implements SlotStore {
         }
         SlotId target = active.other();
         if (image.size() > capacity) {
-          throw OtaException.of(Reason.STORAGE, "The image (" + image.size() + " bytes) is larger than slot "
+          throw OtaException.of(OtaException.Detail.SLOT_TOO_SMALL, "The image (" + image.size() + " bytes) is larger than slot "
               + target.label() + " (" + capacity + " bytes); nothing was written.");
         }
         Slot s = slots.get(target);
@@ -271,7 +271,7 @@ public final class InMemorySlotStore implements SlotStore {
         Slot s = slots.get(slot);
         int n = chunk.remaining();
         if (position + n > capacity) {
-          throw OtaException.of(Reason.STORAGE, "The image is larger than slot " + slot.label() + " (" + capacity
+          throw OtaException.of(OtaException.Detail.SLOT_TOO_SMALL, "The image is larger than slot " + slot.label() + " (" + capacity
               + " bytes); the write stopped at byte " + position + ".");
         }
         int end = (int) (position + n);

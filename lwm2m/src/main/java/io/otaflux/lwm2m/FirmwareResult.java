@@ -1,7 +1,5 @@
 package io.otaflux.lwm2m;
 
-import java.util.Locale;
-
 import io.otaflux.OtaException;
 
 /**
@@ -52,10 +50,25 @@ public enum FirmwareResult {
    * @return the result code; {@link #INITIAL} for an abort
    */
   public static FirmwareResult of(OtaException failure) {
-    String message = String.valueOf(failure.getMessage()).toLowerCase(Locale.ROOT);
-    switch (failure.reason()) {
+    switch (failure.detail()) {
       case ABORTED:
         return INITIAL;
+      case SLOT_TOO_SMALL:
+        return NOT_ENOUGH_FLASH;
+      case NOT_HTTPS:
+      case NON_HTTPS_REDIRECT:
+        return UNSUPPORTED_PROTOCOL;
+      case SIGNATURE_CHECK_REQUIRED:
+      case UNTRUSTED_SIGNER:
+        // CONTRACT: "5 integrity (size, SHA-256, signature, untrusted manifest key)": a manifest no
+        // trusted key can vouch for, because none is configured, is the same failure for the server
+        return INTEGRITY_CHECK_FAILURE;
+      case DOWNGRADE:
+        return UPDATE_FAILED;
+      default:
+        break;
+    }
+    switch (failure.reason()) {
       case NETWORK:
         return CONNECTION_LOST;
       case INTEGRITY:
@@ -63,11 +76,10 @@ public enum FirmwareResult {
       case SERVER:
       case USAGE:
         return INVALID_URI;
+      case ABORTED:
+        return INITIAL;
       case STORAGE:
-        // the pipeline and the stores say "is larger than slot" before writing a byte
-        return message.contains("larger than slot") ? NOT_ENOUGH_FLASH : UPDATE_FAILED;
       case POLICY:
-        return message.startsWith("downgrade") ? UPDATE_FAILED : UNSUPPORTED_PROTOCOL;
       case TRUST:
       default:
         return UPDATE_FAILED;

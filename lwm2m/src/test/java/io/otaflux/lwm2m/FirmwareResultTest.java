@@ -3,30 +3,43 @@ package io.otaflux.lwm2m;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.otaflux.OtaException;
-import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaException.Detail;
 
 import org.junit.jupiter.api.Test;
 
-/** The contract's table from failure reason to Update Result. */
+/** The contract's table from failure detail to Update Result; decided from the detail, never the message. */
 class FirmwareResultTest {
 
-  private static FirmwareResult of(Reason reason, String message) {
-    return FirmwareResult.of(OtaException.of(reason, message));
+  private static int code(Detail detail) {
+    return FirmwareResult.of(OtaException.of(detail, "any sentence")).code();
   }
 
   @Test
-  void eachReasonMapsToTheContractsCode() {
-    assertThat(of(Reason.STORAGE, "The image (2 MiB) is larger than slot b (1 MiB); nothing was written.").code())
-        .isEqualTo(2);
-    assertThat(of(Reason.NETWORK, "The connection was lost.").code()).isEqualTo(4);
-    assertThat(of(Reason.INTEGRITY, "The image's SHA-256 is x but y was expected.").code()).isEqualTo(5);
-    assertThat(of(Reason.SERVER, "The server answered 404.").code()).isEqualTo(7);
-    assertThat(of(Reason.USAGE, "The URL is not valid.").code()).isEqualTo(7);
-    assertThat(of(Reason.TRUST, "The certificate is not trusted.").code()).isEqualTo(8);
-    assertThat(of(Reason.POLICY, "Downgrade refused: 1.0.0 is older than 2.0.0.").code()).isEqualTo(8);
-    assertThat(of(Reason.STORAGE, "Syncing slot b failed.").code()).isEqualTo(8);
-    assertThat(of(Reason.POLICY, "The server redirected https://a to http://b, which is not https.").code())
-        .isEqualTo(9);
-    assertThat(of(Reason.ABORTED, "Aborted.")).isEqualTo(FirmwareResult.INITIAL);
+  void eachDetailMapsToTheContractsCode() {
+    assertThat(code(Detail.SLOT_TOO_SMALL)).isEqualTo(2);
+    assertThat(code(Detail.CONNECTION_LOST)).isEqualTo(4);
+    assertThat(code(Detail.TIMEOUT)).isEqualTo(4);
+    assertThat(code(Detail.DIGEST_MISMATCH)).isEqualTo(5);
+    assertThat(code(Detail.UNTRUSTED_SIGNER)).isEqualTo(5);
+    assertThat(code(Detail.HTTP_STATUS)).isEqualTo(7);
+    assertThat(code(Detail.INVALID_REQUEST)).isEqualTo(7);
+    assertThat(code(Detail.UNTRUSTED_CHAIN)).isEqualTo(8);
+    assertThat(code(Detail.DOWNGRADE)).isEqualTo(8);
+    assertThat(code(Detail.IO_ERROR)).isEqualTo(8);
+    assertThat(code(Detail.NON_HTTPS_REDIRECT)).isEqualTo(9);
+    assertThat(code(Detail.NOT_HTTPS)).isEqualTo(9);
+    assertThat(FirmwareResult.of(OtaException.of(Detail.ABORTED, "Aborted."))).isEqualTo(FirmwareResult.INITIAL);
+  }
+
+  @Test
+  void aManifestWithoutATrustedKeyIsAnIntegrityFailureAsTheContractSays() {
+    assertThat(code(Detail.SIGNATURE_CHECK_REQUIRED)).isEqualTo(5);
+  }
+
+  @Test
+  void everyDetailHasAResult() {
+    for (Detail d : Detail.values()) {
+      assertThat(FirmwareResult.of(OtaException.of(d, "s"))).isNotNull();
+    }
   }
 }

@@ -93,7 +93,7 @@ final class FileSlotWriter implements SlotWriter {
     open();
     int n = chunk.remaining();
     if (n > capacity - position) {
-      throw OtaException.of(Reason.STORAGE, "The image is larger than slot " + slot.label() + " (" + capacity
+      throw OtaException.of(OtaException.Detail.SLOT_TOO_SMALL, "The image is larger than slot " + slot.label() + " (" + capacity
           + " bytes); the write stopped at byte " + position + ". Use larger slots or a smaller image. "
           + StoreErrors.UNCHANGED);
     }

@@ -25,7 +25,7 @@ final class StoreErrors {
   }
 
   static OtaException tooLarge(long size, SlotId slot, long capacity) {
-    return OtaException.of(Reason.STORAGE, "The image (" + size + " bytes) is larger than slot " + slot.label()
+    return OtaException.of(OtaException.Detail.SLOT_TOO_SMALL, "The image (" + size + " bytes) is larger than slot " + slot.label()
         + " (" + capacity + " bytes); nothing was written. Use larger slots or a smaller image.");
   }
 

@@ -38,7 +38,7 @@ final class Redirects {
           + Redaction.url(location) + "); ask its operator.", e);
     }
     if (target.getScheme() == null || !"https".equals(target.getScheme().toLowerCase(Locale.ROOT))) {
-      throw OtaException.of(Reason.POLICY, "The server redirected " + current + " to " + target
+      throw OtaException.of(OtaException.Detail.NON_HTTPS_REDIRECT, "The server redirected " + current + " to " + target
           + ", which is not https; only https redirects are followed, and nothing was sent there. Ask the server's"
           + " operator to redirect to https.");
     }
