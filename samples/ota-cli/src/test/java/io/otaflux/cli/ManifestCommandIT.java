@@ -143,6 +143,7 @@ class ManifestCommandIT {
 
   @Test
   void withoutATrustedKeyAManifestIsRefusedWithExit2AndASentenceNamingBothWays() throws Exception {
+    assertThat(OtaProcess.run("init", "--slots", slots(), "--slot-size", "4M").exitCode()).isZero();
     for (String command : new String[] {"update", "check"}) {
       OtaProcess.Run run = otaWithoutKey(command, "m-2.0.0.json");
       assertThat(run.exitCode()).as(run.all()).isEqualTo(2);
@@ -155,6 +156,7 @@ class ManifestCommandIT {
 
   @Test
   void noSignatureCheckAcceptsAManifestKnowinglyAndWarnsOnEveryRun() throws Exception {
+    assertThat(OtaProcess.run("init", "--slots", slots(), "--slot-size", "4M").exitCode()).isZero();
     OtaProcess.Run check = otaWithoutKey("check", "m-other-key.json", "--no-signature-check");
     assertThat(check.exitCode()).as(check.all()).isZero();
     assertThat(check.stderr()).contains("warning: manifest signatures are not checked (--no-signature-check)");
