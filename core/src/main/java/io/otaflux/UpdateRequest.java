@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 import io.otaflux.internal.Redaction;
+import io.otaflux.internal.Uris;
 
 import org.jspecify.annotations.Nullable;
 
@@ -48,7 +49,7 @@ public final class UpdateRequest {
   public static UpdateRequest of(String url) {
     Objects.requireNonNull(url, "url");
     try {
-      return of(new URI(url.strip()));
+      return of(Uris.parse(url.strip()));
     } catch (URISyntaxException e) {
       throw OtaException.of(OtaException.Reason.USAGE,
           "The URL \"" + Redaction.url(url) + "\" is not valid (" + e.getReason() + "); give a full https:// URL.", e);

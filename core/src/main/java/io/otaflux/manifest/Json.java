@@ -191,11 +191,12 @@ final class Json {
           if (pos + 4 > s.length()) {
             throw new SyntaxError("a \\u escape is cut short");
           }
-          try {
-            out.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-          } catch (NumberFormatException x) {
-            throw new SyntaxError("\\u" + s.substring(pos, pos + 4) + " is not a valid escape");
+          String hex = s.substring(pos, pos + 4);
+          // four hex digits exactly: Integer.parseInt would also take a sign ("\\u+041")
+          if (!hex.chars().allMatch(h -> h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F')) {
+            throw new SyntaxError("\\u" + hex + " is not a valid escape");
           }
+          out.append((char) Integer.parseInt(hex, 16));
           pos += 4;
           break;
         default:

@@ -27,6 +27,7 @@ import io.otaflux.Sha256;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
 import io.otaflux.internal.Redaction;
+import io.otaflux.internal.Uris;
 
 import org.jspecify.annotations.Nullable;
 
@@ -225,7 +226,7 @@ public final class Manifest {
   private static @Nullable URI resolve(String url, @Nullable URI location, Reason reason) {
     URI ref;
     try {
-      ref = new URI(url);
+      ref = Uris.parse(url);
     } catch (URISyntaxException e) {
       throw reason == Reason.INTEGRITY ? invalid(location, "the field \"url\" is not a valid URL (" + e.getReason() + ")")
           : OtaException.of(reason, "The image URL \"" + Redaction.url(url) + "\" is not valid (" + e.getReason()

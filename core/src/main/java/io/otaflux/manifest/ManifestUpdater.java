@@ -49,7 +49,9 @@ import reactor.core.publisher.Mono;
  * <p><b>Errors:</b> those of the source while fetching the manifest ({@code TRUST}, {@code NETWORK},
  * {@code SERVER}; the manifest fetch itself is not retried, wrap it in
  * {@code retryWhen(Retry.backoff(..).filter(OtaException::isTransient))} if needed);
- * {@code INTEGRITY} for a manifest that is too large, does not parse or is not signed by a trusted
+ * {@code USAGE} ({@link OtaException.Detail#SIGNATURE_CHECK_REQUIRED}) before anything is fetched when
+ * the trusted keys are empty (fail closed; {@link TrustedKeys#skipSignatureCheck()} is the explicit
+ * opt-out); {@code INTEGRITY} for a manifest that is too large, does not parse or is not signed by a trusted
  * key; {@code POLICY} for a refused downgrade; then those of {@link OtaUpdater#update}, where a
  * served image that differs from the manifest fails with {@code INTEGRITY} and activates nothing.
  */
@@ -150,7 +152,10 @@ public final class ManifestUpdater {
    */
   public Mono<Manifest> fetch(UpdateRequest manifest) {
     Objects.requireNonNull(manifest, "manifest");
-    return Mono.defer(() -> source.open(manifest, ResumeFrom.start())).flatMap(this::read);
+    return Mono.defer(() -> {
+      keys.requireKey(manifest.uri()); // fail closed before a byte is fetched
+      return source.open(manifest, ResumeFrom.start());
+    }).flatMap(this::read);
   }
 
   private Mono<Manifest> read(ImageDownload download) {
@@ -164,8 +169,13 @@ public final class ManifestUpdater {
         .collect(ByteArrayOutputStream::new, (buffer, chunk) -> append(buffer, chunk, where))
         .map(buffer -> {
           Manifest m = keys.verify(buffer.toByteArray(), where);
-          log.debug("Manifest {} from {} accepted ({})", m.version(), Redaction.uri(where),
-              m.verifiedBy().map(k -> "signed by " + k.keyId()).orElse("signature not checked"));
+          if (m.verifiedBy().isPresent()) {
+            log.debug("Manifest {} from {} accepted, signed by {}", m.version(), Redaction.uri(where),
+                m.verifiedBy().get().keyId());
+          } else {
+            log.warn("Manifest {} from {} accepted WITHOUT checking its signature (TrustedKeys.skipSignatureCheck())",
+                m.version(), Redaction.uri(where));
+          }
           return m;
         });
   }

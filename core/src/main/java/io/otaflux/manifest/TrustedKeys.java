@@ -20,8 +20,9 @@ import org.jspecify.annotations.Nullable;
  * the new key while manifests signed by either are in circulation, then drop the old one.
  * Immutable: {@link #with} and {@link #without} return new sets.
  *
- * <p>An empty set fails closed: it accepts no manifest. Not checking signatures at all takes an
- * explicit {@link #skipSignatureCheck()}.
+ * <p>An empty set fails closed: it accepts no manifest, and says that a key is needed
+ * ({@link OtaException.Detail#SIGNATURE_CHECK_REQUIRED}). Not checking signatures at all takes an
+ * explicit {@link #skipSignatureCheck()}, which the caller should announce on every use.
  */
 public final class TrustedKeys {
 
@@ -72,10 +73,16 @@ public final class TrustedKeys {
     return of(files.stream().map(VerificationKey::read).toList());
   }
 
+  /** The sentence for a manifest refused because no key is trusted. */
+  static final String KEY_REQUIRED = "no key is trusted to check its signature, so it is refused and nothing was "
+      + "downloaded. Trust the publisher's public key (TrustedKeys.of, ota: --trusted-key FILE), or skip the check "
+      + "knowingly (TrustedKeys.skipSignatureCheck(), ota: --no-signature-check).";
+
   /**
    * Accepts any well-formed manifest without checking its signature: the manifest is then only
-   * as trustworthy as the connection it came over (a pinned HTTPS server). For
-   * {@code ota update --manifest URL} without {@code --trusted-key}.
+   * as trustworthy as the connection it came over (a pinned HTTPS server). Never the default: for
+   * {@code ota ... --no-signature-check}, which warns on every run; a {@link ManifestUpdater} with
+   * this set logs a warning for every manifest it accepts.
    *
    * @return the set that checks nothing
    */
@@ -160,8 +167,21 @@ public final class TrustedKeys {
   }
 
   private Manifest check(byte[] json, @Nullable URI location) {
+    requireKey(location);
     Manifest manifest = Manifest.parse(json, location);
     return checking ? authenticate(manifest) : manifest;
+  }
+
+  /**
+   * Fails when this set checks signatures but holds no key: nothing could ever verify.
+   *
+   * @throws OtaException {@link OtaException.Detail#SIGNATURE_CHECK_REQUIRED}
+   */
+  void requireKey(@Nullable URI location) {
+    if (checking && byId.isEmpty()) {
+      throw OtaException.of(OtaException.Detail.SIGNATURE_CHECK_REQUIRED, "The manifest"
+          + (location == null ? "" : " from " + Redaction.uri(location)) + " cannot be used: " + KEY_REQUIRED);
+    }
   }
 
   /**
@@ -171,11 +191,12 @@ public final class TrustedKeys {
    * @throws OtaException reason {@code INTEGRITY} when no key of this set signed it
    */
   Manifest authenticate(Manifest manifest) {
+    requireKey(manifest.location().orElse(null));
     String from = manifest.location().map(l -> " from " + Redaction.uri(l)).orElse("");
     VerificationKey key = byId.get(manifest.keyId());
     if (key == null) {
-      throw OtaException.of(OtaException.Detail.UNTRUSTED_SIGNER, "The manifest" + from + " is signed by key " + manifest.keyId()
-          + ", which is not trusted (" + (byId.isEmpty() ? "no key is trusted" : "trusted: " + String.join(", ", byId.keySet()))
+      throw OtaException.of(OtaException.Detail.UNTRUSTED_SIGNER, "The manifest" + from + " is signed by key "
+          + manifest.keyId() + ", which is not trusted (trusted: " + String.join(", ", byId.keySet())
           + "); nothing was downloaded. Add the publisher's public key with --trusted-key if it is really theirs.");
     }
     if (key.algorithm() != manifest.algorithm()) {

@@ -385,7 +385,29 @@ class ManifestUpdaterTest {
   }
 
   @Test
-  void withoutKeysAWellFormedManifestIsInstalledUnchecked() {
+  void withoutAnyTrustedKeyAManifestIsRefusedBeforeAnythingIsFetched() {
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)))
+        .serve(IMAGE_URL, image);
+    for (TrustedKeys none : List.of(TrustedKeys.of(), trusted.without(Fixtures.ED25519.publicKey()))) {
+      StepVerifier.create(updates(none).update(MANIFEST_URL))
+          .expectErrorSatisfies(e -> {
+            assertThat(e).isInstanceOfSatisfying(OtaException.class, ota -> {
+              assertThat(ota.detail()).isEqualTo(OtaException.Detail.SIGNATURE_CHECK_REQUIRED);
+              assertThat(ota.reason().exitCode()).isEqualTo(2);
+            });
+            assertThat(e).hasMessageContaining("nothing was downloaded");
+          })
+          .verify(TIMEOUT);
+      StepVerifier.create(updates(none).check(MANIFEST_URL))
+          .expectErrorSatisfies(e -> assertReason(e, Reason.USAGE))
+          .verify(TIMEOUT);
+    }
+    assertThat(source.opened()).isEmpty();
+    assertThat(status().slot(SlotId.B).state()).isEqualTo(SlotState.EMPTY);
+  }
+
+  @Test
+  void onlyTheExplicitOptOutInstallsAWellFormedManifestUnchecked() {
     source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.OTHER_ED25519)))
         .serve(IMAGE_URL, image);
     StepVerifier.create(updates(TrustedKeys.skipSignatureCheck()).update(MANIFEST_URL))

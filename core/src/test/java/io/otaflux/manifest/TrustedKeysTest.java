@@ -18,6 +18,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.HexFormat;
 
+import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.Sha256;
 
@@ -145,12 +146,23 @@ class TrustedKeysTest {
   }
 
   @Test
-  void anEmptySetTrustsNothing() {
+  void anEmptySetFailsClosedAndSaysAKeyIsNeeded() {
     assertThatThrownBy(() -> TrustedKeys.of().verify(utf8(manifest(Fixtures.ED25519)), LOCATION))
-        .satisfies(e -> assertReason(e, Reason.INTEGRITY)).hasMessageContaining("no key is trusted");
+        .isInstanceOfSatisfying(OtaException.class,
+            e -> assertThat(e.detail()).isEqualTo(OtaException.Detail.SIGNATURE_CHECK_REQUIRED))
+        .hasMessageContaining("no key is trusted").hasMessageContaining("--trusted-key")
+        .hasMessageContaining("skipSignatureCheck()");
     assertThatThrownBy(() -> TrustedKeys.of(Fixtures.ED25519.publicKey()).without(Fixtures.ED25519.publicKey())
         .verify(utf8(manifest(Fixtures.ED25519)), LOCATION))
-        .satisfies(e -> assertReason(e, Reason.INTEGRITY));
+        .isInstanceOfSatisfying(OtaException.class,
+            e -> assertThat(e.detail()).isEqualTo(OtaException.Detail.SIGNATURE_CHECK_REQUIRED));
+  }
+
+  @Test
+  void aManifestSignedByAnotherKeyIsAnUntrustedSigner() {
+    assertThatThrownBy(() -> TrustedKeys.of(Fixtures.ED25519.publicKey()).verify(utf8(manifest(Fixtures.OTHER_ED25519)),
+        LOCATION)).isInstanceOfSatisfying(OtaException.class,
+            e -> assertThat(e.detail()).isEqualTo(OtaException.Detail.UNTRUSTED_SIGNER));
   }
 
   @Test

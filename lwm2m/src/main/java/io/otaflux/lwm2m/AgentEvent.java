@@ -32,7 +32,7 @@ public sealed interface AgentEvent {
   }
 
   /**
-   * The agent deregistered (on {@link Lwm2mAgent#stop()}).
+   * The agent deregistered (on {@link Lwm2mAgent#stop()}): the server answered the deregistration.
    *
    * @param endpoint the endpoint name
    */
@@ -44,6 +44,27 @@ public sealed interface AgentEvent {
      */
     public Deregistered {
       Objects.requireNonNull(endpoint, "endpoint");
+    }
+  }
+
+  /**
+   * The agent stopped without a deregistration the server answered: it was not registered, the
+   * server did not answer in time, or refused. The server may still list the device until its
+   * registration's lifetime ends.
+   *
+   * @param endpoint the endpoint name
+   * @param message what happened, for a person
+   */
+  record DeregistrationFailed(String endpoint, String message) implements AgentEvent {
+    /**
+     * Checks the parts.
+     *
+     * @param endpoint the endpoint
+     * @param message the message
+     */
+    public DeregistrationFailed {
+      Objects.requireNonNull(endpoint, "endpoint");
+      Objects.requireNonNull(message, "message");
     }
   }
 

@@ -54,17 +54,23 @@ public enum FirmwareResult {
    */
   public static FirmwareResult of(OtaException failure) {
     switch (failure.detail()) {
-      case TRIAL_RUNNING:
-      case REBOOT_PENDING:
-        // the boot rules refused a new download: a refusal like a downgrade's
-        return UPDATE_FAILED;
       case ABORTED:
         return INITIAL;
       case SLOT_TOO_SMALL:
         return NOT_ENOUGH_FLASH;
-      case NON_HTTPS_REDIRECT:
       case NOT_HTTPS:
+      case NON_HTTPS_REDIRECT:
         return UNSUPPORTED_PROTOCOL;
+      case SIGNATURE_CHECK_REQUIRED:
+      case UNTRUSTED_SIGNER:
+        // CONTRACT: "5 integrity (size, SHA-256, signature, untrusted manifest key)": a manifest no
+        // trusted key can vouch for, because none is configured, is the same failure for the server
+        return INTEGRITY_CHECK_FAILURE;
+      case TRIAL_RUNNING:
+      case REBOOT_PENDING:
+        // the boot rules refused a new download: a refusal like a downgrade's
+      case DOWNGRADE:
+        return UPDATE_FAILED;
       default:
         break;
     }
@@ -83,5 +89,6 @@ public enum FirmwareResult {
         return UPDATE_FAILED;
     }
   }
+
 
 }

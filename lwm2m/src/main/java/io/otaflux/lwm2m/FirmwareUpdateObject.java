@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
 import io.otaflux.SlotState;
@@ -18,6 +19,7 @@ import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.internal.Redaction;
+import io.otaflux.internal.Uris;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.SlotStore;
@@ -186,19 +188,13 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
       downloaded = null;
       // a pending update (activated, not yet confirmed or rolled back) keeps its record: while its
       // trial runs the boot rules refuse this download, and its Update Result (1 or 8) still comes
-      URI parsed = parse(uri);
-      if (parsed == null || !parsed.isAbsolute()) {
-        setResult(FirmwareResult.INVALID_URI);
+      URI parsed;
+      try {
+        parsed = checkPackageUri(uri);
+      } catch (OtaException refused) {
+        setResult(FirmwareResult.of(refused));
         setState(FirmwareState.IDLE);
-        failed("The Package URI \"" + Redaction.url(uri) + "\" is not a valid absolute URL.", Reason.USAGE);
-        fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
-        return WriteResponse.success();
-      }
-      if (!"https".equals(parsed.getScheme().toLowerCase(Locale.ROOT))) {
-        setResult(FirmwareResult.UNSUPPORTED_PROTOCOL);
-        setState(FirmwareState.IDLE);
-        failed("The Package URI \"" + Redaction.uri(parsed) + "\" is not https:; this device downloads over HTTPS only.",
-            Reason.POLICY);
+        failed(refused.getMessage(), refused.reason());
         fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
         return WriteResponse.success();
       }
@@ -210,12 +206,33 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
     }
   }
 
-  private static @Nullable URI parse(String uri) {
+  /**
+   * The Package URI a server wrote, as an absolute {@code https:} URI with a host.
+   *
+   * @throws OtaException {@link Detail#INVALID_REQUEST} (Update Result 7) for text that is not such
+   *     a URL, {@link Detail#NOT_HTTPS} (9) for another scheme
+   */
+  static URI checkPackageUri(String written) {
+    URI parsed;
     try {
-      return new URI(uri);
+      parsed = Uris.parse(written);
     } catch (URISyntaxException e) {
-      return null;
+      throw OtaException.of(Detail.INVALID_REQUEST, "The Package URI \"" + Redaction.url(written)
+          + "\" is not a valid absolute URL.", e);
     }
+    if (!parsed.isAbsolute()) {
+      throw OtaException.of(Detail.INVALID_REQUEST, "The Package URI \"" + Redaction.url(written)
+          + "\" is not a valid absolute URL.");
+    }
+    if (!"https".equals(parsed.getScheme().toLowerCase(Locale.ROOT))) {
+      throw OtaException.of(Detail.NOT_HTTPS, "The Package URI \"" + Redaction.url(written)
+          + "\" is not https:; this device downloads over HTTPS only.");
+    }
+    if (parsed.getHost() == null) {
+      throw OtaException.of(Detail.INVALID_REQUEST, "The Package URI \"" + Redaction.url(written)
+          + "\" names no host; write an https://HOST/... URL.");
+    }
+    return parsed;
   }
 
   /** Starts a download once the previous one has ended (an abort releases the store first). */
@@ -254,8 +271,10 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   private Flux<UpdateEvent> viaManifest(URI uri, Mono<Boolean> abortTrigger) {
     ManifestUpdater m = manifests;
     if (m == null) {
-      return Flux.error(OtaException.of(Reason.USAGE, "The Package URI names a manifest (.json), but this agent has "
-          + "no manifest settings; give it a ManifestUpdater (ota agent: --trusted-key)."));
+      return Flux.error(OtaException.of(Detail.SIGNATURE_CHECK_REQUIRED, "The Package URI names a manifest (.json), "
+          + "but this agent has no trusted key to check its signature, so nothing was downloaded; give the agent the "
+          + "publisher's key (ota agent: --trusted-key), or --no-signature-check to accept unsigned manifests "
+          + "knowingly."));
     }
     return m.fetch(uri)
         .takeUntilOther(abortTrigger)

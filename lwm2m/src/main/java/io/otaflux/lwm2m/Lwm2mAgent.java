@@ -8,9 +8,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import io.otaflux.OtaException;
@@ -83,7 +88,10 @@ import reactor.core.scheduler.Schedulers;
  * <p><b>Threading:</b> requests from the server are answered at once on Californium's threads;
  * downloads, activation, the reboot hook and the store polling run on Reactor schedulers.
  * {@link #start()} returns at once (registration goes on in the background); {@link #stop()}
- * blocks until the running download is aborted and the deregistration is sent (bounded).
+ * blocks until the running download is aborted, a registration in flight has its answer, and the
+ * deregistration is answered (each bounded by the request timeout). It emits
+ * {@link AgentEvent.Deregistered} only when the server answered the deregistration, else
+ * {@link AgentEvent.DeregistrationFailed}.
  *
  * <p><b>Errors:</b> {@link #builder()}'s {@code build()} throws {@link OtaException} with reason
  * {@code USAGE} for an incomplete or insecure configuration. Failures while running do not stop
@@ -106,6 +114,10 @@ public final class Lwm2mAgent {
   private volatile @Nullable Disposable retry;
   private volatile boolean started;
   private volatile boolean stopped;
+  /** Completes when the registration in flight (if any) has its answer, or gave up. */
+  private volatile CompletableFuture<Void> registering = CompletableFuture.completedFuture(null);
+  /** How the deregistration sent by {@link #stop()} ended: null until it did. */
+  private final AtomicReference<@Nullable String> deregistration = new AtomicReference<>();
 
   private Lwm2mAgent(Builder b) {
     this.config = b;
@@ -236,9 +248,32 @@ public final class Lwm2mAgent {
       p.dispose();
     }
     firmware.abortDownload();
-    client.destroy(true);
-    emit(new AgentEvent.Deregistered(config.endpoint));
+    // a registration whose answer is on its way is finished first: destroying the client would drop
+    // the answer, and the server would keep a registration the client never deregisters
+    try {
+      registering.get(config.requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      log.debug("The registration in flight did not end in time: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    boolean registered = !client.getRegisteredServers().isEmpty();
+    deregistration.set(null);
+    client.destroy(true); // sends the deregistration and waits for its answer (bounded)
+    String outcome = deregistration.get();
+    if (registered && DEREGISTERED.equals(outcome)) {
+      emit(new AgentEvent.Deregistered(config.endpoint));
+    } else {
+      String why = !registered ? "it was not registered" : outcome == null ? "the deregistration could not be sent"
+          : outcome;
+      log.warn("{} stopped without deregistering from {}: {}", config.endpoint, config.server, why);
+      emit(new AgentEvent.DeregistrationFailed(config.endpoint, "The agent stopped without deregistering from "
+          + config.server + ": " + why + "; the server lists the device until its registration lifetime ("
+          + config.lifetime.toSeconds() + " s) ends."));
+    }
   }
+
+  private static final String DEREGISTERED = "deregistered";
 
   /**
    * What the agent does, from its start: registrations, State and Update Result changes, failures.
@@ -337,7 +372,13 @@ public final class Lwm2mAgent {
   /** Leshan's callbacks, turned into events. */
   private final class Observer extends LwM2mClientObserverAdapter {
     @Override
+    public void onRegistrationStarted(LwM2mServer server, RegisterRequest request) {
+      registering = new CompletableFuture<>();
+    }
+
+    @Override
     public void onRegistrationSuccess(LwM2mServer server, RegisterRequest request, String registrationId) {
+      registering.complete(null);
       failures.set(0);
       log.info("{} registered with {} as {}", config.endpoint, config.server, registrationId);
       emit(new AgentEvent.Registered(config.endpoint, registrationId));
@@ -346,18 +387,35 @@ public final class Lwm2mAgent {
     @Override
     public void onRegistrationFailure(LwM2mServer server, RegisterRequest request, @Nullable ResponseCode code,
         @Nullable String message, @Nullable Exception cause) {
+      registering.complete(null);
       registrationFailed(code != null ? "the server answered " + code + (message == null ? "" : " (" + message + ")")
           : cause != null ? cause.toString() : "unknown error");
     }
 
     @Override
     public void onRegistrationTimeout(LwM2mServer server, RegisterRequest request) {
+      registering.complete(null);
       registrationFailed("no answer within " + config.requestTimeout.toMillis() + " ms");
     }
 
     @Override
     public void onDeregistrationSuccess(LwM2mServer server, DeregisterRequest request) {
       log.info("{} deregistered", config.endpoint);
+      deregistration.set(DEREGISTERED);
+    }
+
+    @Override
+    public void onDeregistrationFailure(LwM2mServer server, DeregisterRequest request, @Nullable ResponseCode code,
+        @Nullable String message, @Nullable Exception cause) {
+      deregistration.set(code != null ? "the server answered the deregistration with " + code
+          + (message == null ? "" : " (" + message + ")")
+          : "the deregistration could not be sent (" + (cause == null ? "unknown error" : cause.toString()) + ")");
+    }
+
+    @Override
+    public void onDeregistrationTimeout(LwM2mServer server, DeregisterRequest request) {
+      deregistration.set("the server did not answer the deregistration within "
+          + Math.min(config.requestTimeout.toMillis(), 3_000) + " ms");
     }
 
     @Override
@@ -684,7 +742,10 @@ public final class Lwm2mAgent {
         throw OtaException.of(Reason.USAGE, "An LwM2M agent needs a server URI, an endpoint name, an updater and a "
             + "slot store.");
       }
-      String scheme = server.getScheme() == null ? "" : server.getScheme().toLowerCase(Locale.ROOT);
+      // the scheme is normalised once, here: the agent is built from the normalised URI, so the security
+      // (DTLS or none) always follows what was checked (COAPS:// once passed as coaps and ran as plain coap)
+      URI normalised = normalise(server);
+      String scheme = normalised.getScheme() == null ? "" : normalised.getScheme();
       if (scheme.equals("coaps")) {
         if (pskIdentity == null || pskKey == null || pskKey.length == 0) {
           throw OtaException.of(Reason.USAGE, "The server " + server + " is coaps: give the DTLS pre-shared key "
@@ -706,7 +767,16 @@ public final class Lwm2mAgent {
       if (lifetime.toSeconds() < 1 || requestTimeout.isNegative() || requestTimeout.isZero()) {
         throw OtaException.of(Reason.USAGE, "The lifetime and the request timeout must be positive.");
       }
-      return new Lwm2mAgent(this);
+      return new Lwm2mAgent(copy(b -> b.server = normalised));
+    }
+
+    /** The URI with its scheme in lower case (RFC 3986: schemes are case-insensitive), the rest as given. */
+    static URI normalise(URI uri) {
+      String scheme = uri.getScheme();
+      if (scheme == null || scheme.equals(scheme.toLowerCase(Locale.ROOT))) {
+        return uri;
+      }
+      return URI.create(scheme.toLowerCase(Locale.ROOT) + uri.toString().substring(scheme.length()));
     }
 
     @Override

@@ -35,6 +35,8 @@ import org.eclipse.leshan.server.registration.RegistrationUpdate;
 import org.eclipse.leshan.server.security.InMemorySecurityStore;
 import org.eclipse.leshan.server.security.SecurityInfo;
 
+import org.jspecify.annotations.Nullable;
+
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
@@ -54,6 +56,10 @@ final class DmServer implements AutoCloseable {
     final Sinks.Many<Long> stateSink = Sinks.many().replay().all();
     final Sinks.Many<Long> resultSink = Sinks.many().replay().all();
     final Sinks.Many<String> registrations = Sinks.many().replay().all();
+    /** "deregistered" for each deregistration the server answered, "expired" for each lifetime that ran out. */
+    final Sinks.Many<String> deregistrations = Sinks.many().replay().all();
+    /** Run on a thread of its own as soon as the server has sent a registration's answer. */
+    volatile @Nullable Runnable onRegistered;
 
     /** Waits until the device reports this State (now or later). */
     void awaitState(long state) {
@@ -105,7 +111,12 @@ final class DmServer implements AutoCloseable {
     s.getRegistrationService().addListener(new RegistrationListener() {
       @Override
       public void registered(Registration registration, Registration previous, Collection<Observation> observations) {
-        device(registration.getEndpoint()).registrations.tryEmitNext(registration.getId());
+        Device d = device(registration.getEndpoint());
+        Runnable hook = d.onRegistered;
+        if (hook != null) {
+          new Thread(hook, "on-registered").start(); // the answer is sent; the client may not have read it yet
+        }
+        d.registrations.tryEmitNext(registration.getId());
       }
 
       @Override
@@ -115,6 +126,9 @@ final class DmServer implements AutoCloseable {
       @Override
       public void unregistered(Registration registration, Collection<Observation> observations, boolean expired,
           Registration newReg) {
+        if (newReg == null) {
+          device(registration.getEndpoint()).deregistrations.tryEmitNext(expired ? "expired" : "deregistered");
+        }
       }
     });
     s.getObservationService().addListener(new ObservationListener() {

@@ -37,6 +37,16 @@ class Lwm2mAgentBuilderTest {
   }
 
   @Test
+  void anUpperCaseSchemeIsNormalisedOnceAndTheSecurityFollowsIt() {
+    assertThat(base().server(URI.create("COAPS://127.0.0.1:5684/x?y")).psk("gw", KEY).build().server())
+        .isEqualTo(URI.create("coaps://127.0.0.1:5684/x?y"));
+    assertThatThrownBy(() -> base().server(URI.create("CoAp://127.0.0.1:5683")).build())
+        .isInstanceOf(OtaException.class).hasMessageContaining("plain coap");
+    assertThatThrownBy(() -> base().server(URI.create("CoAp://127.0.0.1:5683")).allowInsecureCoap(true)
+        .psk("gw", KEY).build()).isInstanceOf(OtaException.class).hasMessageContaining("coaps://");
+  }
+
+  @Test
   void otherSchemesAreRefused() {
     assertThatThrownBy(() -> base().server(URI.create("https://127.0.0.1")).build())
         .isInstanceOf(OtaException.class).hasMessageContaining("coaps://");

@@ -104,6 +104,17 @@ class Lwm2mAgentTest {
   }
 
   @Test
+  void anUpperCaseCoapsServerIsConfiguredWithDtlsAndRegisters() throws Exception {
+    FileSlotStore store = store("upper");
+    java.net.URI upper = java.net.URI.create(dm.coapsUri().toString().replace("coaps://", "COAPS://"));
+    Lwm2mAgent agent = started(Fixtures.agent(dm, "upper-1", store, dir).server(upper));
+    assertThat(agent.server().getScheme()).isEqualTo("coaps");
+    AgentEvent.Registered registered = agent.events().ofType(AgentEvent.Registered.class).blockFirst(DmServer.TIMEOUT);
+    assertThat(registered).isNotNull();
+    assertThat(dm.registration("upper-1").getClientTransportData().toString()).contains("upper-1");
+  }
+
+  @Test
   void aWrongKeyIsRefusedWhileTheRightKeyRegisters() throws Exception {
     FileSlotStore good = store("good");
     FileSlotStore bad = store("bad");

@@ -133,6 +133,16 @@ class UpdateResultCodesTest {
   }
 
   @Test
+  void aManifestWithoutAnyTrustedKeyIsRefusedAs5AndNothingIsFetched() throws Exception {
+    int before = https.requests().size();
+    fail("no-key", https.url("/strange-key.json"), 5, Fixtures.SLOT_SIZE,
+        b -> b.manifests(Fixtures.manifests(FileSlotStore.open(dir.resolve("no-key")), TrustedKeys.of())));
+    fail("no-manifests", https.url("/strange-key.json"), 5, Fixtures.SLOT_SIZE, b -> Fixtures.agent(dm, "no-manifests",
+        FileSlotStore.open(dir.resolve("no-manifests")), dir.resolve("no-manifests")));
+    assertThat(https.requests().size()).as("nothing fetched").isEqualTo(before);
+  }
+
+  @Test
   void anHttpErrorIs7() throws Exception {
     fail("missing", https.url("/missing.bin"), 7);
   }

@@ -45,7 +45,8 @@ import reactor.netty.http.client.HttpClient;
  *   <li>Reads the chain the effective host presents <b>without validating it</b> (trust on first
  *   use: compare the reported pin with one obtained another way before relying on it). No
  *   credentials are sent over such a connection.</li>
- *   <li>Chooses the anchor: the self-signed root if the server sent one; else the issuer of the
+ *   <li>Chooses the anchor: the self-signed root the presented chain leads to by signatures, if the
+ *   server sent it (a stray self-signed certificate that issued nothing is ignored); else the issuer of the
  *   topmost presented certificate, looked up in the {@link #trustStore given PEM bundle} and the
  *   JDK's trust store; else the topmost presented certificate, with a warning that it is not a
  *   root and will change when the server's intermediate does.</li>
@@ -224,13 +225,19 @@ public final class CertificateFetcher {
         + " compare the pin with one obtained another way before relying on it.");
     X509Certificate anchor = null;
     AnchorSource source = null;
+    // the root is the self-signed certificate the chain leads to by signatures, never one the server
+    // merely sent along: a stray self-signed certificate issued nothing the device will see
+    X509Certificate top = AnchoredTrustManager.topmost(chain);
+    if (AnchoredTrustManager.isSelfIssued(top) && AnchoredTrustManager.signedBy(top, top)) {
+      anchor = top;
+      source = AnchorSource.SENT_BY_SERVER;
+    }
     for (X509Certificate c : chain) {
-      if (AnchoredTrustManager.isSelfIssued(c) && AnchoredTrustManager.signedBy(c, c)) {
-        anchor = c;
-        source = AnchorSource.SENT_BY_SERVER;
+      if (!c.equals(top) && AnchoredTrustManager.isSelfIssued(c) && !c.equals(chain[0])) {
+        warnings.add("The server also sent \"" + c.getSubjectX500Principal().getName() + "\", which did not issue its"
+            + " chain; it was ignored.");
       }
     }
-    X509Certificate top = AnchoredTrustManager.topmost(chain);
     if (anchor == null && trustStore != null && !trustStore.isJdkDefault()) {
       anchor = issuerOf(top, trustStore.certificates());
       source = anchor == null ? null : AnchorSource.GIVEN_TRUST_STORE;

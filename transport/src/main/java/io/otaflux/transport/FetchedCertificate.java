@@ -3,7 +3,11 @@ package io.otaflux.transport;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -225,19 +229,39 @@ public final class FetchedCertificate {
    * @param dir the directory
    * @param format the format
    * @return the file written
-   * @throws OtaException reason {@code STORAGE} when the file cannot be written
+   * @throws OtaException reason {@code STORAGE} ({@link OtaException.Detail#IO_ERROR}) when the file
+   *     cannot be written; the sentence blames permissions only for a permission error
    */
   public Path writeTo(Path dir, CertificateFormat format) {
     Objects.requireNonNull(dir, "dir");
     Path file = dir.resolve(fileName(format));
     try {
       Files.createDirectories(dir);
-      Files.writeString(file, render(format), StandardCharsets.US_ASCII);
+      // UTF-8: the comment header names the anchor, and names need not be ASCII (CN=Zürich Wurzel-CA);
+      // the PEM body is ASCII either way
+      Files.writeString(file, render(format), StandardCharsets.UTF_8);
       return file;
     } catch (IOException e) {
-      throw OtaException.of(Reason.STORAGE, "The certificate could not be written to " + file + " (" + e.getMessage()
-          + "); check the directory and its permissions.", e);
+      throw writeFailure(dir, file, e);
     }
+  }
+
+  /** The sentence for a failed write, chosen by what failed: only a permission error blames permissions. */
+  static OtaException writeFailure(Path dir, Path file, IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return OtaException.of(OtaException.Detail.IO_ERROR, "The certificate could not be written to " + file
+          + ": permission denied. Check the permissions of " + dir + ", or choose another directory with --out.", e);
+    }
+    if (e instanceof FileAlreadyExistsException || e instanceof NotDirectoryException) {
+      return OtaException.of(OtaException.Detail.IO_ERROR, "The certificate could not be written to " + file + ": "
+          + ((FileSystemException) e).getFile() + " exists and is not a directory. Choose another directory with --out.", e);
+    }
+    String what = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (e instanceof FileSystemException && ((FileSystemException) e).getReason() != null) {
+      what = ((FileSystemException) e).getReason();
+    }
+    return OtaException.of(OtaException.Detail.IO_ERROR, "The certificate could not be written to " + file + " ("
+        + what + "); nothing else was changed.", e);
   }
 
   @Override

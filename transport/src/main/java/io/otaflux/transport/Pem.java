@@ -9,19 +9,16 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.otaflux.OtaException;
 
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMParser;
+import org.jspecify.annotations.Nullable;
 
 /** Certificates to and from PEM text, and from the C header the original {@code get_cert} wrote. */
 final class Pem {
-
-  private static final Pattern C_STRING = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   private Pem() {
   }
@@ -52,13 +49,64 @@ final class Pem {
     return certificates;
   }
 
-  private static String fromCString(String header) {
-    StringBuilder out = new StringBuilder();
-    Matcher m = C_STRING.matcher(header);
-    while (m.find()) {
-      out.append(m.group(1).replace("\\n", "\n").replace("\\r", "").replace("\\\"", "\"").replace("\\\\", "\\"));
+  /**
+   * The text of the C string literals in {@code header}, in order (adjacent literals joined as C
+   * joins them, statements apart by a line break). One pass, no regular expression: a
+   * {@code java.util.regex} alternation in a repeated group recurses per character and overflowed
+   * the stack on a certificate written as one long literal. Comments and character literals are
+   * skipped; an unclosed literal ends at the end of the text.
+   */
+  static String fromCString(String header) {
+    StringBuilder out = new StringBuilder(header.length());
+    int n = header.length();
+    int i = 0;
+    while (i < n) {
+      char c = header.charAt(i);
+      if (c == '/' && i + 1 < n && header.charAt(i + 1) == '/') {
+        int end = header.indexOf('\n', i);
+        i = end < 0 ? n : end + 1;
+      } else if (c == '/' && i + 1 < n && header.charAt(i + 1) == '*') {
+        int end = header.indexOf("*/", i + 2);
+        i = end < 0 ? n : end + 2;
+      } else if (c == '"' || c == '\'') {
+        i = literal(header, i + 1, c, c == '"' ? out : null);
+      } else {
+        if (c == ';') {
+          out.append('\n');
+        }
+        i++;
+      }
     }
     return out.toString();
+  }
+
+  /** Reads a literal from {@code i} (after its opening quote) to its closing one; returns the index after it. */
+  private static int literal(String text, int from, char quote, @Nullable StringBuilder out) {
+    int n = text.length();
+    int i = from;
+    while (i < n) {
+      char c = text.charAt(i++);
+      if (c == quote) {
+        return i;
+      }
+      if (c == '\n') {
+        return i; // a C literal does not span lines: treat the line end as its end
+      }
+      if (c == '\\' && i < n) {
+        char e = text.charAt(i++);
+        if (e == '\n' || e == '\r') {
+          continue; // line continuation inside a literal
+        }
+        c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+        if (e == 'r') {
+          continue;
+        }
+      }
+      if (out != null) {
+        out.append(c);
+      }
+    }
+    return n;
   }
 
   /** The certificate as a PEM block with 64-character lines, ending in a newline. */

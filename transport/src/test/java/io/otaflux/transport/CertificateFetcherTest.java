@@ -4,6 +4,7 @@ import static io.otaflux.transport.Servers.PKI;
 import static io.otaflux.transport.Servers.TIMEOUT;
 import static io.otaflux.transport.Servers.otaFailure;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -15,12 +16,14 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 
+import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.UpdateRequest;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.transport.FetchedCertificate.AnchorSource;
 import io.otaflux.transport.testing.NoLeaks;
 import io.otaflux.transport.testing.Routes;
+import io.otaflux.transport.testing.TestPki;
 import io.otaflux.transport.testing.TestServer;
 
 import org.junit.jupiter.api.Test;
@@ -159,6 +162,57 @@ class CertificateFetcherTest {
     assertThat(text).startsWith("# Root certificate for localhost\n").contains("#     subject= " + fetched.subject())
         .contains("#     notAfter= ").contains("trust on first use").contains("-----BEGIN CERTIFICATE-----\n");
     assertThat(TrustAnchors.fromPemFile(file).certificates()).containsExactly(PKI.root().certificate());
+  }
+
+  @Test
+  void aStraySelfSignedCertificateIsNotTakenAsTheRoot() {
+    TestServer server = servers.https(PKI.localhostWithStrayCertificate()).route("/fw.bin", Routes.image(image));
+    FetchedCertificate alone = fetch(CertificateFetcher.create(), server.url("/fw.bin"));
+    assertThat(alone.anchor()).isNotEqualTo(PKI.unrelatedRoot().certificate()).isEqualTo(PKI.intermediate().certificate());
+    assertThat(alone.anchorSource()).isEqualTo(AnchorSource.TOPMOST_PRESENTED);
+    assertThat(alone.warnings()).anySatisfy(w -> assertThat(w).contains("CN=Unrelated Test Root")
+        .contains("did not issue its chain"));
+    FetchedCertificate withBundle = fetch(CertificateFetcher.create().trustStore(TrustAnchors.fromPem(PKI.root().pem())),
+        server.url("/fw.bin"));
+    assertThat(withBundle.anchor()).isEqualTo(PKI.root().certificate());
+    assertThat(withBundle.anchorSource()).isEqualTo(AnchorSource.GIVEN_TRUST_STORE);
+    // what was saved really anchors the server's chain
+    HttpsFirmwareSource source = HttpsFirmwareSource.create().trustAnchors(TrustAnchors.of(List.of(withBundle.anchor())))
+        .pin(withBundle.pin());
+    assertThat(FirmwareBytes.readAll(source.open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start())
+        .block(TIMEOUT))).isEqualTo(image);
+  }
+
+  @Test
+  void writesARootWithANonAsciiNameAsUtf8InBothFormats() throws Exception {
+    TestPki.Ca zurich = PKI.newRoot("CN=Zürich Wurzel-CA,O=OtaFlux Tests");
+    TestServer server = servers.https(PKI.localhostUnderWithRoot(zurich)).route("/fw.bin", Routes.image(image));
+    FetchedCertificate fetched = fetch(CertificateFetcher.create(), server.url("/fw.bin"));
+    assertThat(fetched.anchor()).isEqualTo(zurich.certificate());
+    for (CertificateFormat format : CertificateFormat.values()) {
+      Path file = fetched.writeTo(dir, format);
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      assertThat(text).contains("subject= CN=Zürich Wurzel-CA,O=OtaFlux Tests");
+      String body = text.substring(text.indexOf("-----BEGIN CERTIFICATE-----"));
+      assertThat(body.chars()).allMatch(c -> c < 0x80);
+      assertThat(TrustAnchors.fromPemFile(file).certificates()).containsExactly(zurich.certificate());
+    }
+  }
+
+  @Test
+  void onlyAPermissionErrorBlamesPermissions() {
+    TestServer server = servers.https(PKI.localhostWithRoot()).route("/fw.bin", Routes.image(image));
+    FetchedCertificate fetched = fetch(CertificateFetcher.create(), server.url("/fw.bin"));
+    Path notADirectory = dir.resolve("file");
+    assertThatThrownBy(() -> {
+      Files.writeString(notADirectory, "x");
+      fetched.writeTo(notADirectory, CertificateFormat.PEM);
+    }).isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(OtaException.Detail.IO_ERROR))
+        .hasMessageContaining("exists and is not a directory").hasMessageNotContaining("permission");
+    // sysfs refuses new files with EACCES, even to root
+    assertThatThrownBy(() -> fetched.writeTo(Path.of("/sys"), CertificateFormat.PEM))
+        .isInstanceOf(OtaException.class).hasMessageContaining("permission denied")
+        .hasMessageContaining("Check the permissions of /sys");
   }
 
   @Test

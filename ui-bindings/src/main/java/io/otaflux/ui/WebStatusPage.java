@@ -81,11 +81,18 @@ public final class WebStatusPage {
       + " img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
   private final int port;
+  /** The port browsers use when it is not the bound one (a forwarded port); 0: the bound one. */
+  private final int publicPort;
   private final String title;
   private final Duration every;
   private final Scheduler timer;
 
   private WebStatusPage(int port, String title, Duration every, Scheduler timer) {
+    this(port, title, every, timer, 0);
+  }
+
+  private WebStatusPage(int port, String title, Duration every, Scheduler timer, int publicPort) {
+    this.publicPort = publicPort;
     this.port = port;
     this.title = title;
     this.every = every;
@@ -111,7 +118,7 @@ public final class WebStatusPage {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("a port is 0 to 65535, not " + port);
     }
-    return new WebStatusPage(port, title, every, timer);
+    return new WebStatusPage(port, title, every, timer, publicPort);
   }
 
   /**
@@ -122,7 +129,7 @@ public final class WebStatusPage {
    */
   public WebStatusPage title(String title) {
     Objects.requireNonNull(title, "title");
-    return new WebStatusPage(port, title, every, timer);
+    return new WebStatusPage(port, title, every, timer, publicPort);
   }
 
   /**
@@ -135,7 +142,7 @@ public final class WebStatusPage {
   public WebStatusPage throttle(Duration every, Scheduler timer) {
     Objects.requireNonNull(every, "every");
     Objects.requireNonNull(timer, "timer");
-    return new WebStatusPage(port, title, every, timer);
+    return new WebStatusPage(port, title, every, timer, publicPort);
   }
 
   /**
@@ -162,11 +169,19 @@ public final class WebStatusPage {
           .channelGroup(new DefaultChannelGroup(GlobalEventExecutor.INSTANCE))
           .bind()
           .map(server -> {
-            site.port = server.port();
+            site.port = publicPort != 0 ? publicPort : server.port();
             log.debug("Status page at http://127.0.0.1:{}/", server.port());
             return new WebStatusServer(server, site.connect(), site.token);
           });
     });
+  }
+
+  /**
+   * This page, checking {@code Host} and {@code Origin} against {@code port} instead of the bound
+   * port: for a page reached through a forwarded port, and for tests of port 80 without binding it.
+   */
+  WebStatusPage publicPort(int port) {
+    return new WebStatusPage(this.port, title, every, timer, port);
   }
 
   private static String newToken() {
@@ -290,16 +305,12 @@ public final class WebStatusPage {
     }
 
     private boolean isLocalHost(@Nullable String host) {
-      if (host == null) {
-        return false;
-      }
-      String h = host.toLowerCase(Locale.ROOT);
-      return h.equals("127.0.0.1:" + port) || h.equals("localhost:" + port);
+      return host != null && isLocalAuthority(host, port);
     }
 
     private boolean isLocalOrigin(String origin) {
       String o = origin.toLowerCase(Locale.ROOT);
-      return o.equals("http://127.0.0.1:" + port) || o.equals("http://localhost:" + port);
+      return o.startsWith("http://") && isLocalAuthority(o.substring("http://".length()), port);
     }
 
     private Mono<Void> notAllowed(HttpServerResponse res, String allow) {
@@ -319,6 +330,26 @@ public final class WebStatusPage {
           .sendString(Mono.just(body), StandardCharsets.UTF_8)
           .then();
     }
+  }
+
+  /**
+   * Whether {@code authority} ({@code host[:port]}, from {@code Host} or an origin) names this page:
+   * {@code 127.0.0.1} or {@code localhost} on {@code port}, where a missing port is http's default
+   * 80 (browsers leave {@code :80} out of both {@code Host} and {@code Origin}).
+   */
+  static boolean isLocalAuthority(String authority, int port) {
+    String a = authority.toLowerCase(Locale.ROOT);
+    int colon = a.lastIndexOf(':');
+    String name = colon < 0 ? a : a.substring(0, colon);
+    int given = 80;
+    if (colon >= 0) {
+      String digits = a.substring(colon + 1);
+      if (digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return false;
+      }
+      given = Integer.parseInt(digits);
+    }
+    return (name.equals("127.0.0.1") || name.equals("localhost")) && given == port;
   }
 
   /** The page's files, read once from the class path. */

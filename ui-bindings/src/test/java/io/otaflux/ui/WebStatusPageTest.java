@@ -134,6 +134,59 @@ class WebStatusPageTest {
   }
 
   @Test
+  void onPort80TheBrowsersHostAndOriginWithoutThePortAreTheSameOrigin() {
+    Updates update = Updates.stalled();
+    // bound to an ephemeral port, answering as the page of port 80 (what --web-ui 80 is to a browser)
+    page = WebStatusPage.create().publicPort(80).serve(update.session).block(TIMEOUT);
+    update.session.start();
+    HttpClient browser = client().headers(h -> h.set(HttpHeaderNames.HOST, "127.0.0.1"));
+    StepVerifier.create(browser.get().uri("/").response().map(r -> r.status()))
+        .expectNext(HttpResponseStatus.OK).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(client().headers(h -> h.set(HttpHeaderNames.HOST, "localhost:80")).get().uri("/status.json")
+        .response().map(r -> r.status())).expectNext(HttpResponseStatus.OK).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(client().headers(h -> h.set(HttpHeaderNames.HOST, "127.0.0.1:" + page.port())).get().uri("/")
+        .response().map(r -> r.status())).expectNext(HttpResponseStatus.FORBIDDEN).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(post(browser.headers(h -> h.set(WebStatusPage.TOKEN_HEADER, page.token())
+        .set(HttpHeaderNames.ORIGIN, "http://127.0.0.1:8080")), "/abort"))
+        .expectNext(HttpResponseStatus.FORBIDDEN).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(post(browser.headers(h -> h.set(WebStatusPage.TOKEN_HEADER, page.token())
+        .set(HttpHeaderNames.ORIGIN, "http://127.0.0.1").set("Sec-Fetch-Site", "same-origin")), "/abort"))
+        .expectNext(HttpResponseStatus.ACCEPTED).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(update.session.result())
+        .expectErrorSatisfies(e -> assertThat(((OtaException) e).reason()).isEqualTo(Reason.ABORTED))
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aPageReallyOnPort80AnswersABrowsersPortlessHostAndOrigin() {
+    // binds port 80: the tests run as root here and in CI
+    Updates update = Updates.stalled();
+    page = WebStatusPage.create().port(80).serve(update.session).block(TIMEOUT);
+    assertThat(page.port()).isEqualTo(80);
+    update.session.start();
+    HttpClient browser = HttpClient.create().baseUrl("http://127.0.0.1").headers(h -> h.set(HttpHeaderNames.HOST,
+        "127.0.0.1"));
+    StepVerifier.create(browser.get().uri("/").response().map(r -> r.status()))
+        .expectNext(HttpResponseStatus.OK).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(post(browser.headers(h -> h.set(WebStatusPage.TOKEN_HEADER, page.token())
+        .set(HttpHeaderNames.ORIGIN, "http://127.0.0.1").set("Sec-Fetch-Site", "same-origin")), "/abort"))
+        .expectNext(HttpResponseStatus.ACCEPTED).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void hostAndOriginPortsAreComparedWithTheDefaultPortNormalised() {
+    assertThat(WebStatusPage.isLocalAuthority("127.0.0.1", 80)).isTrue();
+    assertThat(WebStatusPage.isLocalAuthority("LOCALHOST:80", 80)).isTrue();
+    assertThat(WebStatusPage.isLocalAuthority("127.0.0.1", 8080)).isFalse();
+    assertThat(WebStatusPage.isLocalAuthority("127.0.0.1:8080", 8080)).isTrue();
+    assertThat(WebStatusPage.isLocalAuthority("127.0.0.1:", 80)).isFalse();
+    assertThat(WebStatusPage.isLocalAuthority("127.0.0.1:0080", 80)).isTrue();
+    assertThat(WebStatusPage.isLocalAuthority("127.0.0.1:99999999", 80)).isFalse();
+    assertThat(WebStatusPage.isLocalAuthority("evil.example", 80)).isFalse();
+    assertThat(WebStatusPage.isLocalAuthority("127.0.0.1.evil.example:80", 80)).isFalse();
+  }
+
+  @Test
   void aRequestForAnotherHostIsForbidden() {
     serve(Updates.stalled());
     StepVerifier.create(client().headers(h -> h.set(HttpHeaderNames.HOST, "rebound.example:" + page.port()))

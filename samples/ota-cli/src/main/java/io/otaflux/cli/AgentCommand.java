@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
+import io.otaflux.internal.Uris;
 import io.otaflux.lwm2m.AgentEvent;
 import io.otaflux.lwm2m.Lwm2mAgent;
 import io.otaflux.manifest.ManifestUpdater;
@@ -77,7 +78,8 @@ final class AgentCommand implements Callable<Integer> {
       description = "Registration lifetime in seconds (default: ${DEFAULT-VALUE}).")
   long lifetime;
 
-  @Option(names = "--json", description = "One JSON event per line on stdout: registered, state, result, error.")
+  @Option(names = "--json", description = "One JSON event per line on stdout: registered, state, result, error, "
+      + "deregistered (or deregistration-failed), warning.")
   boolean json;
 
   @Override
@@ -108,7 +110,7 @@ final class AgentCommand implements Callable<Integer> {
     HttpsFirmwareSource source = https.source();
     OtaUpdater updater = OtaUpdater.create().source(source).store(store)
         .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
-    TrustedKeys keys = manifests.keys();
+    TrustedKeys keys = manifests.keysOrNone();
     Lwm2mAgent agent = builder.updater(updater).store(store)
         .manifests(ManifestUpdater.of(source, store, keys).updater(updater))
         .pendingFile(slots.resolve("lwm2m-agent.properties"))
@@ -118,6 +120,7 @@ final class AgentCommand implements Callable<Integer> {
     CountDownLatch stop = new CountDownLatch(1);
     Interrupts.onSignal(stop::countDown);
     Disposable output = agent.events().subscribe(e -> print(e, out, err));
+    manifests.warnIfUnchecked(out, err, json);
     agent.start();
     if (!json) {
       err.println("Agent " + endpoint + " for " + uri + " on slots " + slots + "; Ctrl-C or SIGTERM deregisters and stops.");
@@ -136,7 +139,7 @@ final class AgentCommand implements Callable<Integer> {
   private URI serverUri() {
     URI uri;
     try {
-      uri = new URI(server.strip());
+      uri = Uris.parse(server.strip());
     } catch (URISyntaxException e) {
       throw OtaException.of(Reason.USAGE, "--server \"" + server + "\" is not a URI; give coaps://HOST:PORT.", e);
     }
@@ -210,6 +213,11 @@ final class AgentCommand implements Callable<Integer> {
     } else if (event instanceof AgentEvent.Deregistered) {
       json.put("event", "deregistered");
       json.put("endpoint", ((AgentEvent.Deregistered) event).endpoint());
+    } else if (event instanceof AgentEvent.DeregistrationFailed) {
+      AgentEvent.DeregistrationFailed d = (AgentEvent.DeregistrationFailed) event;
+      json.put("event", "deregistration-failed");
+      json.put("endpoint", d.endpoint());
+      json.put("message", d.message());
     } else if (event instanceof AgentEvent.StateChanged) {
       AgentEvent.StateChanged s = (AgentEvent.StateChanged) event;
       json.put("event", "state");
@@ -235,6 +243,8 @@ final class AgentCommand implements Callable<Integer> {
       return "Registered as " + r.endpoint() + " (registration " + r.registrationId() + ")";
     } else if (event instanceof AgentEvent.Deregistered) {
       return "Deregistered";
+    } else if (event instanceof AgentEvent.DeregistrationFailed) {
+      return "warning: " + ((AgentEvent.DeregistrationFailed) event).message();
     } else if (event instanceof AgentEvent.StateChanged) {
       AgentEvent.StateChanged s = (AgentEvent.StateChanged) event;
       return "Firmware Update State " + s.state().code() + " (" + Ota.lower(s.state()) + ")";

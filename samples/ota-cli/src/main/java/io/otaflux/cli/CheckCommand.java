@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.manifest.ManifestUpdater;
+import io.otaflux.manifest.TrustedKeys;
 import io.otaflux.manifest.VersionCheck;
 import io.otaflux.storage.FileSlotStore;
 
@@ -40,8 +41,10 @@ final class CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var request = UpdateCommand.httpsOnly(manifest);
+    TrustedKeys keys = manifests.keys();
     FileSlotStore store = slots.open();
-    VersionCheck check = ManifestUpdater.of(https.source(), store, manifests.keys()).fetch(request)
+    manifests.warnIfUnchecked(System.out, System.err, false);
+    VersionCheck check = ManifestUpdater.of(https.source(), store, keys).fetch(request)
         .flatMap(m -> store.status().map(m::check))
         .block(StatusCommand.WAIT);
     if (check == null) {

@@ -2,8 +2,6 @@ package io.otaflux.cli;
 
 import java.time.Duration;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.otaflux.internal.Sizes;
 
@@ -12,20 +10,25 @@ import picocli.CommandLine;
 /** Parses the units people type: durations ({@code 30s}, {@code 500ms}) and sizes ({@code 1G}). */
 final class Units {
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
-  private static final Pattern SIZE = Pattern.compile("(\\d+)([KMGT])?(i?B)?");
-
   private Units() {
   }
 
   static Duration duration(String text) {
-    Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
+    String t = text.strip().toLowerCase(Locale.ROOT);
+    int digits = digits(t);
+    String unit = t.substring(digits);
+    long n = digits == 0 ? -1 : number(t.substring(0, digits));
+    if (n < 0 || !(unit.isEmpty() || unit.equals("ms") || unit.equals("s") || unit.equals("m") || unit.equals("h"))) {
       throw new CommandLine.TypeConversionException(
           "'" + text + "' is not a duration; write it like 30s, 500ms, 2m or 1h");
     }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "s" : m.group(2);
+    long centurySeconds = 100L * 365 * 24 * 3600; // anything longer is a typing error
+    long max = unit.equals("ms") ? centurySeconds * 1000 : unit.equals("m") ? centurySeconds / 60
+        : unit.equals("h") ? centurySeconds / 3600 : centurySeconds;
+    if (n > max) {
+      throw new CommandLine.TypeConversionException("'" + text + "' is longer than a century; write it like 30s, 500ms,"
+          + " 2m or 1h");
+    }
     switch (unit) {
       case "ms":
         return Duration.ofMillis(n);
@@ -39,15 +42,50 @@ final class Units {
   }
 
   static long size(String text) {
-    Matcher m = SIZE.matcher(text.strip().toUpperCase(Locale.ROOT).replace("IB", "iB"));
-    if (!m.matches()) {
+    String t = text.strip().toUpperCase(Locale.ROOT);
+    int digits = digits(t);
+    String unit = t.substring(digits);
+    long n = digits == 0 ? -1 : number(t.substring(0, digits));
+    if (unit.endsWith("IB") && unit.length() == 3 || unit.endsWith("B") && unit.length() <= 2) {
+      unit = unit.substring(0, unit.length() - (unit.endsWith("IB") ? 2 : 1));
+    }
+    int shift = unit.isEmpty() ? -1 : unit.length() == 1 && "KMGT".indexOf(unit.charAt(0)) >= 0
+        ? "KMGT".indexOf(unit.charAt(0)) : -2;
+    if (n < 0 || shift < -1) {
       throw new CommandLine.TypeConversionException(
           "'" + text + "' is not a size; write it like 1048576, 512K, 64M or 1G");
     }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "" : m.group(2);
-    int shift = "KMGT".indexOf(unit.isEmpty() ? 'x' : unit.charAt(0));
-    return shift < 0 ? n : Math.multiplyExact(n, 1L << (10 * (shift + 1)));
+    if (shift < 0) {
+      return n;
+    }
+    int bits = 10 * (shift + 1);
+    if (n > (Long.MAX_VALUE >> bits)) {
+      throw new CommandLine.TypeConversionException("'" + text + "' is larger than any device; write it like 1048576,"
+          + " 512K, 64M or 1G");
+    }
+    return n << bits;
+  }
+
+  /** How many ASCII digits {@code t} starts with. */
+  private static int digits(String t) {
+    int i = 0;
+    while (i < t.length() && t.charAt(i) >= '0' && t.charAt(i) <= '9') {
+      i++;
+    }
+    return i;
+  }
+
+  /** The number the digits stand for, or -1 when it does not fit in a long. */
+  private static long number(String digits) {
+    long n = 0;
+    for (int i = 0; i < digits.length(); i++) {
+      int d = digits.charAt(i) - '0';
+      if (n > (Long.MAX_VALUE - d) / 10) {
+        return -1;
+      }
+      n = n * 10 + d;
+    }
+    return n;
   }
 
   static String human(long bytes) {

@@ -21,6 +21,7 @@ import io.otaflux.internal.Redaction;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.BootRules;
+import io.otaflux.manifest.TrustedKeys;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.storage.FileSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
@@ -178,7 +179,9 @@ final class UpdateCommand implements Callable<Integer> {
     if (manifestRequest == null) {
       throw OtaException.of(Reason.USAGE, "No URL given: `ota update https://host/firmware.bin --slots DIR`.");
     }
-    Manifest verified = ManifestUpdater.of(source, store, manifests.keys()).fetch(manifestRequest)
+    TrustedKeys keys = manifests.keys();
+    manifests.warnIfUnchecked(System.out, System.err, json);
+    Manifest verified = ManifestUpdater.of(source, store, keys).fetch(manifestRequest)
         .block(StatusCommand.WAIT);
     if (verified == null) {
       throw OtaException.of(Reason.SERVER, "The manifest could not be read; check --manifest.");

@@ -158,6 +158,77 @@ class AgentCommandIT {
     assertThat(s.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(image).hex());
   }
 
+  private Process agent(String scheme, String... extra) throws Exception {
+    Path root = dir.resolve("root.pem");
+    Files.writeString(root, DemoPki.pem(firmware.pki().root()), StandardCharsets.US_ASCII);
+    Path keyFile = dir.resolve("psk.hex");
+    Files.writeString(keyFile, HexFormat.of().formatHex(KEY) + "\n", StandardCharsets.US_ASCII);
+    int port = leshan.getEndpoint(Protocol.COAPS).getURI().getPort();
+    List<String> args = new java.util.ArrayList<>(List.of("agent", "--server", scheme + "://127.0.0.1:" + port,
+        "--endpoint", "cli-gw", "--slots", dir.resolve("slots").toString(), "--psk-identity", "cli-gw",
+        "--psk-key-file", keyFile.toString(), "--root-cert", root.toString(), "--lifetime", "60", "--json"));
+    args.addAll(List.of(extra));
+    return OtaProcess.start(args.toArray(String[]::new));
+  }
+
+  @Test
+  void aManifestPackageUriWithoutATrustedKeyIsRefusedWithUpdateResult5AndASentence() throws Exception {
+    byte[] image = new byte[10_000];
+    new Random(5).nextBytes(image);
+    String imageUrl = firmware.publish("gw-3.bin", image).toString();
+    String manifest = io.otaflux.manifest.Manifest.builder().version("3.0.0").url(imageUrl).image(image)
+        .sign(io.otaflux.manifest.SigningKey.generate()).json();
+    String manifestUrl = firmware.publish("gw-3.json", manifest.getBytes(StandardCharsets.UTF_8)).toString();
+    Process agent = agent("coaps");
+    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    Registration registration = leshan.getRegistrationService().getByEndpoint("cli-gw");
+    assertThat(leshan.send(registration, new WriteRequest(5, 0, 1, manifestUrl), WAIT.toMillis()).getCode())
+        .isEqualTo(ResponseCode.CHANGED);
+    Flux.interval(Duration.ofMillis(50)).filter(t -> {
+      try {
+        return Long.valueOf(5).equals(read("/5/0/5"));
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }).blockFirst(WAIT);
+    assertThat(read("/5/0/3")).isEqualTo(0L);
+    agent.destroy();
+    OtaProcess.Run run = OtaProcess.finish(agent);
+    List<JsonNode> errors = run.stdout().lines().map(AgentCommandIT::parse)
+        .filter(e -> e.get("event").asText().equals("error")).toList();
+    assertThat(errors).singleElement().satisfies(e -> {
+      assertThat(e.get("reason").asText()).isEqualTo("usage");
+      assertThat(e.get("message").asText()).contains("no key is trusted").contains("--trusted-key")
+          .contains("--no-signature-check");
+    });
+    JsonNode status = JSON.readTree(OtaProcess.run("status", "--slots", dir.resolve("slots").toString(), "--json")
+        .stdout());
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("empty");
+  }
+
+  @Test
+  void withNoSignatureCheckTheAgentWarnsWhenItStarts() throws Exception {
+    Process agent = agent("coaps", "--no-signature-check");
+    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    agent.destroy();
+    OtaProcess.Run run = OtaProcess.finish(agent);
+    assertThat(run.stderr()).contains("warning: manifest signatures are not checked (--no-signature-check)");
+    assertThat(parse(run.stdout().lines().findFirst().orElseThrow()).get("event").asText()).isEqualTo("warning");
+  }
+
+  @Test
+  void stoppedRightAfterRegisteringWithAnUpperCaseCoapsUriItDeregisteredAsTheServerSaw() throws Exception {
+    Process agent = agent("COAPS");
+    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    agent.destroy(); // SIGTERM right after the server answered the registration
+    OtaProcess.Run run = OtaProcess.finish(agent);
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    List<String> kinds = run.stdout().lines().map(AgentCommandIT::parse).map(e -> e.get("event").asText()).toList();
+    assertThat(kinds).endsWith("deregistered");
+    assertThat(unregistered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    assertThat(leshan.getRegistrationService().getByEndpoint("cli-gw")).isNull();
+  }
+
   @Test
   void plainCoapWithoutInsecureCoapAndCoapsWithoutAKeyAreUsageErrors() throws Exception {
     OtaProcess.Run plain = OtaProcess.run("agent", "--server", "coap://127.0.0.1:5683", "--endpoint", "x", "--slots",

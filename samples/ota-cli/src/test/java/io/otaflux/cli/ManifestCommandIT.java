@@ -74,9 +74,14 @@ class ManifestCommandIT {
   }
 
   private OtaProcess.Run ota(String command, String manifest, String... extra) throws Exception {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(extra));
+    args.addAll(0, java.util.List.of("--trusted-key", keys.resolve(KeygenCommand.PUBLIC).toString()));
+    return otaWithoutKey(command, manifest, args.toArray(String[]::new));
+  }
+
+  private OtaProcess.Run otaWithoutKey(String command, String manifest, String... extra) throws Exception {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(command, "--manifest",
-        server.uri(manifest).toString(), "--slots", slots(), "--root-cert", rootPem.toString(),
-        "--trusted-key", keys.resolve(KeygenCommand.PUBLIC).toString()));
+        server.uri(manifest).toString(), "--slots", slots(), "--root-cert", rootPem.toString()));
     if (command.equals("update")) {
       args.add("--no-progress");
     }
@@ -137,6 +142,37 @@ class ManifestCommandIT {
     OtaProcess.Run rotated = ota("update", "m-other-key.json", "--trusted-key",
         otherKeys.resolve(KeygenCommand.PUBLIC).toString());
     assertThat(rotated.exitCode()).as(rotated.all()).isZero();
+  }
+
+  @Test
+  void withoutATrustedKeyAManifestIsRefusedWithExit2AndASentenceNamingBothWays() throws Exception {
+    assertThat(OtaProcess.run("init", "--slots", slots(), "--slot-size", "4M").exitCode()).isZero();
+    for (String command : new String[] {"update", "check"}) {
+      OtaProcess.Run run = otaWithoutKey(command, "m-2.0.0.json");
+      assertThat(run.exitCode()).as(run.all()).isEqualTo(2);
+      assertThat(run.errorLine()).contains("no --trusted-key was given").contains("--trusted-key FILE")
+          .contains("--no-signature-check");
+    }
+    assertThat(status().get("next").asText()).isEqualTo("a");
+    assertThat(status().at("/slots/b/state").asText()).isEqualTo("empty");
+  }
+
+  @Test
+  void noSignatureCheckAcceptsAManifestKnowinglyAndWarnsOnEveryRun() throws Exception {
+    assertThat(OtaProcess.run("init", "--slots", slots(), "--slot-size", "4M").exitCode()).isZero();
+    OtaProcess.Run check = otaWithoutKey("check", "m-other-key.json", "--no-signature-check");
+    assertThat(check.exitCode()).as(check.all()).isZero();
+    assertThat(check.stderr()).contains("warning: manifest signatures are not checked (--no-signature-check)");
+    OtaProcess.Run update = otaWithoutKey("update", "m-other-key.json", "--no-signature-check", "--json");
+    assertThat(update.exitCode()).as(update.all()).isZero();
+    assertThat(update.stderr()).contains("warning: manifest signatures are not checked");
+    JsonNode first = JSON.readTree(update.stdout().lines().findFirst().orElseThrow());
+    assertThat(first.get("event").asText()).isEqualTo("warning");
+    assertThat(first.get("message").asText()).contains("--no-signature-check");
+    assertThat(status().at("/slots/b/version").asText()).isEqualTo("2.0.0");
+    OtaProcess.Run both = ota("check", "m-2.0.0.json", "--no-signature-check");
+    assertThat(both.exitCode()).as(both.all()).isEqualTo(2);
+    assertThat(both.errorLine()).contains("not both");
   }
 
   @Test

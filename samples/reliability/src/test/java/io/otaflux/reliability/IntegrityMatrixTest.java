@@ -188,4 +188,29 @@ class IntegrityMatrixTest {
     Sentence.check(e.getMessage(), "manifest", "at most");
     device.assertUnchanged();
   }
+
+  @Test
+  @DisplayName("manifest without a trusted key")
+  @Case(category = "integrity", fault = "a signed manifest, and the device trusts no key (no explicit opt-out)",
+      outcome = "USAGE (2) naming --trusted-key, before the manifest is fetched")
+  void manifestWithoutATrustedKey() {
+    TestServer server = serverWith(Manifest.builder().version("2.0.0").url("fw.bin").image(image), PUBLISHER);
+    OtaException e = manifestFails(bench.device(), server, TrustedKeys.of(), Reason.USAGE, "--trusted-key",
+        "--no-signature-check");
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.SIGNATURE_CHECK_REQUIRED);
+    assertThat(server.requests()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("manifest URL the JDK parser trips on")
+  @Case(category = "integrity", fault = "a manifest whose url is https://[::1.9223372036854775807.]/fw.bin",
+      outcome = "INTEGRITY (6) with a sentence, not an internal error")
+  void manifestUrlOutOfRange() {
+    String valid = Manifest.builder().version("2.0.0").url("fw.bin").image(image).sign(PUBLISHER).json();
+    String broken = valid.replace("\"fw.bin\"", "\"https://[::1.9223372036854775807.]/fw.bin\"");
+    assertThat(broken).isNotEqualTo(valid);
+    TestServer server = bench.https().route("/fw.bin", Routes.image(image)).route("/manifest.json", json(broken));
+    manifestFails(bench.device(), server, TrustedKeys.of(PUBLISHER.publicKey()), Reason.INTEGRITY, "url");
+    assertThat(server.requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw.bin");
+  }
 }

@@ -3,13 +3,19 @@ package io.otaflux.reliability;
 import static io.otaflux.reliability.Bench.PKI;
 import static io.otaflux.reliability.Bench.fails;
 import static io.otaflux.reliability.Bench.source;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.time.Instant;
 
 import io.otaflux.OtaException.Reason;
 import io.otaflux.UpdateRequest;
+import io.otaflux.transport.CertificateFetcher;
+import io.otaflux.transport.FetchedCertificate;
+import io.otaflux.transport.HttpsFirmwareSource;
 import io.otaflux.transport.SpkiPin;
+import io.otaflux.transport.TrustAnchors;
+import io.otaflux.transport.testing.Pems;
 import io.otaflux.transport.testing.Routes;
 import io.otaflux.transport.testing.TestPki;
 import io.otaflux.transport.testing.TestServer;
@@ -128,5 +134,35 @@ class TrustMatrixTest {
   void hangUpInHandshake() {
     TestServer server = bench.hangingUp();
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 1, Reason.NETWORK, "connection");
+  }
+
+  @Test
+  @DisplayName("C-header anchor on one long line")
+  @Case(category = "trust", fault = "the root given as a C header whose PEM is one 3 KB string literal",
+      outcome = "installed: the header is read in one pass, no stack overflow")
+  void cHeaderOnOneLine() throws Exception {
+    String oneLine = Pems.of(PKI.root().certificate(), PKI.unrelatedRoot().certificate(),
+        PKI.expiredRoot().certificate(), PKI.expiringRoot().certificate()).replace("\n", "\\n");
+    java.nio.file.Path header = java.nio.file.Files.createTempFile("root_cert", ".h");
+    try {
+      java.nio.file.Files.writeString(header, "const char* root_cert = \"" + oneLine + "\";\n");
+      HttpsFirmwareSource source = Bench.source().trustAnchors(TrustAnchors.fromPemFile(header));
+      Bench.succeeds(bench.device(), source, UpdateRequest.of(serve(PKI.localhost())), 0);
+    } finally {
+      java.nio.file.Files.deleteIfExists(header);
+    }
+  }
+
+  @Test
+  @DisplayName("get-cert with a stray self-signed certificate")
+  @Case(category = "trust", fault = "the server sends an unrelated self-signed certificate beside leaf and intermediate",
+      outcome = "the anchor saved is the root its chain leads to; the stray one is named and ignored")
+  void getCertStrayRoot() {
+    String url = serve(PKI.localhostWithStrayCertificate());
+    FetchedCertificate fetched = CertificateFetcher.create().trustStore(TrustAnchors.fromPem(PKI.root().pem()))
+        .fetch(url).block(Bench.WAIT);
+    assertThat(fetched).isNotNull();
+    assertThat(fetched.anchor()).isEqualTo(PKI.root().certificate());
+    assertThat(fetched.warnings()).anySatisfy(w -> assertThat(w).contains("Unrelated Test Root"));
   }
 }

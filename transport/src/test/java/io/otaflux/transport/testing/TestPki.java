@@ -189,6 +189,34 @@ public final class TestPki {
     return new Identity(keys.getPrivate(), List.of(leaf));
   }
 
+  /**
+   * A new root with this subject (any characters, {@code CN=Zürich Wurzel-CA} say), valid from
+   * yesterday for ten years.
+   *
+   * @param name the subject, RFC 2253
+   * @return the root
+   */
+  public Ca newRoot(String name) {
+    Instant now = Instant.now();
+    return Ca.selfSigned(name, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(3650)));
+  }
+
+  /**
+   * {@code localhost} under an intermediate of {@code root}, sending leaf, intermediate and root.
+   *
+   * @param root the root
+   * @return the identity
+   */
+  public Identity localhostUnderWithRoot(Ca root) {
+    Instant now = Instant.now();
+    Ca between = root.issueCa("CN=Intermediate of " + root.certificate().getSubjectX500Principal().getName()
+        .replace(",", " ").replace("=", " "), now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(1825)));
+    Identity id = between.serve("localhost");
+    List<X509Certificate> chain = new ArrayList<>(id.chain());
+    chain.add(root.certificate());
+    return new Identity(id.key(), chain);
+  }
+
   /** @return localhost under the unrelated root */
   public Identity unrelatedLocalhost() {
     return unrelatedRoot.serve("localhost");
