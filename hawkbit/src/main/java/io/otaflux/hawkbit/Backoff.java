@@ -49,7 +49,9 @@ final class Backoff {
 
   /** Reads hawkBit's {@code HH:MM:SS}; five minutes (hawkBit's default) when it is not that. */
   static Duration parseSleep(String value) {
-    String[] parts = value.strip().split(":");
+    String plain = value.strip();
+    int tilde = plain.indexOf('~'); // "HH:mm:ss~10%": hawkBit's own jitter notation
+    String[] parts = (tilde < 0 ? plain : plain.substring(0, tilde)).split(":");
     if (parts.length != 3) {
       return Duration.ofMinutes(5);
     }
