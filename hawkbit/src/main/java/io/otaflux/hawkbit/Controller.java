@@ -405,27 +405,14 @@ final class Controller {
     Deployment d = r.deployment;
     Throwable error = ended.error();
     if (error != null || ended.image() == null) {
-      running = null;
-      OtaException f = error == null ? OtaException.of(Detail.NOT_VERIFIED, "The download ended without a verified "
-          + "image.") : OtaException.wrap(Exceptions.unwrap(error), OtaException.Reason.STORAGE, "The download failed");
-      switch (f.detail()) {
-        case ABORTED:
-          return Mono.empty();
-        case TRIAL_RUNNING:
-        case REBOOT_PENDING:
-        case STORE_BUSY: {
-          // not a failure of the action: tried again at every poll until the device is ready
-          if (!deferred.add(d.actionId())) {
-            return Mono.empty();
-          }
-          List<String> details = new ArrayList<>(details(f));
-          details.add("Deferred: the installation starts once the device is ready (mark-good, rollback or reboot).");
-          return send(d.actionId(), "proceeding", "none", details);
-        }
-        default:
-          deferred.remove(d.actionId());
-          return send(d.actionId(), "closed", "failure", details(f));
-      }
+      // hawkBit refuses the artifact of an action being cancelled: look for the cancel before calling it a failure
+      return api.get(api.base())
+          .flatMap(base -> {
+            URI cancel = link(base.path("_links"), "cancelAction");
+            return cancel != null ? cancel(base.path("_links")) : Mono.empty();
+          })
+          .onErrorResume(e -> Mono.empty())
+          .then(Mono.defer(() -> running == r ? failed(r, error) : Mono.empty()));
     }
     deferred.remove(d.actionId());
     UpdateEvent.Verified image = ended.image();
@@ -439,6 +426,31 @@ final class Controller {
           ? "The installation waits for the maintenance window." : "The server asked to skip the installation for now.");
     }
     return send(d.actionId(), "downloaded", "none", details).then(Mono.defer(() -> now ? activate(r) : Mono.empty()));
+  }
+
+  private Mono<Void> failed(Running r, @Nullable Throwable error) {
+    running = null;
+    Deployment d = r.deployment;
+    OtaException f = error == null ? OtaException.of(Detail.NOT_VERIFIED, "The download ended without a verified "
+        + "image.") : OtaException.wrap(Exceptions.unwrap(error), OtaException.Reason.STORAGE, "The download failed");
+    switch (f.detail()) {
+      case ABORTED:
+        return Mono.empty();
+      case TRIAL_RUNNING:
+      case REBOOT_PENDING:
+      case STORE_BUSY: {
+        // not a failure of the action: tried again at every poll until the device is ready
+        if (!deferred.add(d.actionId())) {
+          return Mono.empty();
+        }
+        List<String> details = new ArrayList<>(details(f));
+        details.add("Deferred: the installation starts once the device is ready (mark-good, rollback or reboot).");
+        return send(d.actionId(), "proceeding", "none", details);
+      }
+      default:
+        deferred.remove(d.actionId());
+        return send(d.actionId(), "closed", "failure", details(f));
+    }
   }
 
   /** Makes the verified slot the trial boot choice; the action is written down first, so a reboot does not lose it. */

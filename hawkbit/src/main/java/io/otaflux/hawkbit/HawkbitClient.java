@@ -215,6 +215,11 @@ public final class HawkbitClient {
     if (stopped) {
       return;
     }
+    // one chain of polls: a poll asked for meanwhile (pollNow) replaces the one scheduled
+    Disposable previous = nextPoll;
+    if (previous != null) {
+      previous.dispose();
+    }
     nextPoll = Mono.delay(delay, timer).subscribe(t -> send(new Controller.Poll()));
   }
 

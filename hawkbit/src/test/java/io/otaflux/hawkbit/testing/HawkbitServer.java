@@ -46,6 +46,11 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
       this.owned = owned;
     }
 
+    /** Whether this run started the server (and may restart it). */
+    public boolean isOwned() {
+      return owned;
+    }
+
     public URI uri() {
       return URI.create("https://localhost:" + port);
     }
@@ -145,6 +150,76 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
       ctx.init(null, tmf.getTrustManagers(), null);
       return ctx;
     } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * An SSL context trusting whatever certificate {@code pem} holds at each handshake (a restarted
+   * server has a new key).
+   */
+  public static SSLContext trustingCurrent(Path pem) {
+    javax.net.ssl.X509ExtendedTrustManager reloading = new javax.net.ssl.X509ExtendedTrustManager() {
+      private javax.net.ssl.X509ExtendedTrustManager now() {
+        try (InputStream in = Files.newInputStream(pem)) {
+          X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+          KeyStore ks = KeyStore.getInstance("PKCS12");
+          ks.load(null, null);
+          ks.setCertificateEntry("hawkbit", cert);
+          TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+          tmf.init(ks);
+          return (javax.net.ssl.X509ExtendedTrustManager) tmf.getTrustManagers()[0];
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+          throws java.security.cert.CertificateException {
+        now().checkServerTrusted(chain, authType, engine);
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+          throws java.security.cert.CertificateException {
+        now().checkServerTrusted(chain, authType, socket);
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType)
+          throws java.security.cert.CertificateException {
+        throw new java.security.cert.CertificateException("no host to check");
+      }
+
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+          throws java.security.cert.CertificateException {
+        throw new java.security.cert.CertificateException("a client");
+      }
+
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+          throws java.security.cert.CertificateException {
+        throw new java.security.cert.CertificateException("a client");
+      }
+
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType)
+          throws java.security.cert.CertificateException {
+        throw new java.security.cert.CertificateException("a client");
+      }
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    };
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, new javax.net.ssl.TrustManager[] {reloading}, null);
+      return ctx;
+    } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
