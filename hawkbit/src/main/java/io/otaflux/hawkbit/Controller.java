@@ -90,6 +90,8 @@ final class Controller {
   private int failures;
   private final Set<Long> deferred = new HashSet<>();
   private final Set<Long> consentAsked = new HashSet<>();
+  /** Actions this client closed: the links of the poll that closed one still name it. */
+  private final Set<Long> closed = new HashSet<>();
 
   Controller(DdiApi api, OtaUpdater updater, SlotStore store, ActionFile actions, Scheduler work, Runnable rebootHook,
       @Nullable Function<ConsentRequest, Mono<Boolean>> consent, Consumer<HawkbitEvent> events,
@@ -223,6 +225,7 @@ final class Controller {
         .then(Mono.fromRunnable(() -> {
           actions.clear();
           pending = null;
+          closed.add(p.actionId());
         }).subscribeOn(work))
         .then();
   }
@@ -338,6 +341,9 @@ final class Controller {
       return Mono.empty();
     }
     long actionId = idIn(uri, "deploymentBase");
+    if (closed.contains(actionId)) {
+      return Mono.empty();
+    }
     ActionFile.Pending p = pending;
     if (p != null && p.actionId() == actionId) {
       return Mono.empty(); // activated: waiting for mark-good or a fallback
@@ -510,7 +516,12 @@ final class Controller {
     status.put("result", result);
     status.put("details", details);
     return api.post(uri, Map.of("status", status))
-        .doOnSuccess(v -> events.accept(new HawkbitEvent.FeedbackSent(actionId, execution, finished, details)));
+        .doOnSuccess(v -> {
+          if (execution.equals("closed")) {
+            closed.add(actionId);
+          }
+          events.accept(new HawkbitEvent.FeedbackSent(actionId, execution, finished, details));
+        });
   }
 
   /** What a person reads in hawkBit: the sentence, then the machine-readable detail. */

@@ -76,6 +76,11 @@ final class Device implements AutoCloseable {
     return client.events().ofType(type).filter(match).next().block(timeout);
   }
 
+  /** The events of {@code type} seen so far (the client replays them to a new subscriber at once). */
+  static <T extends HawkbitEvent> List<T> seen(HawkbitClient client, Class<T> type) {
+    return client.events().take(Duration.ofMillis(200)).ofType(type).collectList().block(Duration.ofSeconds(10));
+  }
+
   static HawkbitEvent.FeedbackSent feedback(HawkbitClient client, String execution, String finished, Duration timeout) {
     HawkbitEvent.FeedbackSent f = await(client, HawkbitEvent.FeedbackSent.class,
         e -> e.execution().equals(execution) && e.finished().equals(finished), timeout);

@@ -107,7 +107,14 @@ class HawkbitClientTest {
       client.pollNow();
       feedback(client, "closed", "success", WAIT);
       assertThat(mgmt.updateStatus(d.id)).isEqualTo("in_sync");
-      show("a soft assignment", mgmt.history(d.id, a.actionId()));
+      // two more polls: the finished action is never started again
+      long polls = Device.seen(client, HawkbitEvent.Polled.class).size();
+      client.events().ofType(HawkbitEvent.Polled.class).skip(polls + 2).next().block(WAIT);
+      List<String> history = mgmt.history(d.id, a.actionId());
+      assertThat(history.get(history.size() - 1)).startsWith("finished:");
+      assertThat(Device.seen(client, HawkbitEvent.FeedbackSent.class))
+          .filteredOn(e -> e.details().get(0).startsWith("Downloading")).hasSize(1);
+      show("a soft assignment", history);
     }
   }
 
