@@ -94,6 +94,26 @@ class HawkbitClientTest {
   }
 
   @Test
+  void aTrialThatIsNeverConfirmedFallsBackAndIsReportedAsAFailure(HawkbitServer.Running server, Mgmt mgmt) {
+    try (Device d = device(mgmt, "fallback", 1 << 20)) {
+      Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, "2.2.0", image(40_000), "forced", false, null);
+      HawkbitClient client = d.start(d.builder(server));
+      Device.await(client, HawkbitEvent.FeedbackSent.class, e -> e.details().get(0).contains("trial boot choice"), WAIT);
+      // the new image never confirms itself: three trial boots, then the bootloader's fallback to slot a
+      for (int boot = 0; boot < 4; boot++) {
+        d.store.boot().block(WAIT);
+      }
+      assertThat(d.status().active()).isEqualTo(SlotId.A);
+      client.pollNow();
+      HawkbitEvent.FeedbackSent failure = feedback(client, "closed", "failure", WAIT);
+      assertThat(failure.details().get(0)).contains("2.2.0", "not confirmed", "fell back to slot a");
+      assertThat(mgmt.actionStatus(d.id, a.actionId())).isEqualTo("error");
+      assertThat(mgmt.updateStatus(d.id)).isEqualTo("error");
+      show("a fallback", mgmt.history(d.id, a.actionId()));
+    }
+  }
+
+  @Test
   void aSoftAssignmentIsAnAttemptAndInstallsToo(HawkbitServer.Running server, Mgmt mgmt) {
     try (Device d = device(mgmt, "soft", 1 << 20)) {
       Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, "2.1.0", image(50_000), "soft", false, null);
