@@ -136,12 +136,9 @@ final class Controller {
   // --- the poll ---------------------------------------------------------------------------
 
   private Mono<Duration> poll() {
-    return Mono.defer(() -> {
-      if (pending == null) {
-        pending = actions.read().orElse(null);
-      }
-      return api.get(api.base());
-    }).flatMap(base -> act(base.path("_links"))
+    Mono<Void> readActionFile = Mono.defer(() -> pending != null ? Mono.<Void>empty()
+        : Mono.fromRunnable(() -> pending = actions.read().orElse(null)).subscribeOn(work).then());
+    return readActionFile.then(Mono.defer(() -> api.get(api.base()))).flatMap(base -> act(base.path("_links"))
             .then(Mono.fromSupplier(() -> Backoff.parseSleep(base.path("config").path("polling").path("sleep")
                 .asText("00:05:00")))))
         .map(sleep -> {
