@@ -168,7 +168,11 @@ final class Controller {
 
   private static @Nullable URI link(JsonNode links, String name) {
     String href = links.path(name).path("href").asText("");
-    return href.isEmpty() ? null : URI.create(href);
+    try {
+      return href.isEmpty() ? null : new URI(href);
+    } catch (java.net.URISyntaxException e) {
+      throw OtaException.of(Detail.MALFORMED_RESPONSE, "hawkBit's " + name + " link is not a URL.", e);
+    }
   }
 
   /** The number after {@code /segment/} in a link's path. */
@@ -385,8 +389,7 @@ final class Controller {
     UpdateRequest withAuth = api.credentialsFor(d.uri()).map(request::withCredentials).orElse(request);
     Mono<Void> announce = deferred.contains(d.actionId()) ? Mono.empty()
         : send(d.actionId(), "proceeding", "none", List.of("Downloading " + d.fileName() + " (" + d.size()
-            + " bytes, version " + d.version() + ", " + d.update().name().toLowerCase(Locale.ROOT)
-            + " update) into the inactive slot."));
+            + " bytes, version " + d.version() + ", " + assignment(d) + ") into the inactive slot."));
     return announce.doOnSuccess(v -> {
       UpdateEvent.Verified[] last = new UpdateEvent.Verified[1];
       updater.update(withAuth, r.abort.asMono())
@@ -398,6 +401,18 @@ final class Controller {
           }, error -> send.accept(new DownloadEnded(r.generation, null, error)),
               () -> send.accept(new DownloadEnded(r.generation, last[0], null)));
     }).doOnError(e -> running = null);
+  }
+
+  private static String assignment(Deployment d) {
+    switch (d.update()) {
+      case SKIP:
+        return Boolean.FALSE.equals(d.maintenanceWindow()) ? "installed in the maintenance window"
+            : "not installed yet";
+      case ATTEMPT:
+        return "soft assignment";
+      default:
+        return "forced assignment";
+    }
   }
 
   private Mono<Void> downloadEnded(DownloadEnded ended) {

@@ -105,6 +105,15 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
     }
 
     public void stop() throws IOException {
+      stop(false);
+    }
+
+    /** Kills the server at once (SIGKILL), as a crash or a power cut would: requests in flight break. */
+    public void kill() throws IOException {
+      stop(true);
+    }
+
+    private void stop(boolean kill) throws IOException {
       Path pid = dir.resolve("server.pid");
       if (!Files.exists(pid)) {
         return;
@@ -112,7 +121,11 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
       long id = Long.parseLong(Files.readString(pid).strip());
       Optional<ProcessHandle> handle = ProcessHandle.of(id);
       if (handle.isPresent()) {
-        handle.get().destroy();
+        if (kill) {
+          handle.get().destroyForcibly();
+        } else {
+          handle.get().destroy();
+        }
         try {
           handle.get().onExit().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
