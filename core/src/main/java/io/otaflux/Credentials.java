@@ -32,6 +32,18 @@ public sealed interface Credentials {
   }
 
   /**
+   * An {@code Authorization} header with another scheme, such as hawkBit's {@code TargetToken} or
+   * {@code GatewayToken}.
+   *
+   * @param scheme the scheme: letters, digits and {@code -._~+/} only
+   * @param token the token
+   * @return the credentials
+   */
+  static Credentials token(String scheme, String token) {
+    return new Token(scheme, token);
+  }
+
+  /**
    * The value of the {@code Authorization} header.
    *
    * @return the header value
@@ -90,6 +102,41 @@ public sealed interface Credentials {
     @Override
     public String toString() {
       return "Bearer[<redacted>]";
+    }
+  }
+
+  /**
+   * A token sent with its own scheme.
+   *
+   * @param scheme the scheme, such as {@code TargetToken}
+   * @param token the token
+   */
+  record Token(String scheme, String token) implements Credentials {
+    /**
+     * Checks the parts.
+     *
+     * @param scheme the scheme
+     * @param token the token
+     */
+    public Token {
+      Objects.requireNonNull(scheme, "scheme");
+      Objects.requireNonNull(token, "token");
+      if (scheme.isEmpty() || !scheme.chars().allMatch(c -> c < 128 && (Character.isLetterOrDigit(c) || "-._~+/".indexOf(c) >= 0))) {
+        throw new IllegalArgumentException("not an HTTP authentication scheme: " + scheme);
+      }
+      if (token.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+        throw new IllegalArgumentException("a token cannot hold control characters");
+      }
+    }
+
+    @Override
+    public String authorization() {
+      return scheme + " " + token;
+    }
+
+    @Override
+    public String toString() {
+      return scheme + "[<redacted>]";
     }
   }
 }

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
         ManifestCommand.class,
         CheckCommand.class,
         AgentCommand.class,
+        HawkbitCommand.class,
     })
 public final class Ota implements Runnable {
 
@@ -44,7 +45,7 @@ public final class Ota implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "a command is missing: update, get-cert, status, boot, mark-good, rollback, init, demo, keygen, manifest, check or agent");
+        "a command is missing: update, get-cert, status, boot, mark-good, rollback, init, demo, keygen, manifest, check, agent or hawkbit");
   }
 
   /**
