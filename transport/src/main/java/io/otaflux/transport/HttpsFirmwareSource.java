@@ -43,7 +43,9 @@ import reactor.netty.http.client.HttpClient;
  *   Last-Modified date); a {@code 200} answer means the whole image again
  *   ({@link ImageDownload#offset()} 0); {@code 416} is asked again from byte 0.</li>
  *   <li><b>Timeouts:</b> connect, TLS handshake, and idle: the wait for the answer, then
- *   silence in the body while bytes are wanted (a slow slot writer does not count).</li>
+ *   silence in the body while bytes are wanted (a slow slot writer does not count). Every silence
+ *   is bounded by the idle timeout: the connect and handshake timeouts in force are the shorter of
+ *   their own setting and the idle timeout.</li>
  * </ul>
  *
  * <p>Immutable and copy-on-write: every setter returns a new source, so a configured source is a
@@ -140,7 +142,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   }
 
   /**
-   * This source, giving up a TCP connect after {@code timeout} (default 30 s).
+   * This source, giving up a TCP connect after {@code timeout} (default 30 s), or after the idle
+   * timeout when that is shorter.
    *
    * @param timeout the connect timeout, positive
    * @return a new source
@@ -151,7 +154,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   }
 
   /**
-   * This source, giving up a TLS handshake after {@code timeout} (default 30 s).
+   * This source, giving up a TLS handshake after {@code timeout} (default 30 s), or after the idle
+   * timeout when that is shorter (a server that accepts TCP and never answers the handshake).
    *
    * @param timeout the handshake timeout, positive
    * @return a new source
@@ -163,7 +167,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
 
   /**
    * This source, giving up when the server is silent for {@code timeout} (default 30 s): while
-   * waiting for the answer, and in the body while bytes are wanted.
+   * waiting for the answer, and in the body while bytes are wanted. It also bounds the connect and
+   * the TLS handshake.
    *
    * @param timeout the idle timeout, positive
    * @return a new source
@@ -267,9 +272,12 @@ public final class HttpsFirmwareSource implements FirmwareSource {
       throw OtaException.of(Reason.TRUST, "The TLS client could not be set up with " + anchors.description() + " ("
           + e.getMessage() + ").", e);
     }
+    // every silence is bounded by the idle timeout the user gave: connect and handshake never wait longer
+    Duration connect = shorter(connectTimeout, idleTimeout);
+    Duration handshake = shorter(handshakeTimeout, idleTimeout);
     HttpClient http = HttpClient.newConnection()
-        .secure(spec -> spec.sslContext(context).handshakeTimeout(handshakeTimeout))
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .secure(spec -> spec.sslContext(context).handshakeTimeout(handshake))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connect.toMillis()))
         .responseTimeout(idleTimeout)
         .followRedirect(false)
         .compress(false)
@@ -277,8 +285,12 @@ public final class HttpsFirmwareSource implements FirmwareSource {
         // (benchmarks/RESULTS.md); deprecated only because Netty 5 drops the setting
         .httpResponseDecoder(spec -> spec.maxChunkSize(BODY_CHUNK))
         .headers(h -> h.set("User-Agent", "otaflux"));
-    return new Transport(http, trust, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects,
+    return new Transport(http, trust, connect, handshake, idleTimeout, maxRedirects,
         timer != null ? timer : Schedulers.parallel());
+  }
+
+  private static Duration shorter(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static Duration positive(Duration d, String what) {
@@ -295,6 +307,10 @@ public final class HttpsFirmwareSource implements FirmwareSource {
 
     OtaException failure(Throwable error, java.net.URI uri) {
       return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout);
+    }
+
+    OtaException failure(Throwable error, java.net.URI uri, TlsVersionWatch tls) {
+      return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout, tls);
     }
   }
 }
