@@ -84,7 +84,8 @@ final class Failures {
     }
     if (find(error, SslHandshakeTimeoutException.class) != null) {
       return OtaException.transientFailure(Detail.TIMEOUT, "The TLS handshake with " + where + " did not finish within "
-          + human(handshakeTimeout) + " (the server accepted the connection and then said nothing).", error);
+          + human(handshakeTimeout) + " (the server accepted the connection and then said nothing); check that it serves"
+          + " HTTPS on that port.", error);
     }
     if (find(error, ConnectTimeoutException.class) != null) {
       return OtaException.transientFailure(Detail.TIMEOUT, "Connecting to " + where + " timed out after "
@@ -114,8 +115,8 @@ final class Failures {
     SSLHandshakeException handshake = find(error, SSLHandshakeException.class);
     if (handshake != null && closedByPeer(handshake, tls)) {
       return OtaException.transientFailure(Detail.CONNECTION_LOST, "The connection to " + where + " was closed during"
-          + " the TLS handshake: a network failure, or a server that accepts no TLS 1.2 or newer (an old TLS version).",
-          error);
+          + " the TLS handshake: a network failure, or a server that accepts no TLS 1.2 or newer (an old TLS version)."
+          + " Check the network, or ask the server's operator whether it offers TLS 1.2 or 1.3.", error);
     }
     if (handshake != null) {
       return OtaException.of(Reason.TRUST, "The TLS handshake with " + where + " failed (" + handshake.getMessage()
