@@ -55,7 +55,7 @@ final class UpdateRun {
   private volatile @Nullable SlotId slot;
   private volatile @Nullable Sha256 digest;
   private volatile boolean aborted;
-  /** The durable offset at the last transient failure: a failure past it made progress. */
+  /** The furthest resume point of this run's failures so far: a failure past it made progress. */
   private volatile long progressMark;
   /** Transient failures since the last one that made progress: what the retry budget counts. */
   private volatile int failuresInARow;
@@ -228,7 +228,6 @@ final class UpdateRun {
         log.debug("The source sent the whole image again; slot {} restarts from byte 0", w.slot().label());
         hasher.reset();
         durable = 0;
-        progressMark = 0;
       } else {
         hasher.restore();
       }
@@ -347,10 +346,12 @@ final class UpdateRun {
       }
       OtaException cause = (OtaException) failure;
       long resumeAt = durable;
-      if (resumeAt > progressMark) {
+      // progress is a resume point past every earlier one, with a validator to resume it by: a server
+      // that restarts the image at every try (no validator, Range ignored) and breaks makes none
+      if (resumeAt > progressMark && validator != null) {
         failuresInARow = 0;
+        progressMark = resumeAt;
       }
-      progressMark = resumeAt;
       if (failuresInARow >= config.retries()) {
         return Mono.error(exhausted(cause, failuresInARow));
       }

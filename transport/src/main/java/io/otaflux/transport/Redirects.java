@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 
 import io.otaflux.OtaException;
-import io.otaflux.OtaException.Detail;
+import io.otaflux.OtaException.Reason;
 import io.otaflux.internal.Redaction;
 
 /**
@@ -34,24 +34,24 @@ final class Redirects {
     try {
       target = Redaction.withoutUserInfo(current.resolve(new URI(location.strip())));
     } catch (URISyntaxException | IllegalArgumentException e) {
-      throw OtaException.of(Detail.MALFORMED_RESPONSE, "The server redirected " + current + " to a malformed location ("
+      throw OtaException.of(Reason.SERVER, "The server redirected " + current + " to a malformed location ("
           + Redaction.url(location) + "); ask its operator.", e);
     }
     if (target.getScheme() == null || !"https".equals(target.getScheme().toLowerCase(Locale.ROOT))) {
-      throw OtaException.of(Detail.NON_HTTPS_REDIRECT, "The server redirected " + current + " to " + target
+      throw OtaException.of(Reason.POLICY, "The server redirected " + current + " to " + target
           + ", which is not https; only https redirects are followed, and nothing was sent there. Ask the server's"
           + " operator to redirect to https.");
     }
     if (target.getHost() == null) {
-      throw OtaException.of(Detail.MALFORMED_RESPONSE, "The server redirected " + current + " to " + target
+      throw OtaException.of(Reason.SERVER, "The server redirected " + current + " to " + target
           + ", which names no host; ask its operator.");
     }
     if (visited.contains(target)) {
-      throw OtaException.of(Detail.TOO_MANY_REDIRECTS, "The server's redirects loop (" + current + " leads back to " + target
+      throw OtaException.of(Reason.SERVER, "The server's redirects loop (" + current + " leads back to " + target
           + "); ask its operator to fix them.");
     }
     if (visited.size() > max) {
-      throw OtaException.of(Detail.TOO_MANY_REDIRECTS, "The server redirected more than " + max + " times (last to " + target
+      throw OtaException.of(Reason.SERVER, "The server redirected more than " + max + " times (last to " + target
           + "); ask its operator to fix the redirects, or use the final URL.");
     }
     visited.add(target);
