@@ -98,10 +98,14 @@ public final class OtaUpdater {
   }
 
   /**
-   * This updater, resuming a broken download at most {@code retries} times, waiting from
-   * {@code firstBackoff} (doubling, with jitter) up to {@code maxBackoff} between tries.
+   * This updater, resuming a broken download after at most {@code retries} transient failures in
+   * a row that brought no byte, waiting from {@code firstBackoff} (doubling, with jitter) up to
+   * {@code maxBackoff} between tries. A failure after progress starts the count again, so a link
+   * that breaks every megabyte still delivers a large image, like {@code curl -C -} run again;
+   * every break syncs the bytes it delivered and the next try resumes there. A server's
+   * {@code Retry-After} lengthens a wait, but never past {@code maxBackoff}.
    *
-   * @param retries how many retries (0 for none)
+   * @param retries how many failures in a row without progress are retried (0 for none)
    * @param firstBackoff the first delay
    * @param maxBackoff the longest delay
    * @return a new updater

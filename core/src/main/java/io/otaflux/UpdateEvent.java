@@ -1,6 +1,7 @@
 package io.otaflux;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalDouble;
@@ -74,22 +75,46 @@ public sealed interface UpdateEvent {
   }
 
   /**
-   * An attempt failed transiently; the update tries again from the durable offset.
+   * An attempt failed transiently; the update tries again from the durable offset after
+   * {@code delay}.
+   *
+   * <p>The delay is the retry policy's backoff, or longer when the server asked for it with
+   * {@code Retry-After}; a server's wish longer than the policy's maximum backoff is cut to that
+   * maximum ({@code delayCapped}, and the cause's sentence says so), so no server can park an
+   * update (and the store's lock) for a day.
    *
    * @param attempt the number of the attempt about to start (2 for the first retry)
    * @param resumeOffset the byte offset it resumes from
    * @param cause why the last attempt failed
+   * @param delay how long the update waits before the attempt
+   * @param delayCapped whether the server asked (Retry-After) for a longer wait than the retry
+   *     policy's maximum backoff, which was used instead
    */
-  record Retrying(int attempt, long resumeOffset, OtaException cause) implements UpdateEvent {
+  record Retrying(int attempt, long resumeOffset, OtaException cause, Duration delay, boolean delayCapped)
+      implements UpdateEvent {
     /**
-     * Checks the cause.
+     * Checks the cause and the delay.
+     *
+     * @param attempt the attempt
+     * @param resumeOffset the offset
+     * @param cause the cause
+     * @param delay the wait before the attempt
+     * @param delayCapped whether a server's longer wish was cut to the maximum backoff
+     */
+    public Retrying {
+      Objects.requireNonNull(cause, "cause");
+      Objects.requireNonNull(delay, "delay");
+    }
+
+    /**
+     * A retry whose wait is not known (zero) and was not capped.
      *
      * @param attempt the attempt
      * @param resumeOffset the offset
      * @param cause the cause
      */
-    public Retrying {
-      Objects.requireNonNull(cause, "cause");
+    public Retrying(int attempt, long resumeOffset, OtaException cause) {
+      this(attempt, resumeOffset, cause, Duration.ZERO, false);
     }
   }
 

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 
 import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
@@ -53,6 +55,10 @@ final class UpdateRun {
   private volatile @Nullable SlotId slot;
   private volatile @Nullable Sha256 digest;
   private volatile boolean aborted;
+  /** The furthest resume point of this run's failures so far: a failure past it made progress. */
+  private volatile long progressMark;
+  /** Transient failures since the last one that made progress: what the retry budget counts. */
+  private volatile int failuresInARow;
 
   UpdateRun(OtaUpdater config, FirmwareSource source, SlotStore store, UpdateRequest request,
       Publisher<?> abortTrigger) {
@@ -105,6 +111,7 @@ final class UpdateRun {
       offset = 0;
     }
     durable = offset;
+    progressMark = offset;
     validator = offset > 0 ? from.validator() : null;
     hasher.checkpoint(offset);
     if (offset > 0) {
@@ -131,10 +138,64 @@ final class UpdateRun {
 
   private Flux<UpdateEvent> attempt(GuardedWriter w) {
     long from = durable;
-    ResumeFrom resume = new ResumeFrom(from, from > 0 ? validator : null);
+    String sent = from > 0 ? validator : null;
+    ResumeFrom resume = new ResumeFrom(from, sent);
+    long firstTotal = announced ? total : UpdateEvent.UNKNOWN_SIZE;
+    return open(resume)
+        .flatMap(download -> contradicts(download, from, sent, firstTotal) ? restartFromZero(download, from, sent)
+            : Mono.just(download))
+        .flatMapMany(download -> stream(w, download, from).doFinally(signal -> download.discard()))
+        // a broken connection keeps what it delivered: one sync, and the next attempt resumes there
+        .onErrorResume(e -> e instanceof OtaException && ((OtaException) e).isTransient(),
+            e -> onWrites(() -> keepWhatWasWritten(w)).then(Mono.error(e)));
+  }
+
+  private Mono<ImageDownload> open(ResumeFrom resume) {
     return Mono.defer(() -> source.open(request, resume))
-        .onErrorMap(e -> !(e instanceof OtaException), UpdateRun::sourceError)
-        .flatMapMany(download -> stream(w, download, from).doFinally(signal -> download.discard()));
+        .onErrorMap(e -> !(e instanceof OtaException), UpdateRun::sourceError);
+  }
+
+  /**
+   * Whether a resumed answer belongs to another image than the bytes before {@code from}: another
+   * validator than the one sent, or another total size than the one first announced (RFC 9110:
+   * a 206 continues the representation the If-Range validator names, or it must not be appended).
+   */
+  private static boolean contradicts(ImageDownload download, long from, @Nullable String sent, long firstTotal) {
+    if (from == 0 || download.offset() != from) {
+      return false;
+    }
+    if (sent != null && !sent.equals(download.validator())) {
+      return true;
+    }
+    long offered = download.totalSize().orElse(UpdateEvent.UNKNOWN_SIZE);
+    return firstTotal >= 0 && offered >= 0 && offered != firstTotal;
+  }
+
+  /** The resumed answer contradicts the prefix: never append it, ask for the whole image instead. */
+  private Mono<ImageDownload> restartFromZero(ImageDownload contradicting, long from, @Nullable String sent) {
+    log.debug("The answer resuming at byte {} is another image (validator {} for {}, size {}); restarting from byte 0",
+        from, contradicting.validator(), sent, contradicting.totalSize());
+    contradicting.discard();
+    return open(ResumeFrom.start()).flatMap(download -> {
+      if (download.offset() != 0) {
+        download.discard();
+        return Mono.error(OtaException.of(Detail.INCONSISTENT_RESPONSE, "The server answered the request for the"
+            + " whole image with bytes from " + download.offset() + " on, after its resumed answer had belonged to"
+            + " another version of the image; its answers are inconsistent. Nothing was activated; try again later"
+            + " or ask the server's operator."));
+      }
+      return Mono.just(download);
+    });
+  }
+
+  /** After a transient failure: make the bytes written so far durable, so the next attempt resumes there. */
+  private void keepWhatWasWritten(GuardedWriter w) throws IOException {
+    long done = w.position();
+    if (done > durable && validator != null) {
+      w.sync(validator);
+      hasher.checkpoint(done);
+      durable = done;
+    }
   }
 
   private Flux<UpdateEvent> stream(GuardedWriter w, ImageDownload download, long from) {
@@ -271,21 +332,84 @@ final class UpdateRun {
     }
   }
 
+  /**
+   * Transient failures are retried with backoff (doubling, with jitter, up to the maximum); the
+   * budget counts failures in a row without progress, so a link that breaks every megabyte still
+   * delivers a large image while a server that delivers nothing is given up on. A server's
+   * {@code Retry-After} lengthens the wait, up to the maximum backoff and never past it.
+   */
   private Retry retrySpec() {
-    return Retry.backoff(config.retries(), config.firstBackoff())
-        .maxBackoff(config.maxBackoff())
-        .scheduler(config.timer())
-        .filter(e -> e instanceof OtaException && ((OtaException) e).isTransient())
-        .doBeforeRetry(signal -> {
-          OtaException cause = (OtaException) signal.failure();
-          log.debug("Attempt {} failed ({}); resuming from byte {}", signal.totalRetries() + 1, cause.getMessage(),
-              durable);
-          retryEvents.tryEmitNext(new UpdateEvent.Retrying((int) signal.totalRetries() + 2, durable, cause));
-        })
-        .doBeforeRetryAsync(signal -> ((OtaException) signal.failure()).retryAfter()
-            .map(delay -> Mono.delay(delay, config.timer()).then())
-            .orElse(Mono.empty()))
-        .onRetryExhaustedThrow((spec, signal) -> exhausted((OtaException) signal.failure(), signal.totalRetries()));
+    return Retry.from(signals -> signals.concatMap(signal -> {
+      Throwable failure = signal.failure();
+      if (!(failure instanceof OtaException) || !((OtaException) failure).isTransient()) {
+        return Mono.error(failure);
+      }
+      OtaException cause = (OtaException) failure;
+      long resumeAt = durable;
+      // progress is a resume point past every earlier one, with a validator to resume it by: a server
+      // that restarts the image at every try (no validator, Range ignored) and breaks makes none
+      if (resumeAt > progressMark && validator != null) {
+        failuresInARow = 0;
+        progressMark = resumeAt;
+      }
+      if (failuresInARow >= config.retries()) {
+        return Mono.error(exhausted(cause, failuresInARow));
+      }
+      int inARow = ++failuresInARow;
+      Duration wait = backoff(inARow);
+      boolean capped = false;
+      OtaException shown = cause;
+      Duration asked = cause.retryAfter().orElse(null);
+      if (asked != null && asked.compareTo(config.maxBackoff()) > 0) {
+        capped = true;
+        wait = config.maxBackoff();
+        shown = cause.withMessage(sentence(cause) + " The server asked to wait " + human(asked)
+            + " before trying again; waiting " + human(wait) + " instead, the retry policy's longest backoff.");
+      } else if (asked != null && asked.compareTo(wait) > 0) {
+        wait = asked;
+      }
+      log.debug("Attempt {} failed ({}); resuming from byte {} in {}", signal.totalRetries() + 1, cause.getMessage(),
+          resumeAt, wait);
+      retryEvents.tryEmitNext(new UpdateEvent.Retrying((int) signal.totalRetries() + 2, resumeAt, shown, wait, capped));
+      return Mono.delay(wait, config.timer()).thenReturn(signal);
+    }));
+  }
+
+  /** The n-th backoff in a row: the first, doubled per failure up to the maximum, plus up to half again. */
+  private Duration backoff(int failures) {
+    Duration max = config.maxBackoff();
+    Duration base = config.firstBackoff();
+    for (int i = 1; i < failures && base.compareTo(max) < 0; i++) {
+      base = base.multipliedBy(2);
+    }
+    if (base.compareTo(max) > 0) {
+      base = max;
+    }
+    long room = Math.min(max.minus(base).toMillis(), base.toMillis() / 2);
+    return room <= 0 ? base : base.plusMillis(ThreadLocalRandom.current().nextLong(room + 1));
+  }
+
+  /** A wait as a person reads it; never overflows, whatever the server sent. */
+  static String human(Duration d) {
+    long seconds = d.getSeconds();
+    if (seconds < 1) {
+      return d.getNano() / 1_000_000 + " ms";
+    }
+    if (seconds < 120) {
+      return seconds + " s";
+    }
+    if (seconds < 2 * 3600) {
+      return seconds / 60 + " min";
+    }
+    if (seconds < 2 * 86400) {
+      return seconds / 3600 + " h";
+    }
+    return seconds / 86400 + " days";
+  }
+
+  private static String sentence(OtaException e) {
+    String message = String.valueOf(e.getMessage());
+    return message.endsWith(".") ? message : message + ".";
   }
 
   private OtaException exhausted(OtaException cause, long retries) {

@@ -167,12 +167,12 @@ class OtaUpdaterTest {
   }
 
   @Test
-  void aConnectionLostMidwayResumesAtTheDurableOffsetAndTheImageIsByteIdentical() {
+  void aConnectionLostMidwaySyncsWhatItDeliveredAndResumesThereByteIdentical() {
     InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image).chunkSize(10_000).breakAt(150_000);
     List<UpdateEvent> events = updater(source).update(TestImages.request().withSha256(digest))
         .collectList().block(TIMEOUT);
-    // synced every 64 KiB: the durable offset before the break at 150 000 is 131 072 rounded to chunk ends
-    long durable = 140_000;
+    // the break syncs the 150 000 bytes delivered (not only the last periodic sync at 140 000)
+    long durable = 150_000;
     assertThat(source.opens()).containsExactly(ResumeFrom.start(), new ResumeFrom(durable, "\"" + digest.hex().substring(0, 16) + "\""));
     assertThat(events).filteredOn(e -> e instanceof Retrying)
         .singleElement()
@@ -190,8 +190,9 @@ class OtaUpdaterTest {
 
   @Test
   void retriesUsedUpFailWithNetworkAndSayWhatToDo() {
+    // the retries count failures in a row that bring no byte: every resume breaks where it starts
     InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image).chunkSize(10_000)
-        .breakAt(100_000, 110_000, 120_000, 130_000);
+        .breakAt(100_000, 100_000, 100_000, 100_000);
     StepVerifier.create(updater(source).update(TestImages.request()))
         .thenConsumeWhile(e -> true)
         .expectErrorSatisfies(e -> {
@@ -250,7 +251,7 @@ class OtaUpdaterTest {
   }
 
   @Test
-  void aRetryAfterFromTheServerDelaysTheNextAttempt() {
+  void aRetryAfterFromTheServerDelaysTheNextAttemptUpToTheMaximumBackoff() {
     VirtualTimeScheduler time = VirtualTimeScheduler.create();
     AtomicInteger opens = new AtomicInteger();
     InMemoryFirmwareSource good = InMemoryFirmwareSource.of(image);
@@ -258,10 +259,11 @@ class OtaUpdaterTest {
         ? reactor.core.publisher.Mono.error(OtaException.transientFailure(Reason.SERVER, "503 Service Unavailable", null)
             .withRetryAfter(Duration.ofMinutes(5)))
         : good.open(request, from);
-    OtaUpdater updater = updater(busyOnce).retry(1, Duration.ofMillis(10), Duration.ofMillis(10))
+    OtaUpdater updater = updater(busyOnce).retry(1, Duration.ofMillis(10), Duration.ofMinutes(10))
         .scheduler(time).writeScheduler(Schedulers.immediate());
     StepVerifier.withVirtualTime(() -> updater.update(TestImages.request()), () -> time, Long.MAX_VALUE)
-        .expectNextMatches(e -> e instanceof Retrying && ((Retrying) e).cause().reason() == Reason.SERVER)
+        .expectNextMatches(e -> e instanceof Retrying && ((Retrying) e).cause().reason() == Reason.SERVER
+            && ((Retrying) e).delay().equals(Duration.ofMinutes(5)) && !((Retrying) e).delayCapped())
         .expectNoEvent(Duration.ofMinutes(4))
         .then(() -> assertThat(opens).hasValue(1))
         .thenAwait(Duration.ofMinutes(2))
@@ -270,6 +272,135 @@ class OtaUpdaterTest {
         .expectNextCount(1)
         .expectComplete()
         .verify(TIMEOUT);
+  }
+
+  @Test
+  void aRetryAfterLongerThanTheMaximumBackoffIsCutToItAndTheEventAndSentenceSaySo() {
+    VirtualTimeScheduler time = VirtualTimeScheduler.create();
+    AtomicInteger opens = new AtomicInteger();
+    InMemoryFirmwareSource good = InMemoryFirmwareSource.of(image);
+    FirmwareSource busyOnce = (request, from) -> opens.getAndIncrement() == 0
+        ? reactor.core.publisher.Mono.error(OtaException.transientFailure(Reason.SERVER, "503 Service Unavailable", null)
+            .withRetryAfter(Duration.ofSeconds(86_400)))
+        : good.open(request, from);
+    OtaUpdater updater = updater(busyOnce).retry(3, Duration.ofSeconds(1), Duration.ofSeconds(30))
+        .scheduler(time).writeScheduler(Schedulers.immediate());
+    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request()), () -> time, Long.MAX_VALUE)
+        .assertNext(e -> {
+          Retrying r = (Retrying) e;
+          assertThat(r.delay()).isEqualTo(Duration.ofSeconds(30));
+          assertThat(r.delayCapped()).isTrue();
+          assertThat(r.cause().detail()).isEqualTo(OtaException.Detail.BAD_RESPONSE);
+          assertThat(r.cause().getMessage()).contains("asked to wait 24 h").contains("waiting 30 s instead");
+        })
+        .expectNoEvent(Duration.ofSeconds(29))
+        .then(() -> assertThat(opens).hasValue(1))
+        .thenAwait(Duration.ofSeconds(1))
+        .expectNextMatches(e -> e instanceof Resolved)
+        .thenConsumeWhile(e -> !(e instanceof Activated))
+        .expectNextCount(1)
+        .expectComplete()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aLinkBreakingOftenStillDeliversAnImageManyTimesLongerBecauseEveryBreakKeepsItsBytes() {
+    // ten breaks, each after 25 000 new bytes: three retries in a row without progress never run out
+    InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image).chunkSize(5_000)
+        .breakAt(25_000, 50_000, 75_000, 100_000, 125_000, 150_000, 175_000, 200_000, 225_000, 250_000);
+    List<UpdateEvent> events = updater(source).update(TestImages.request().withSha256(digest))
+        .collectList().block(TIMEOUT);
+    assertThat(source.opens()).extracting(ResumeFrom::offset)
+        .containsExactly(0L, 25_000L, 50_000L, 75_000L, 100_000L, 125_000L, 150_000L, 175_000L, 200_000L, 225_000L,
+            250_000L);
+    assertThat(store.contents(SlotId.B)).isEqualTo(image);
+    assertThat(events.get(events.size() - 1)).isEqualTo(new Activated(SlotId.B));
+  }
+
+  @Test
+  void aResumedAnswerWithAnotherValidatorIsNeverAppendedTheRunRestartsFromZeroWithTheNewImage() {
+    byte[] other = TestImages.random(image.length, 7);
+    AtomicInteger opens = new AtomicInteger();
+    InMemoryFirmwareSource first = InMemoryFirmwareSource.of(image).chunkSize(10_000).breakAt(150_000);
+    InMemoryFirmwareSource changed = InMemoryFirmwareSource.of(other).chunkSize(10_000);
+    // a source that answers the resume of the old image with the new one's bytes from the same offset
+    FirmwareSource lying = (request, from) -> opens.getAndIncrement() == 0 ? first.open(request, from)
+        : changed.open(request, ResumeFrom.start()).map(d -> from.offset() == 0 ? d : new Shifted(d, from.offset()));
+    List<UpdateEvent> events = updater(lying).update(TestImages.request()).collectList().block(TIMEOUT);
+    assertThat(opens).hasValue(3);
+    assertThat(events).filteredOn(e -> e instanceof Resolved).extracting(e -> ((Resolved) e).resumedFrom())
+        .containsExactly(0L, 0L);
+    assertThat(store.contents(SlotId.B)).isEqualTo(other);
+    assertThat(events).contains(new Verified(SlotId.B, other.length, Sha256.digest(other)));
+  }
+
+  @Test
+  void aResumedAnswerWithAnotherTotalSizeIsNeverAppended() {
+    byte[] longer = TestImages.random(image.length + 1000, 8);
+    AtomicInteger opens = new AtomicInteger();
+    InMemoryFirmwareSource first = InMemoryFirmwareSource.of(image).chunkSize(10_000).breakAt(150_000);
+    InMemoryFirmwareSource grown = InMemoryFirmwareSource.of(longer).chunkSize(10_000)
+        .validator("\"" + digest.hex().substring(0, 16) + "\"");
+    FirmwareSource source = (request, from) -> opens.getAndIncrement() == 0 ? first.open(request, from)
+        : grown.open(request, from);
+    updater(source).update(TestImages.request()).blockLast(TIMEOUT);
+    assertThat(grown.opens()).extracting(ResumeFrom::offset).containsExactly(150_000L, 0L);
+    assertThat(store.contents(SlotId.B)).isEqualTo(longer);
+  }
+
+  /** A download of the whole image presented as if it resumed at {@code offset} (a lying server). */
+  private static final class Shifted implements io.otaflux.spi.ImageDownload {
+    private final io.otaflux.spi.ImageDownload whole;
+    private final long offset;
+
+    Shifted(io.otaflux.spi.ImageDownload whole, long offset) {
+      this.whole = whole;
+      this.offset = offset;
+    }
+
+    @Override
+    public java.net.URI effectiveUri() {
+      return whole.effectiveUri();
+    }
+
+    @Override
+    public long offset() {
+      return offset;
+    }
+
+    @Override
+    public java.util.OptionalLong totalSize() {
+      return whole.totalSize();
+    }
+
+    @Override
+    public String validator() {
+      return whole.validator();
+    }
+
+    @Override
+    public List<String> warnings() {
+      return whole.warnings();
+    }
+
+    @Override
+    public Flux<java.nio.ByteBuffer> body() {
+      long[] seen = {0};
+      return whole.body().handle((chunk, sink) -> {
+        long start = seen[0];
+        seen[0] += chunk.remaining();
+        if (seen[0] > offset) {
+          java.nio.ByteBuffer tail = chunk.duplicate();
+          tail.position(tail.position() + (int) Math.max(0, offset - start));
+          sink.next(tail);
+        }
+      });
+    }
+
+    @Override
+    public void discard() {
+      whole.discard();
+    }
   }
 
   @Test

@@ -16,12 +16,24 @@ public final class Redaction {
    * @return the same URI with no user-info
    */
   public static URI withoutUserInfo(URI uri) {
-    if (uri.getRawUserInfo() == null) {
+    String userInfo = uri.getRawUserInfo();
+    String authority = uri.getRawAuthority();
+    if (userInfo == null || authority == null) {
       return uri;
     }
+    // cut the user-info out of the text: rebuilding from decoded parts would turn %2F into / and
+    // %2B into +, another resource (issue 14 item 10)
+    String text = uri.toString();
+    int start = text.indexOf("//" + authority);
+    if (start < 0) {
+      throw new IllegalArgumentException("cannot find the authority of a URI that parsed: " + uri.getScheme() + "://"
+          + uri.getHost());
+    }
+    int from = start + 2;
+    String kept = text.substring(0, from) + authority.substring(userInfo.length() + 1)
+        + text.substring(from + authority.length());
     try {
-      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getRawPath() == null ? null : uri.getPath(),
-          uri.getQuery(), uri.getFragment());
+      return new URI(kept);
     } catch (URISyntaxException e) {
       throw new IllegalArgumentException("cannot rebuild a URI that parsed: " + uri.getScheme() + "://" + uri.getHost(), e);
     }

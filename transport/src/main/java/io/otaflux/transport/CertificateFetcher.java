@@ -177,7 +177,8 @@ public final class CertificateFetcher {
   private Mono<Answer> exchange(HttpClient http, URI uri) {
     return Mono.create(sink -> {
       AtomicBoolean settled = new AtomicBoolean();
-      Disposable call = http.get().uri(uri).responseConnection((response, connection) -> {
+      TlsVersionWatch tls = new TlsVersionWatch();
+      Disposable call = tls.on(http).get().uri(uri).responseConnection((response, connection) -> {
         Answer answer = new Answer(response.status().code(), response.responseHeaders().get(HttpHeaderNames.LOCATION),
             ImageFetch.peerChain(connection));
         connection.dispose();
@@ -187,7 +188,7 @@ public final class CertificateFetcher {
         return Mono.<Void>empty();
       }).subscribe(ignored -> { }, error -> {
         if (settled.compareAndSet(false, true)) {
-          sink.error(Failures.map(error, uri, timeout, timeout, timeout));
+          sink.error(Failures.map(error, uri, timeout, timeout, timeout, tls));
         } else {
           log.debug("After the answer from {}: {}", Failures.origin(uri), error.toString());
         }

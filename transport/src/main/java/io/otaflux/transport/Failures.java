@@ -5,9 +5,7 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
+import java.time.Instant;
 import java.util.Locale;
 
 import javax.net.ssl.SSLException;
@@ -17,6 +15,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 
 import org.jspecify.annotations.Nullable;
@@ -42,6 +41,39 @@ final class Failures {
 
   static OtaException map(Throwable error, URI uri, Duration connectTimeout, Duration handshakeTimeout,
       Duration idleTimeout) {
+    return map(error, uri, connectTimeout, handshakeTimeout, idleTimeout, null);
+  }
+
+  /**
+   * What a person and a program get for a failed connection or exchange.
+   *
+   * <p><b>Decided by type, never by message text</b> (messages change between JDK and Netty
+   * versions, and with the locale): our {@link TrustFailure} inside the handshake exception is
+   * TRUST with its own sentence; Netty's {@code SslHandshakeTimeoutException},
+   * {@code ConnectTimeoutException} and {@code ReadTimeoutException} are {@link Detail#TIMEOUT};
+   * {@code UnknownHostException} is {@link Detail#UNKNOWN_HOST} (transient when the resolver timed
+   * out); {@code ConnectException} is {@link Detail#CONNECTION_REFUSED}.
+   *
+   * <p><b>TLS versions:</b> the JDK reports a server that speaks no TLS 1.2 or 1.3 as a bare
+   * {@code SSLHandshakeException}, so the {@link TlsVersionWatch} reads the server's first TLS record
+   * itself: a {@code protocol_version} alert, or a ServerHello below TLS 1.2, is TRUST /
+   * {@link Detail#TLS_VERSION} (exit 3, not transient: trying again cannot help; the sentence names
+   * TLS 1.2). A server that hangs up during the handshake without saying why (the peer closed:
+   * {@code ClosedChannelException}, {@code EOFException} or a reset inside the handshake exception,
+   * or nothing at all received from it) stays NETWORK / {@link Detail#CONNECTION_LOST}, transient,
+   * and the sentence names an old TLS version as one possible cause. Any other handshake failure
+   * is TRUST / {@link Detail#TRUST_FAILED}.
+   *
+   * @param error what Netty or the JDK signalled
+   * @param uri the URL being fetched
+   * @param connectTimeout the connect timeout in force
+   * @param handshakeTimeout the handshake timeout in force
+   * @param idleTimeout the idle timeout in force
+   * @param tls what the server's first TLS record said, when watched
+   * @return the failure
+   */
+  static OtaException map(Throwable error, URI uri, Duration connectTimeout, Duration handshakeTimeout,
+      Duration idleTimeout, @Nullable TlsVersionWatch tls) {
     if (error instanceof OtaException) {
       return (OtaException) error;
     }
@@ -51,31 +83,40 @@ final class Failures {
       return OtaException.of(Reason.TRUST, trust.getMessage(), error);
     }
     if (find(error, SslHandshakeTimeoutException.class) != null) {
-      return OtaException.transientFailure(Reason.NETWORK, "The TLS handshake with " + where + " did not finish within "
-          + human(handshakeTimeout) + ".", error);
+      return OtaException.transientFailure(Detail.TIMEOUT, "The TLS handshake with " + where + " did not finish within "
+          + human(handshakeTimeout) + " (the server accepted the connection and then said nothing); check that it serves"
+          + " HTTPS on that port.", error);
     }
     if (find(error, ConnectTimeoutException.class) != null) {
-      return OtaException.transientFailure(Reason.NETWORK, "Connecting to " + where + " timed out after "
+      return OtaException.transientFailure(Detail.TIMEOUT, "Connecting to " + where + " timed out after "
           + human(connectTimeout) + ".", error);
     }
     if (find(error, ReadTimeoutException.class) != null) {
-      return OtaException.transientFailure(Reason.NETWORK, where + " sent no answer within " + human(idleTimeout)
+      return OtaException.transientFailure(Detail.TIMEOUT, where + " sent no answer within " + human(idleTimeout)
           + ".", error);
     }
     UnknownHostException unknown = find(error, UnknownHostException.class);
+    // EAI_AGAIN from the JDK's resolver has no type of its own: its text is the only clue (display-grade
+    // decision: it only makes the failure transient)
     if (unknown != null && (find(error, io.netty.resolver.dns.DnsNameResolverTimeoutException.class) != null
         || String.valueOf(unknown.getMessage()).contains("Temporary failure"))) {
-      return OtaException.transientFailure(Reason.NETWORK, "The host name \"" + uri.getHost() + "\" could not be"
+      return OtaException.transientFailure(Detail.UNKNOWN_HOST, "The host name \"" + uri.getHost() + "\" could not be"
           + " resolved in time; check the network's DNS.", error);
     }
     if (unknown != null) {
-      return OtaException.of(Reason.NETWORK, "The host name \"" + uri.getHost() + "\" could not be resolved; check the"
-          + " URL and the network's DNS.", error);
+      return OtaException.of(Detail.UNKNOWN_HOST, "The host name \"" + uri.getHost() + "\" could not be resolved;"
+          + " check the URL and the network's DNS.", error);
+    }
+    SSLException tlsFailure = find(error, SSLException.class);
+    if (tlsFailure != null && tls != null && tls.refusedVersion()) {
+      return OtaException.of(Detail.TLS_VERSION, where + " offers no TLS version this device accepts (it answered with "
+          + tls.what() + "); TLS 1.2 or newer is required. Ask the server's operator to enable TLS 1.2 or 1.3.", error);
     }
     SSLHandshakeException handshake = find(error, SSLHandshakeException.class);
-    if (handshake != null && closedByPeer(handshake)) {
-      return OtaException.transientFailure(Reason.NETWORK, "The connection to " + where + " was closed during the TLS"
-          + " handshake (a network failure, or a server that accepts no TLS 1.2 or newer).", error);
+    if (handshake != null && closedByPeer(handshake, tls)) {
+      return OtaException.transientFailure(Detail.CONNECTION_LOST, "The connection to " + where + " was closed during"
+          + " the TLS handshake: a network failure, or a server that accepts no TLS 1.2 or newer (an old TLS version)."
+          + " Check the network, or ask the server's operator whether it offers TLS 1.2 or 1.3.", error);
     }
     if (handshake != null) {
       return OtaException.of(Reason.TRUST, "The TLS handshake with " + where + " failed (" + handshake.getMessage()
@@ -89,20 +130,20 @@ final class Failures {
     }
     ConnectException refused = find(error, ConnectException.class);
     if (refused != null) {
-      return OtaException.transientFailure(Reason.NETWORK, "Could not connect to " + where + " ("
+      return OtaException.transientFailure(Detail.CONNECTION_REFUSED, "Could not connect to " + where + " ("
           + detail(refused) + "); check that the server is up and reachable.", error);
     }
     if (find(error, reactor.netty.http.client.PrematureCloseException.class) != null) {
-      return OtaException.transientFailure(Reason.NETWORK, "The connection to " + where + " was lost.", error);
+      return OtaException.transientFailure(Detail.CONNECTION_LOST, "The connection to " + where + " was lost.", error);
     }
     IOException io = find(error, IOException.class);
-    if (io != null || find(error, SSLException.class) != null) {
-      return OtaException.transientFailure(Reason.NETWORK, "The connection to " + where + " failed ("
+    if (io != null || tlsFailure != null) {
+      return OtaException.transientFailure(Detail.CONNECTION_LOST, "The connection to " + where + " failed ("
           + detail(io != null ? io : error) + ").", error);
     }
     Throwable decoding = httpDecoding(error);
     if (decoding != null) {
-      return OtaException.of(Reason.SERVER, "The answer from " + where + " is not valid HTTP ("
+      return OtaException.of(Detail.MALFORMED_RESPONSE, "The answer from " + where + " is not valid HTTP ("
           + detail(decoding).replaceAll("[.\\s]+$", "") + "); the server, or something between it and this device,"
           + " is misbehaving. Check the URL, or ask the server's operator.", error);
     }
@@ -127,14 +168,18 @@ final class Failures {
     return null;
   }
 
-  /** An HTTP status that is not an image: 4xx non-transient, 5xx, 408 and 429 transient. */
-  static OtaException status(int code, String reasonPhrase, URI uri, @Nullable String retryAfter) {
+  /**
+   * An HTTP status that is not an image: {@link Detail#HTTP_STATUS}, 4xx non-transient, 5xx, 408
+   * and 429 transient, with the wait {@code Retry-After} asks for.
+   */
+  static OtaException status(int code, String reasonPhrase, URI uri, @Nullable String retryAfter,
+      @Nullable String date, Instant now) {
     String status = "HTTP " + code + (reasonPhrase.isBlank() ? "" : " " + reasonPhrase);
     String shown = uri.toString();
     if (code >= 500 || code == 429 || code == 408) {
-      OtaException e = OtaException.transientFailure(Reason.SERVER, "The server answered " + status + " for "
-          + shown + "; it may be busy or down. Try again later.", null);
-      Duration delay = retryAfter(retryAfter);
+      OtaException e = OtaException.httpStatus(code, "The server answered " + status + " for " + shown
+          + "; it may be busy or down. Try again later.", true);
+      Duration delay = RetryAfter.parse(retryAfter, date, now);
       return delay == null ? e : e.withRetryAfter(delay);
     }
     String hint;
@@ -147,33 +192,18 @@ final class Failures {
     } else {
       hint = " That is not an image; check the URL.";
     }
-    return OtaException.of(Reason.SERVER, "The server answered " + status + " for " + shown + "." + hint);
+    return OtaException.httpStatus(code, "The server answered " + status + " for " + shown + "." + hint, false);
   }
 
-  static @Nullable Duration retryAfter(@Nullable String value) {
-    if (value == null || value.isBlank()) {
-      return null;
-    }
-    String v = value.strip();
-    try {
-      long seconds = Long.parseLong(v);
-      return seconds < 0 ? null : Duration.ofSeconds(seconds);
-    } catch (NumberFormatException e) {
-      try {
-        ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME.withLocale(Locale.ROOT));
-        Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
-        return d.isNegative() ? Duration.ZERO : d;
-      } catch (DateTimeParseException e2) {
-        return null;
-      }
-    }
-  }
-
-  /** The JDK's and Netty's ways of saying the peer went away mid-handshake (not a verdict on trust). */
-  private static boolean closedByPeer(SSLHandshakeException handshake) {
-    String m = String.valueOf(handshake.getMessage());
-    return find(handshake, java.io.EOFException.class) != null || m.contains("terminated the handshake")
-        || m.contains("Connection closed while");
+  /**
+   * The peer went away mid-handshake without a verdict on trust: the connection closed or was reset
+   * inside the handshake, or the server sent nothing at all.
+   */
+  private static boolean closedByPeer(SSLHandshakeException handshake, @Nullable TlsVersionWatch tls) {
+    return find(handshake, java.io.EOFException.class) != null
+        || find(handshake, java.nio.channels.ClosedChannelException.class) != null
+        || find(handshake, java.net.SocketException.class) != null
+        || (tls != null && !tls.serverSpoke());
   }
 
   static <T extends Throwable> @Nullable T find(Throwable error, Class<T> type) {

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.netty.buffer.ByteBuf;
 import io.otaflux.OtaException;
-import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.spi.ImageDownload;
 
 import org.jspecify.annotations.Nullable;
@@ -107,7 +107,7 @@ final class HttpsDownload implements ImageDownload {
   }
 
   private OtaException idle() {
-    return OtaException.transientFailure(Reason.NETWORK, "No data came from " + Failures.origin(effectiveUri) + " for "
+    return OtaException.transientFailure(Detail.TIMEOUT, "No data came from " + Failures.origin(effectiveUri) + " for "
         + Failures.human(transport.idleTimeout()) + " while the image was being read; the connection was closed.", null);
   }
 

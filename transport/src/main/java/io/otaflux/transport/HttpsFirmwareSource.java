@@ -39,11 +39,17 @@ import reactor.netty.http.client.HttpClient;
  *   the final URL is {@link ImageDownload#effectiveUri()}.</li>
  *   <li><b>Credentials</b> (from {@link UpdateRequest#credentials()}) go to the request's origin
  *   (scheme, host, port) only, never past a redirect to another one.</li>
- *   <li><b>Resume:</b> {@code Range: bytes=N-} with {@code If-Range} (the ETag, else the
- *   Last-Modified date); a {@code 200} answer means the whole image again
- *   ({@link ImageDownload#offset()} 0); {@code 416} is asked again from byte 0.</li>
+ *   <li><b>Resume:</b> {@code Range: bytes=N-} with {@code If-Range} as RFC 9110 13.1.5 allows
+ *   it: a strong ETag, else a Last-Modified date that is strong (at least a second before the
+ *   answer's Date); never a weak ETag, and without a usable validator the whole image is asked
+ *   for. A {@code 200} answer means the whole image again ({@link ImageDownload#offset()} 0);
+ *   {@code 416} is asked again from byte 0; a {@code 206} that does not carry the validator sent
+ *   belongs to another image and is never handed on: the whole image is asked for instead (and
+ *   a {@code 206} to that is {@code INCONSISTENT_RESPONSE}).</li>
  *   <li><b>Timeouts:</b> connect, TLS handshake, and idle: the wait for the answer, then
- *   silence in the body while bytes are wanted (a slow slot writer does not count).</li>
+ *   silence in the body while bytes are wanted (a slow slot writer does not count). Every silence
+ *   is bounded by the idle timeout: unless set on their own, the connect and handshake timeouts
+ *   are the idle timeout.</li>
  * </ul>
  *
  * <p>Immutable and copy-on-write: every setter returns a new source, so a configured source is a
@@ -65,16 +71,18 @@ public final class HttpsFirmwareSource implements FirmwareSource {
 
   private final TrustAnchors anchors;
   private final @Nullable Set<SpkiPin> pins;
-  private final Duration connectTimeout;
-  private final Duration handshakeTimeout;
+  /** Null: the idle timeout. */
+  private final @Nullable Duration connectTimeout;
+  /** Null: the idle timeout. */
+  private final @Nullable Duration handshakeTimeout;
   private final Duration idleTimeout;
   private final int maxRedirects;
   private final @Nullable Scheduler timer;
 
   private volatile @Nullable Transport transport;
 
-  private HttpsFirmwareSource(TrustAnchors anchors, @Nullable Set<SpkiPin> pins, Duration connectTimeout,
-      Duration handshakeTimeout, Duration idleTimeout, int maxRedirects, @Nullable Scheduler timer) {
+  private HttpsFirmwareSource(TrustAnchors anchors, @Nullable Set<SpkiPin> pins, @Nullable Duration connectTimeout,
+      @Nullable Duration handshakeTimeout, Duration idleTimeout, int maxRedirects, @Nullable Scheduler timer) {
     this.anchors = anchors;
     this.pins = pins;
     this.connectTimeout = connectTimeout;
@@ -85,13 +93,13 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   }
 
   /**
-   * A source trusting the JDK's default CAs, with no pins, 30 s timeouts and at most 10 redirects.
+   * A source trusting the JDK's default CAs, with no pins, a 30 s idle timeout (which the connect
+   * and handshake timeouts follow) and at most 10 redirects.
    *
    * @return the source
    */
   public static HttpsFirmwareSource create() {
-    return new HttpsFirmwareSource(TrustAnchors.jdkDefault(), null, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT,
-        10, null);
+    return new HttpsFirmwareSource(TrustAnchors.jdkDefault(), null, null, null, DEFAULT_TIMEOUT, 10, null);
   }
 
   /**
@@ -140,7 +148,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   }
 
   /**
-   * This source, giving up a TCP connect after {@code timeout} (default 30 s).
+   * This source, giving up a TCP connect after {@code timeout} (by default the idle timeout).
    *
    * @param timeout the connect timeout, positive
    * @return a new source
@@ -151,7 +159,9 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   }
 
   /**
-   * This source, giving up a TLS handshake after {@code timeout} (default 30 s).
+   * This source, giving up a TLS handshake after {@code timeout} (by default the idle timeout, so
+   * a server that accepts TCP and never answers the handshake holds no attempt longer than any
+   * other silence).
    *
    * @param timeout the handshake timeout, positive
    * @return a new source
@@ -163,7 +173,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
 
   /**
    * This source, giving up when the server is silent for {@code timeout} (default 30 s): while
-   * waiting for the answer, and in the body while bytes are wanted.
+   * waiting for the answer, and in the body while bytes are wanted. Unless set on their own, the
+   * connect and TLS handshake timeouts are this one too.
    *
    * @param timeout the idle timeout, positive
    * @return a new source
@@ -234,7 +245,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   @Override
   public String toString() {
     return "HttpsFirmwareSource[" + anchors + (pins == null ? "" : ", " + pins.size() + " pin(s)") + ", connect "
-        + Failures.human(connectTimeout) + ", handshake " + Failures.human(handshakeTimeout) + ", idle "
+        + Failures.human(connectTimeout != null ? connectTimeout : idleTimeout) + ", handshake "
+        + Failures.human(handshakeTimeout != null ? handshakeTimeout : idleTimeout) + ", idle "
         + Failures.human(idleTimeout) + ", redirects " + maxRedirects + "]";
   }
 
@@ -267,9 +279,12 @@ public final class HttpsFirmwareSource implements FirmwareSource {
       throw OtaException.of(Reason.TRUST, "The TLS client could not be set up with " + anchors.description() + " ("
           + e.getMessage() + ").", e);
     }
+    // every silence is bounded by the idle timeout the user gave, unless connect and handshake have their own
+    Duration connect = connectTimeout != null ? connectTimeout : idleTimeout;
+    Duration handshake = handshakeTimeout != null ? handshakeTimeout : idleTimeout;
     HttpClient http = HttpClient.newConnection()
-        .secure(spec -> spec.sslContext(context).handshakeTimeout(handshakeTimeout))
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .secure(spec -> spec.sslContext(context).handshakeTimeout(handshake))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connect.toMillis()))
         .responseTimeout(idleTimeout)
         .followRedirect(false)
         .compress(false)
@@ -277,7 +292,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
         // (benchmarks/RESULTS.md); deprecated only because Netty 5 drops the setting
         .httpResponseDecoder(spec -> spec.maxChunkSize(BODY_CHUNK))
         .headers(h -> h.set("User-Agent", "otaflux"));
-    return new Transport(http, trust, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects,
+    return new Transport(http, trust, connect, handshake, idleTimeout, maxRedirects,
         timer != null ? timer : Schedulers.parallel());
   }
 
@@ -295,6 +310,10 @@ public final class HttpsFirmwareSource implements FirmwareSource {
 
     OtaException failure(Throwable error, java.net.URI uri) {
       return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout);
+    }
+
+    OtaException failure(Throwable error, java.net.URI uri, TlsVersionWatch tls) {
+      return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout, tls);
     }
   }
 }

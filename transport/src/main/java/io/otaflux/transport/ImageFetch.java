@@ -14,7 +14,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.ssl.SslHandler;
 import io.otaflux.Credentials;
 import io.otaflux.OtaException;
-import io.otaflux.OtaException.Reason;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.UpdateRequest;
 import io.otaflux.spi.ImageDownload;
 import io.otaflux.spi.ResumeFrom;
@@ -43,8 +43,8 @@ final class ImageFetch {
   private record Redirect(String location) {
   }
 
-  /** A 416 to a ranged request: ask again for the whole image. */
-  private record Restart() {
+  /** A 416 to a ranged request, or a 206 of another image: ask again for the whole image. */
+  private record Restart(String why) {
   }
 
   private final HttpsFirmwareSource.Transport transport;
@@ -61,8 +61,10 @@ final class ImageFetch {
     this.origin = request.uri();
     this.credentials = request.credentials().orElse(null);
     this.redirects = new Redirects(origin, transport.maxRedirects());
-    // without a validator a changed image cannot be told apart: ask for all of it
-    this.validator = from.validator();
+    // without a validator a changed image cannot be told apart: ask for all of it; a weak ETag
+    // (a journal from an older version) must never go into If-Range (RFC 9110 13.1.5)
+    String v = from.validator();
+    this.validator = v == null || v.isBlank() || v.startsWith("W/") ? null : v;
     this.offset = validator == null ? 0 : from.offset();
   }
 
@@ -84,7 +86,7 @@ final class ImageFetch {
         return hop(next);
       }
       if (answer instanceof Restart) {
-        log.debug("{} cannot serve from byte {} (416); asking for the whole image", uri, from);
+        log.debug("{} cannot serve from byte {} ({}); asking for the whole image", uri, from, ((Restart) answer).why());
         offset = 0;
         validator = null;
         restarted = true;
@@ -96,7 +98,8 @@ final class ImageFetch {
 
   private Mono<Object> exchange(URI uri, boolean authorize, long from, @Nullable String ifRange) {
     Credentials auth = authorize ? credentials : null;
-    HttpClient client = transport.http().headers(h -> {
+    TlsVersionWatch tls = new TlsVersionWatch();
+    HttpClient client = tls.on(transport.http()).headers(h -> {
       if (auth != null) {
         h.set(HttpHeaderNames.AUTHORIZATION, auth.authorization());
       }
@@ -116,7 +119,7 @@ final class ImageFetch {
       HttpClient timed = client.doAfterRequest((request, connection) -> deadline.update(transport.timer().schedule(
           () -> {
             if (settled.compareAndSet(false, true)) {
-              sink.error(OtaException.transientFailure(Reason.NETWORK, Failures.origin(uri) + " sent no answer within "
+              sink.error(OtaException.transientFailure(Detail.TIMEOUT, Failures.origin(uri) + " sent no answer within "
                   + Failures.human(transport.idleTimeout()) + " (its status and headers were not complete).", null));
               callRef.dispose();
             }
@@ -152,7 +155,7 @@ final class ImageFetch {
       }).subscribe(ignored -> { }, error -> {
         deadline.dispose();
         if (settled.compareAndSet(false, true)) {
-          sink.error(transport.failure(error, uri));
+          sink.error(transport.failure(error, uri, tls));
         } else {
           log.debug("After the answer from {}: {}", Failures.origin(uri), error.toString());
         }
@@ -172,13 +175,13 @@ final class ImageFetch {
     if (Redirects.isRedirect(code)) {
       String location = headers.get(HttpHeaderNames.LOCATION);
       if (location == null || location.isBlank()) {
-        throw OtaException.of(Reason.SERVER, "The server answered " + code + " (a redirect) for " + uri
+        throw OtaException.of(Detail.MALFORMED_RESPONSE, "The server answered " + code + " (a redirect) for " + uri
             + " without saying where to; ask its operator.");
       }
       return new Redirect(location);
     }
     if (code == 416 && from > 0 && !restarted) {
-      return new Restart();
+      return new Restart("416");
     }
     long length = contentLength(headers, uri);
     long start;
@@ -187,16 +190,34 @@ final class ImageFetch {
       start = 0;
       total = length;
     } else if (code == 206 && from > 0) {
-      long[] range = contentRange(headers.get(HttpHeaderNames.CONTENT_RANGE), uri);
-      start = range[0];
-      total = range[2];
-      if (start != from || (length >= 0 && length != range[1] - range[0] + 1)) {
-        throw malformed(uri, "its Content-Range (" + headers.get(HttpHeaderNames.CONTENT_RANGE) + ") does not answer"
-            + " the request for bytes " + from + "- with a body of " + length + " bytes");
+      String rangeHeader = headers.get(HttpHeaderNames.CONTENT_RANGE);
+      ContentRange range = ContentRange.parse(rangeHeader, uri);
+      start = range.first();
+      total = range.complete();
+      if (start != from || (length >= 0 && length != range.length())) {
+        throw OtaException.of(Detail.INCONSISTENT_RESPONSE, "The answer for " + uri + " does not continue the"
+            + " image: its Content-Range (" + range.first() + "-" + range.last() + "/"
+            + (range.complete() < 0 ? "*" : range.complete()) + ") does not answer the request for bytes " + from
+            + "- with a body of " + length + " bytes. Nothing of it was written; try again later or ask the server's"
+            + " operator.");
       }
+      String ifRange = validator;
+      if (ifRange == null || !continues(ifRange, headers)) {
+        // RFC 9110 13.1.5: a 206 to If-Range continues the representation that validator names; one
+        // without it, or with another, belongs to another image and is never appended
+        if (restarted) {
+          throw inconsistent(uri, from);
+        }
+        return new Restart("206 with validator " + validatorOf(headers) + " for If-Range " + ifRange);
+      }
+    } else if (code == 206) {
+      throw OtaException.of(Detail.INCONSISTENT_RESPONSE, "The server answered 206 (a part of the image) for " + uri
+          + " when all of it was asked for; its answers are inconsistent. Nothing was written; try again later or ask"
+          + " the server's operator.");
     } else {
       OtaException failure = Failures.status(code, response.status().reasonPhrase(), uri,
-          headers.get(HttpHeaderNames.RETRY_AFTER));
+          headers.get(HttpHeaderNames.RETRY_AFTER), headers.get(HttpHeaderNames.DATE),
+          java.time.Instant.ofEpochMilli(transport.timer().now(TimeUnit.MILLISECONDS)));
       if ((code == 401 || code == 403) && credentials != null && !onOrigin) {
         throw failure.withMessage(failure.getMessage() + " The credentials were not sent: they go only to "
             + Failures.origin(origin) + ", and this answer came from another origin after a redirect.");
@@ -208,14 +229,55 @@ final class ImageFetch {
     return new HttpsDownload(connection, uri, start, total, validator(headers), warnings, transport);
   }
 
-  /** A strong ETag, else Last-Modified: what {@code If-Range} may carry. */
-  private static @Nullable String validator(HttpHeaders headers) {
+  /**
+   * What a later {@code If-Range} may carry for this answer, per RFC 9110 13.1.5 and 8.8.2.2: a
+   * strong ETag; never a weak one (and with a weak ETag no date either, since the answer has an
+   * entity tag); without an ETag, the Last-Modified date only when it is strong, that is at least
+   * one second before the answer's Date. Null: nothing safe to resume with, so a retry starts over.
+   */
+  static @Nullable String validator(HttpHeaders headers) {
     String etag = headers.get(HttpHeaderNames.ETAG);
-    if (etag != null && etag.strip().startsWith("\"")) {
-      return etag.strip();
+    if (etag != null && !etag.isBlank()) {
+      String e = etag.strip();
+      return e.length() >= 2 && e.startsWith("\"") && e.endsWith("\"") ? e : null;
     }
     String modified = headers.get(HttpHeaderNames.LAST_MODIFIED);
-    return modified == null || modified.isBlank() ? null : modified.strip();
+    String date = headers.get(HttpHeaderNames.DATE);
+    if (modified == null || date == null) {
+      return null;
+    }
+    java.time.Instant changed = RetryAfter.httpDate(modified.strip());
+    java.time.Instant sent = RetryAfter.httpDate(date.strip());
+    if (changed == null || sent == null || java.time.Duration.between(changed, sent).getSeconds() < 1) {
+      return null;
+    }
+    return modified.strip();
+  }
+
+  /** Whether a 206 carries the validator that was sent in If-Range (strong comparison). */
+  private static boolean continues(String ifRange, HttpHeaders headers) {
+    if (ifRange.startsWith("\"")) {
+      String etag = headers.get(HttpHeaderNames.ETAG);
+      return etag != null && etag.strip().equals(ifRange);
+    }
+    String modified = headers.get(HttpHeaderNames.LAST_MODIFIED);
+    if (modified == null) {
+      return false;
+    }
+    java.time.Instant now = RetryAfter.httpDate(modified.strip());
+    java.time.Instant then = RetryAfter.httpDate(ifRange);
+    return now != null && now.equals(then);
+  }
+
+  private static String validatorOf(HttpHeaders headers) {
+    String etag = headers.get(HttpHeaderNames.ETAG);
+    return etag != null ? etag.strip() : String.valueOf(headers.get(HttpHeaderNames.LAST_MODIFIED));
+  }
+
+  private static OtaException inconsistent(URI uri, long from) {
+    return OtaException.of(Detail.INCONSISTENT_RESPONSE, "The server answered the request for bytes " + from
+        + "- of " + uri + " with a part of another version of the image, and again when asked for the whole image;"
+        + " its answers are inconsistent. Nothing of them was written; try again later or ask the server's operator.");
   }
 
   private static long contentLength(HttpHeaders headers, URI uri) {
@@ -234,38 +296,8 @@ final class ImageFetch {
     }
   }
 
-  /** {@code bytes first-last/complete} as {first, last, complete or -1 for "*"}. */
-  private static long[] contentRange(@Nullable String value, URI uri) {
-    if (value == null) {
-      throw malformed(uri, "it answered 206 without a Content-Range");
-    }
-    String v = value.strip();
-    try {
-      if (!v.startsWith("bytes ")) {
-        throw new NumberFormatException("no bytes unit");
-      }
-      String spec = v.substring(6).strip();
-      int dash = spec.indexOf('-');
-      int slash = spec.indexOf('/');
-      if (dash < 0 || slash < dash) {
-        throw new NumberFormatException("no range");
-      }
-      long first = Long.parseLong(spec.substring(0, dash).strip());
-      long last = Long.parseLong(spec.substring(dash + 1, slash).strip());
-      String completeText = spec.substring(slash + 1).strip();
-      long complete = "*".equals(completeText) ? -1 : Long.parseLong(completeText);
-      if (first < 0 || last < first || (complete >= 0 && last >= complete)) {
-        throw new NumberFormatException("inconsistent range");
-      }
-      return new long[] {first, last, complete};
-    } catch (NumberFormatException | IndexOutOfBoundsException e) {
-      throw malformed(uri, "its Content-Range (" + v + ") is malformed");
-    }
-  }
-
   private static OtaException malformed(URI uri, String what) {
-    return OtaException.of(Reason.SERVER, "The answer for " + uri + " is malformed: " + what
-        + ". Try again later or ask the server's operator.");
+    return ContentRange.malformed(uri, what);
   }
 
   static X509Certificate[] peerChain(Connection connection) {

@@ -14,6 +14,7 @@ import io.otaflux.UpdateRequest;
 import io.otaflux.spi.ImageDownload;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.transport.testing.NoLeaks;
+import io.otaflux.transport.testing.OldTlsServer;
 import io.otaflux.transport.testing.Routes;
 import io.otaflux.transport.testing.TestServer;
 
@@ -181,14 +182,75 @@ class NetworkTest {
   }
 
   @Test
-  void aServerOfferingOnlyTls11IsRefused() {
+  void aServerOfferingOnlyTls11IsATrustFailureNamingTls12() {
+    try (OldTlsServer old = OldTlsServer.start(Servers.PKI.localhost())) {
+      StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
+          .expectErrorSatisfies(e -> {
+            OtaException o = otaFailure(e, Reason.TRUST);
+            assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+            assertThat(o.isTransient()).isFalse();
+            // offered TLS 1.3 and 1.2 (supported_versions), OpenSSL answers with a protocol_version alert
+            assertThat(o.getMessage()).contains("TLS 1.2 or newer is required");
+          })
+          .verify(TIMEOUT);
+    }
+  }
+
+  @Test
+  void aTls11ServerHelloIsATrustFailureNamingTheVersions() {
+    TestServer old = servers.answeringWithTls11ServerHello();
+    StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.TRUST);
+          assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+          assertThat(o.getMessage()).contains("answered with TLS 1.1").contains("TLS 1.2 or newer is required");
+        })
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aJdkServerWithOnlyADisabledTlsVersionHangsUpAndStaysANetworkFailureNamingTls12() {
+    // this JVM's JDK disables TLS 1.1: its server finds no version at all and closes without an alert
     io.otaflux.transport.testing.TestPki.Identity id = Servers.PKI.localhost();
     TestServer old = servers.https(id, "TLSv1.1").route("/fw.bin", Routes.image(image));
     StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
-        // the JDK server finds no common version and hangs up without an alert
-        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.NETWORK).getMessage()).contains("TLS 1.2"))
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.NETWORK);
+          assertThat(o.detail()).isEqualTo(OtaException.Detail.CONNECTION_LOST);
+          assertThat(o.getMessage()).contains("TLS 1.2").contains("old TLS version");
+        })
         .verify(TIMEOUT);
     assertThat(old.requests()).isEmpty();
+  }
+
+  @Test
+  void aProtocolVersionAlertIsATrustFailureNamingTls12() {
+    TestServer old = servers.refusingTlsVersion();
+    StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.TRUST);
+          assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+          assertThat(o.isTransient()).isFalse();
+          assertThat(o.getMessage()).contains("TLS 1.2").contains("protocol_version");
+        })
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aSilentTlsPeerIsBoundedByTheIdleTimeoutWhenNoHandshakeTimeoutIsSet() {
+    TestServer silent = servers.silent();
+    // no handshake timeout of its own (it was 30 s): the user's idle timeout bounds the handshake
+    HttpsFirmwareSource quick = Servers.trustingRoot().idleTimeout(SHORT);
+    long start = System.nanoTime();
+    StepVerifier.create(quick.open(UpdateRequest.of(silent.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.NETWORK);
+          assertThat(o.detail()).isEqualTo(OtaException.Detail.TIMEOUT);
+          assertThat(o.isTransient()).isTrue();
+          assertThat(o.getMessage()).contains("handshake").contains("300 ms");
+        })
+        .verify(Duration.ofSeconds(10));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("far below the old 30 s").isLessThan(Duration.ofSeconds(10));
   }
 
   @Test
@@ -206,10 +268,15 @@ class NetworkTest {
   }
 
   @Test
-  void aPeerHangingUpDuringTheHandshakeIsATransientNetworkFailure() {
+  void aPeerHangingUpDuringTheHandshakeIsATransientNetworkFailureNamingAnOldTlsVersionAsOneCause() {
     TestServer rude = servers.hangingUp();
     StepVerifier.create(source.open(UpdateRequest.of(rude.url("/fw.bin")), ResumeFrom.start()))
-        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.NETWORK).isTransient()).isTrue())
+        .expectErrorSatisfies(e -> {
+          OtaException o = otaFailure(e, Reason.NETWORK);
+          assertThat(o.isTransient()).isTrue();
+          assertThat(o.detail()).isEqualTo(OtaException.Detail.CONNECTION_LOST);
+          assertThat(o.getMessage()).contains("closed during the TLS handshake").contains("old TLS version");
+        })
         .verify(TIMEOUT);
   }
 }

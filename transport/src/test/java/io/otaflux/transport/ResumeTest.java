@@ -134,4 +134,86 @@ class ResumeTest {
         .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.SERVER).getMessage()).contains("malformed"))
         .verify(TIMEOUT);
   }
+
+  /** Answers like a server whose file changed to {@code other}: a 206 of it to a ranged request. */
+  private static TestServer.Route changedAndIgnoringIfRange(byte[] other, String etag, boolean partialAlways) {
+    return (req, res, n) -> {
+      String range = req.requestHeaders().get("Range");
+      res.header("ETag", etag).header("Accept-Ranges", "bytes");
+      if (range != null || partialAlways) {
+        int from = range == null ? 100 : Integer.parseInt(range.substring(6, range.length() - 1));
+        return res.status(206).header("Content-Range", "bytes " + from + "-" + (other.length - 1) + "/" + other.length)
+            .header("Content-Length", Integer.toString(other.length - from))
+            .send(reactor.core.publisher.Mono.just(io.netty.buffer.Unpooled.wrappedBuffer(other, from,
+                other.length - from)));
+      }
+      return res.status(200).header("Content-Length", Integer.toString(other.length))
+          .send(reactor.core.publisher.Mono.just(io.netty.buffer.Unpooled.wrappedBuffer(other)));
+    };
+  }
+
+  @Test
+  void aPartialAnswerWithAnotherEtagThanIfRangeIsNeverUsedTheWholeImageIsAskedFor() {
+    byte[] other = Servers.image(300_001);
+    TestServer server = servers.https().route("/fw.bin", changedAndIgnoringIfRange(other, "\"v2\"", false));
+    ImageDownload download = open(server, new ResumeFrom(100_000, "\"v1\""));
+    assertThat(download.offset()).isZero();
+    assertThat(download.validator()).isEqualTo("\"v2\"");
+    assertThat(FirmwareBytes.readAll(download)).isEqualTo(other);
+    assertThat(server.requests()).extracting(r -> r.header("Range")).containsExactly("bytes=100000-", null);
+    assertThat(server.requests().get(1).header("If-Range")).isNull();
+  }
+
+  @Test
+  void aPartialAnswerWithoutAnyValidatorIsNeverUsed() {
+    TestServer server = servers.https().route("/fw.bin", (req, res, n) -> req.requestHeaders().get("Range") != null
+        ? res.status(206).header("Content-Range", "bytes 100-299999/300000").header("Content-Length", "299900")
+            .send(reactor.core.publisher.Mono.just(io.netty.buffer.Unpooled.wrappedBuffer(image, 100, 299_900)))
+        : Routes.image(image).handle(req, res, n));
+    ImageDownload download = open(server, new ResumeFrom(100, "\"v1\""));
+    assertThat(download.offset()).isZero();
+    assertThat(FirmwareBytes.readAll(download)).isEqualTo(image);
+  }
+
+  @Test
+  void aServerAnsweringPartsEvenToAWholeImageRequestIsAnInconsistentResponse() {
+    TestServer server = servers.https().route("/fw.bin", changedAndIgnoringIfRange(Servers.image(300_001), "\"v2\"",
+        true));
+    StepVerifier.create(source.open(UpdateRequest.of(server.url("/fw.bin")), new ResumeFrom(100, "\"v1\"")))
+        .expectErrorSatisfies(e -> {
+          io.otaflux.OtaException o = otaFailure(e, Reason.SERVER);
+          assertThat(o.detail()).isEqualTo(io.otaflux.OtaException.Detail.INCONSISTENT_RESPONSE);
+          assertThat(o.getMessage()).contains("inconsistent");
+        })
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aWeakEtagIsNeverSentInIfRangeSoTheResumeStartsOver() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image).etag("W/\"weak-1\""));
+    ImageDownload first = open(server, ResumeFrom.start());
+    first.discard();
+    assertThat(first.validator()).as("no validator a resume may use").isNull();
+    // a journal holding a weak ETag (an older version) is not used either
+    ImageDownload again = open(server, new ResumeFrom(1000, "W/\"weak-1\""));
+    again.discard();
+    assertThat(again.offset()).isZero();
+    assertThat(server.requests().get(1).header("Range")).isNull();
+    assertThat(server.requests().get(1).header("If-Range")).isNull();
+  }
+
+  @Test
+  void aLastModifiedDateIsAValidatorOnlyWhenItIsAtLeastASecondBeforeTheAnswersDate() {
+    io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders()
+        .set("Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT");
+    assertThat(ImageFetch.validator(headers)).as("no Date: weak").isNull();
+    headers.set("Date", "Tue, 01 Dec 2026 10:00:00 GMT");
+    assertThat(ImageFetch.validator(headers)).as("same second: weak").isNull();
+    headers.set("Date", "Tue, 01 Dec 2026 10:00:01 GMT");
+    assertThat(ImageFetch.validator(headers)).as("a second later: strong").isEqualTo("Tue, 01 Dec 2026 10:00:00 GMT");
+    headers.set("ETag", "W/\"x\"");
+    assertThat(ImageFetch.validator(headers)).as("a weak ETag forbids the date too").isNull();
+    headers.set("ETag", "\"x\"");
+    assertThat(ImageFetch.validator(headers)).isEqualTo("\"x\"");
+  }
 }

@@ -42,6 +42,14 @@ final class Servers implements AfterEachCallback {
     return add(TestServer.hangingUp());
   }
 
+  TestServer refusingTlsVersion() {
+    return add(TestServer.refusingTlsVersion());
+  }
+
+  TestServer answeringWithTls11ServerHello() {
+    return add(TestServer.answeringWithTls11ServerHello());
+  }
+
   TestServer silent() {
     return add(TestServer.silent());
   }

@@ -78,7 +78,8 @@ final class UpdateCommand implements Callable<Integer> {
   @Nullable String bearer;
 
   @Option(names = "--retries", paramLabel = "N", defaultValue = "3",
-      description = "How many times a broken download is resumed (default: ${DEFAULT-VALUE}).")
+      description = "How many times in a row a broken download is resumed without getting a byte further"
+          + " (default: ${DEFAULT-VALUE}).")
   int retries;
 
   @Option(names = "--no-progress", description = "No progress bar.")

@@ -24,7 +24,8 @@ class ReadmeMatrixTest {
   /** Every class holding matrix cases. */
   static final List<Class<?>> MATRIX = List.of(TrustMatrixTest.class, RedirectMatrixTest.class,
       ProtocolMatrixTest.class, IntegrityMatrixTest.class, StorageMatrixTest.class, ResourceMatrixTest.class,
-      LoadTest.class, CliFaultsIT.class, BootRulesMatrixTest.class);
+      LoadTest.class, CliFaultsIT.class, BootRulesMatrixTest.class, StreamSafetyMatrixTest.class,
+      CliStreamSafetyIT.class);
   static final List<String> CATEGORIES = List.of("trust", "redirects", "protocol", "integrity", "storage",
       "resources", "load");
   static final String HEADER = "| category | case | fault | outcome |";

@@ -91,6 +91,7 @@ public final class FaultProxy implements AutoCloseable {
   private final int faulty;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong toClient = new java.util.concurrent.atomic.AtomicLong();
   private final Channel server;
 
   private FaultProxy(int targetPort, Fault fault, int faulty) {
@@ -165,6 +166,11 @@ public final class FaultProxy implements AutoCloseable {
     return connections.get();
   }
 
+  /** @return how many bytes of the server's were forwarded to clients, over all connections (TLS included) */
+  public long bytesToClients() {
+    return toClient.get();
+  }
+
   /** @return how many client connections are open */
   public int openConnections() {
     return open.get();
@@ -190,7 +196,7 @@ public final class FaultProxy implements AutoCloseable {
       Channel front = ctx.channel();
       ChannelFuture connect = new Bootstrap().group(front.eventLoop()).channel(NioSocketChannel.class)
           .option(ChannelOption.AUTO_READ, false)
-          .handler(new Backend(front, fault))
+          .handler(new Backend(front, fault, toClient))
           .connect(new InetSocketAddress("127.0.0.1", targetPort));
       backend = connect.channel();
       connect.addListener((ChannelFutureListener) f -> {
@@ -236,13 +242,15 @@ public final class FaultProxy implements AutoCloseable {
   private static final class Backend extends ChannelInboundHandlerAdapter {
     private final Channel front;
     private final Fault fault;
+    private final java.util.concurrent.atomic.AtomicLong toClient;
     private long forwarded;
     private boolean stopped;
     private @Nullable ByteBuf dripping;
 
-    Backend(Channel front, Fault fault) {
+    Backend(Channel front, Fault fault, java.util.concurrent.atomic.AtomicLong toClient) {
       this.front = front;
       this.fault = fault;
+      this.toClient = toClient;
     }
 
     @Override
@@ -281,6 +289,7 @@ public final class FaultProxy implements AutoCloseable {
         int index = in.readerIndex() + (int) (flip.at() - start);
         in.setByte(index, in.getByte(index) ^ 0x01);
       }
+      toClient.addAndGet(length);
       if (fault instanceof Fault.Drip drip) {
         dripping = in;
         drip(ctx, drip);
@@ -296,6 +305,7 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     private ChannelFuture writeHead(ByteBuf in, int n) {
+      toClient.addAndGet(Math.max(0, n));
       ByteBuf head = in.readRetainedSlice(Math.max(0, n));
       in.release();
       return front.writeAndFlush(head);

@@ -165,6 +165,9 @@ public final class Routes {
       }
       response.status(partial ? HttpResponseStatus.PARTIAL_CONTENT : HttpResponseStatus.OK);
       response.header(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+      // a Date after Last-Modified makes the date a strong validator (RFC 9110 8.8.2.2)
+      response.header(HttpHeaderNames.DATE, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+          .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)));
       if (etag != null) {
         response.header(HttpHeaderNames.ETAG, etag);
       }

@@ -76,6 +76,14 @@ public final class TestServer implements AutoCloseable {
     this(scheme, identity, silent, false, protocols);
   }
 
+  private TestServer(String scheme, byte[] reply) {
+    this.scheme = scheme;
+    server = TcpServer.create().host("127.0.0.1").port(0)
+        .doOnConnection(c -> opened(c))
+        .handle((in, out) -> in.receive().take(1).then(out.sendByteArray(Mono.just(reply)).then()))
+        .bindNow(Duration.ofSeconds(5));
+  }
+
   private TestServer(String scheme, TestPki.@Nullable Identity identity, boolean silent, boolean hangUp,
       String... protocols) {
     this.scheme = scheme;
@@ -142,6 +150,40 @@ public final class TestServer implements AutoCloseable {
    */
   public static TestServer hangingUp() {
     return new TestServer("https", null, false, true);
+  }
+
+  /**
+   * A TCP server that answers the first bytes (a TLS ClientHello) with a fatal TLS
+   * {@code protocol_version} alert record ({@code 15 03 03 00 02 02 46}) and closes: what a server
+   * says that speaks only TLS versions older than the client offers.
+   *
+   * @return the started server
+   */
+  public static TestServer refusingTlsVersion() {
+    return new TestServer("https", new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46});
+  }
+
+  /**
+   * A TCP server that answers the first bytes (a TLS ClientHello) with a TLS 1.1 ServerHello
+   * record (version 0x0302, a fixed random, no session id, TLS_RSA_WITH_AES_128_CBC_SHA) and then
+   * waits: what a server that speaks nothing newer than TLS 1.1 sends to a client that also
+   * offers older versions.
+   *
+   * @return the started server
+   */
+  public static TestServer answeringWithTls11ServerHello() {
+    byte[] hello = new byte[5 + 4 + 2 + 32 + 1 + 2 + 1];
+    int i = 0;
+    for (int b : new int[] {0x16, 0x03, 0x02, 0x00, 4 + 2 + 32 + 1 + 2 + 1, 0x02, 0x00, 0x00, 2 + 32 + 1 + 2 + 1,
+        0x03, 0x02}) {
+      hello[i++] = (byte) b;
+    }
+    i += 32; // the server random: zeros
+    hello[i++] = 0x00; // no session id
+    hello[i++] = 0x00;
+    hello[i++] = 0x2f; // TLS_RSA_WITH_AES_128_CBC_SHA
+    hello[i] = 0x00; // no compression
+    return new TestServer("https", hello);
   }
 
   /**
