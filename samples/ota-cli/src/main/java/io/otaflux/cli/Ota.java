@@ -69,7 +69,7 @@ public final class Ota implements Runnable {
   }
 
   static int run(PrintStream out, PrintStream err, String... args) {
-    CommandLine cli = new CommandLine(new Ota());
+    CommandLine cli = CommandModel.forArguments(args);
     cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
     cli.setParameterExceptionHandler((ex, arguments) -> {
