@@ -12,7 +12,7 @@
 set -euo pipefail
 reps=$1; shift
 labels=(); cmds=()
-for v in "$@"; do labels+=("${v%%|*}"); cmds+=("${v#*|}"); done
+for v in "$@"; do l=${v%%|*}; labels+=("${l// /_}"); cmds+=("${v#*|}"); done
 n=${#labels[@]}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 echo "load before: $(uptime)" >&2
