@@ -71,6 +71,28 @@ class LauncherIT {
   }
 
   @Test
+  void aTrainingRunRecordsOneArchiveThatHoldsTheClassesOfTheCommonCommands() throws Exception {
+    Path cache = dir.resolve("cache");
+    OtaProcess.Run training = ota(cache, Map.of("OTA_ARCHIVE", "train"));
+    assertThat(training.exitCode()).as(training.all()).isZero();
+    assertThat(archives(cache)).singleElement().satisfies(archive -> assertThat(archive.getFileName().toString())
+        .endsWith(".jsa"));
+
+    // a command the training ran, but not the one it ran first: its JSON comes from the archive too
+    Path slots = dir.resolve("slots");
+    assertThat(ota(cache, "init", "--slots", slots.toString(), "--slot-size", "1M").exitCode()).isZero();
+    Path log = dir.resolve("classes.log");
+    OtaProcess.Run status = ota(cache, Map.of("OTA_JAVA_OPTS", "-Xlog:class+load=info:file=" + log),
+        "status", "--slots", slots.toString(), "--json");
+    assertThat(status.exitCode()).as(status.all()).isZero();
+    assertThat(Files.readString(log))
+        .containsPattern("com\\.fasterxml\\.jackson\\.databind\\.ObjectMapper source: shared objects file \\(top\\)")
+        .containsPattern("io\\.otaflux\\.cli\\.StatusCommand source: shared objects file \\(top\\)")
+        .doesNotContain("source: file:");
+    assertThat(archives(cache)).hasSize(1);
+  }
+
+  @Test
   void aDamagedArchiveChangesNothingTheCommandPrints() throws Exception {
     Path cache = dir.resolve("cache");
     Path slots = dir.resolve("slots");
