@@ -112,7 +112,7 @@ final class ManPage {
     item(page, "JAVA_HOME", "The Java runtime (17 or newer) to run; else java on the PATH.");
     item(page, "OTA_JAVA_OPTS", "More options for the Java virtual machine, e.g. -Xmx48m.");
     item(page, "OTA_ARCHIVE", "off: run without a class-data archive; train: record it now from a training "
-        + "run of the common commands (an AOT cache on Java 24 or newer), instead of running a command.");
+        + "run of the common commands, instead of running a command.");
     item(page, "OTA_CACHE_DIR", "Where the class-data archive is kept (else /var/cache/otaflux for root, "
         + "~/.cache/otaflux for other users).");
     item(page, "https_proxy, no_proxy", "HTTPS through a CONNECT proxy, read as curl reads them, where the command "

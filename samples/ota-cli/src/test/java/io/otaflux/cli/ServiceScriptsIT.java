@@ -56,18 +56,25 @@ class ServiceScriptsIT {
     return dir.resolve("slots");
   }
 
+  /** The launcher, with its archive in this test's directory (never the system's /var/cache/otaflux). */
+  private OtaProcess.Run ota(String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(Shell.TARGET.resolve("ota").toString()));
+    command.addAll(List.of(args));
+    OtaProcess.Run run = Shell.run(command, Map.of("JAVA_HOME", System.getProperty("java.home"),
+        "OTA_CACHE_DIR", dir.resolve("cache").toString()));
+    assertThat(run.exitCode()).as("%s\n%s", command, run.all()).isZero();
+    return run;
+  }
+
   /** A store whose running slot b is an unconfirmed trial, as after an update and the reboot into it. */
   private void bootedIntoATrial() throws Exception {
-    Shell.ok(Shell.TARGET.resolve("ota").toString(), "update", imageUrl.toString(), "--slots", slots().toString(),
-        "--root-cert", rootPem.toString(), "--no-progress");
-    assertThat(Shell.ok(Shell.TARGET.resolve("ota").toString(), "boot", "--slots", slots().toString()).stdout().strip())
-        .isEqualTo("b");
+    ota("update", imageUrl.toString(), "--slots", slots().toString(), "--root-cert", rootPem.toString(), "--no-progress");
+    assertThat(ota("boot", "--slots", slots().toString()).stdout().strip()).isEqualTo("b");
     assertThat(state("b")).isEqualTo("trial");
   }
 
   private String state(String slot) throws Exception {
-    JsonNode status = new ObjectMapper().readTree(
-        Shell.ok(Shell.TARGET.resolve("ota").toString(), "status", "--slots", slots().toString(), "--json").stdout());
+    JsonNode status = new ObjectMapper().readTree(ota("status", "--slots", slots().toString(), "--json").stdout());
     return status.at("/slots/" + slot + "/state").asText();
   }
 
@@ -104,7 +111,7 @@ class ServiceScriptsIT {
 
   @Test
   void confirmationRunsNoCheckWhenTheRunningSlotIsNotATrial() throws Exception {
-    Shell.ok(Shell.TARGET.resolve("ota").toString(), "init", "--slots", slots().toString(), "--slot-size", "1M");
+    ota("init", "--slots", slots().toString(), "--slot-size", "1M");
     Path ran = dir.resolve("check-ran");
     OtaProcess.Run run = script("confirm-boot", "OTA_SLOTS=" + slots() + "\nOTA_HEALTH_CHECK=\"touch " + ran + "; false\"\n");
     assertThat(run.exitCode()).as(run.all()).isZero();
