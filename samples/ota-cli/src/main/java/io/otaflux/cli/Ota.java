@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code ota}: update firmware over HTTPS into A/B slots, and manage the slots.
- * Exit codes and the {@code error:} line follow CONTRACT.md.
+ * Exit codes and the {@code error:} line follow docs/cli.md.
  */
 @Command(name = "ota", mixinStandardHelpOptions = true, version = "ota 0.1.0",
     description = "Over-the-air firmware updates into A/B slots, over pinned HTTPS.",
@@ -70,7 +70,7 @@ public final class Ota implements Runnable {
   }
 
   static int run(PrintStream out, PrintStream err, String... args) {
-    CommandLine cli = new CommandLine(new Ota());
+    CommandLine cli = CommandModel.forArguments(args);
     cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
     cli.setParameterExceptionHandler((ex, arguments) -> {
