@@ -345,10 +345,12 @@ class HawkbitClientTest {
   void aServerRestartMidDownloadIsRiddenOutAndTheDownloadResumes(HawkbitServer.Running server, Mgmt mgmt)
       throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(server.isOwned(), "a server attached by hand is not restarted");
-    // a slow link (16 KiB every 50 ms: 6 MB take ~20 s), trust read afresh (the restarted server has a new key)
-    try (Device d = device(mgmt, "restart", 8 << 20);
-        FaultProxy proxy = FaultProxy.start(server.port, new FaultProxy.Fault.Drip(16 * 1024, Duration.ofMillis(50)))) {
-      Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, "7.0.0", image(6_000_000), "forced", false, null);
+    // a slow link (64 KiB every 50 ms: 24 MB take ~20 s), trust read afresh (the restarted server has a new key);
+    // the image is several times larger than what loopback's socket buffers hold (up to ~10 MB), so the
+    // server cannot have sent it all before it is killed
+    try (Device d = device(mgmt, "restart", 32 << 20);
+        FaultProxy proxy = FaultProxy.start(server.port, new FaultProxy.Fault.Drip(64 * 1024, Duration.ofMillis(50)))) {
+      Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, "7.0.0", image(24_000_000), "forced", false, null);
       io.otaflux.spi.FirmwareSource fresh = (request, from) -> Device.source(server).open(request, from);
       HawkbitClient client = d.start(d.builder(server, fresh)
           .server(java.net.URI.create("https://localhost:" + proxy.port()))
