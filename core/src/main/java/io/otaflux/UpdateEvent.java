@@ -115,6 +115,26 @@ public sealed interface UpdateEvent {
   }
 
   /**
+   * A delta update could not be used: the update says why and downloads the whole (compressed)
+   * image instead, or fails with this reason when only a delta was allowed. Never silent.
+   *
+   * @param reason why, in a sentence a person can act on
+   * @param detail what kind of obstacle it was (no index, no Range support, an unreadable running slot)
+   */
+  record DeltaFallback(String reason, OtaException.Detail detail) implements UpdateEvent {
+    /**
+     * Checks the parts.
+     *
+     * @param reason the sentence
+     * @param detail the kind
+     */
+    public DeltaFallback {
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(detail, "detail");
+    }
+  }
+
+  /**
    * The slot is the next boot choice, as a trial.
    *
    * @param slot the slot that boots next
