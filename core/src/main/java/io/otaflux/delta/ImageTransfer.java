@@ -260,8 +260,11 @@ public final class ImageTransfer implements FirmwareSource {
           }
           return ChunkIndex.parse(bytes);
         })
-        .onErrorResume(e -> e instanceof OtaException && ((OtaException) e).httpStatus().orElse(0) == 404,
-            e -> fallBack(Detail.HTTP_STATUS, "the server has no delta index (404)").then(Mono.empty()));
+        // 404, 403, 410...: the server has no index for us; a 5xx or a lost connection is retried instead
+        .onErrorResume(e -> e instanceof OtaException && ((OtaException) e).reason() == OtaException.Reason.SERVER
+            && !((OtaException) e).isTransient() && ((OtaException) e).detail() != Detail.DIGEST_MISMATCH,
+            e -> fallBack(Detail.HTTP_STATUS, "the server has no delta index (" + e.getMessage() + ")")
+                .then(Mono.empty()));
   }
 
   /** Asks for one byte of the transfer file: empty when Range is not served (after a notice), else its validator or "-". */
@@ -509,6 +512,7 @@ public final class ImageTransfer implements FirmwareSource {
     long start = idx.compressedOffset(s.first);
     long length = idx.compressedOffset(s.last + 1) - start;
     UpdateRequest file = Objects.requireNonNull(plan.transfer);
+    Framer framer = new Framer(idx, s, length);
     return network.openRange(file, start, length, plan.validator)
         .flatMapMany(d -> {
           if (d.offset() != start) {
@@ -520,8 +524,10 @@ public final class ImageTransfer implements FirmwareSource {
         })
         .doOnNext(b -> downloaded.addAndGet(b.remaining()))
         .publishOn(Workers.INSTANCE, 4)
-        .concatMapIterable(new Framer(idx, s, length)::accept)
-        .concatWith(Mono.empty());
+        .concatMapIterable(framer::accept)
+        .concatWith(Mono.defer(() -> framer.received < length ? Mono.error(OtaException.transientFailure(
+            Detail.CONNECTION_LOST, "The connection closed after " + framer.received + " of the " + length
+                + " bytes asked for.", null)) : Mono.empty()));
   }
 
   /** Splits a fetched range into chunk frames, decodes and verifies each. */
