@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalDouble;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What an update reports while it runs. In order: one {@link Resolved} per attempt (the first
  * one before any byte is written), {@link Progress} (throttled), {@link Retrying} before each
@@ -119,9 +121,10 @@ public sealed interface UpdateEvent {
    * image instead, or fails with this reason when only a delta was allowed. Never silent.
    *
    * @param reason why, in a sentence a person can act on
-   * @param detail what kind of obstacle it was (no index, no Range support, an unreadable running slot)
+   * @param detail what kind of obstacle it was (no index, no Range support, an unreadable running slot), or
+   *     null when the delta was declined because it would download as much as the whole image
    */
-  record DeltaFallback(String reason, OtaException.Detail detail) implements UpdateEvent {
+  record DeltaFallback(String reason, OtaException.@Nullable Detail detail) implements UpdateEvent {
     /**
      * Checks the parts.
      *
@@ -130,7 +133,6 @@ public sealed interface UpdateEvent {
      */
     public DeltaFallback {
       Objects.requireNonNull(reason, "reason");
-      Objects.requireNonNull(detail, "detail");
     }
   }
 

@@ -117,7 +117,7 @@ public final class ImageTransfer implements FirmwareSource {
     Objects.requireNonNull(store, "store");
     Manifest.Transfer t = manifest.transfer().orElse(null);
     Manifest.Index i = delta ? manifest.index().orElse(null) : null;
-    if (t != null && t.uri() == null || i != null && i.uri() == null) {
+    if (t != null && t.uri() == null || i != null && (i.uri() == null || i.chunksUri() == null)) {
       throw OtaException.of(Detail.INVALID_REQUEST, "The manifest's file URLs are relative and its own URL is unknown;"
           + " verify it with its URL.");
     }
@@ -220,17 +220,19 @@ public final class ImageTransfer implements FirmwareSource {
     Manifest.Index i = Objects.requireNonNull(index);
     Manifest.Transfer t = Objects.requireNonNull(transfer);
     UpdateRequest indexRequest = sibling(request, Objects.requireNonNull(i.uri()));
-    UpdateRequest transferRequest = sibling(request, Objects.requireNonNull(t.uri()));
+    UpdateRequest chunksRequest = sibling(request, Objects.requireNonNull(i.chunksUri()));
     return fetchIndex(indexRequest, i)
         .flatMap(idx -> {
           if (idx.imageSize() != request.size().orElse(idx.imageSize())
-              || !request.sha256().map(idx.imageSha256()::equals).orElse(true) || idx.transferSize() != t.size()
+              || !request.sha256().map(idx.imageSha256()::equals).orElse(true)
               || idx.compression() != t.compression()) {
             return Mono.error(OtaException.of(Detail.DIGEST_MISMATCH, "The delta index describes another image than"
                 + " its manifest; nothing was written. Ask the publisher to publish again, or update with --no-delta."));
           }
-          return probe(transferRequest, t).flatMap(validator -> scan(idx).map(matches ->
-              new Plan(idx, matches, transferRequest, validator.equals("-") ? null : validator)));
+          return probe(chunksRequest, i, idx.transferSize()).flatMap(validator -> scan(idx).flatMap(matches ->
+              worthIt(idx, matches, t)
+                  ? Mono.just(new Plan(idx, matches, chunksRequest, validator.equals("-") ? null : validator))
+                  : Mono.empty()));
         })
         .defaultIfEmpty(Plan.unusable());
   }
@@ -267,16 +269,39 @@ public final class ImageTransfer implements FirmwareSource {
                 .then(Mono.empty()));
   }
 
-  /** Asks for one byte of the transfer file: empty when Range is not served (after a notice), else its validator or "-". */
-  private Mono<String> probe(UpdateRequest transferRequest, Manifest.Transfer t) {
-    return network.openRange(transferRequest, 0, 1, null)
+  /**
+   * Whether the delta downloads less than the whole compressed image: chunks compressed apart are
+   * larger, so an update that changes most of the image is cheaper as one stream. Declining is
+   * reported like a fallback (never silent); with {@link #deltaOnly()} the delta is used anyway.
+   */
+  private boolean worthIt(ChunkIndex idx, long[] where, Manifest.Transfer t) {
+    long fetched = 0;
+    for (Segment s : segments(idx, where, 0)) {
+      if (s.fetch) {
+        fetched += idx.compressedOffset(s.last + 1) - idx.compressedOffset(s.first);
+      }
+    }
+    if (fetched < t.size() || deltaOnly) {
+      return true;
+    }
+    fellBack = true;
+    String reason = "The delta would download " + Sizes.human(fetched) + ", not less than the whole compressed image ("
+        + Sizes.human(t.size()) + "); downloading the whole image instead.";
+    log.info("{}", reason);
+    notices.tryEmitNext(new UpdateEvent.DeltaFallback(reason, null));
+    return false;
+  }
+
+  /** Asks for one byte of the chunks file: empty when Range is not served (after a notice), else its validator or "-". */
+  private Mono<String> probe(UpdateRequest chunksRequest, Manifest.Index i, long size) {
+    return network.openRange(chunksRequest, 0, 1, null)
         .flatMap(d -> {
           OptionalLong total = d.totalSize();
           String validator = d.validator();
-          if (total.isPresent() && total.getAsLong() != t.size()) {
+          if (total.isPresent() && total.getAsLong() != size) {
             d.discard();
-            return Mono.error(OtaException.of(Detail.CORRUPT_IMAGE, "The server's " + t.url() + " has "
-                + total.getAsLong() + " bytes, but its manifest says " + t.size() + "; nothing was written. Ask the"
+            return Mono.error(OtaException.of(Detail.CORRUPT_IMAGE, "The server's " + i.chunksUrl() + " has "
+                + total.getAsLong() + " bytes, but its index says " + size + "; nothing was written. Ask the"
                 + " publisher to publish again."));
           }
           return d.body().doOnNext(b -> downloaded.addAndGet(b.remaining())).then(Mono.just(

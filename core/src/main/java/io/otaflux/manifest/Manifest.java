@@ -78,6 +78,8 @@ import org.jspecify.annotations.Nullable;
  *       as {@code url}</td></tr>
  *   <tr><td>{@code indexSize}</td><td>number</td><td>its size in bytes</td></tr>
  *   <tr><td>{@code indexSha256}</td><td>string</td><td>its SHA-256</td></tr>
+ *   <tr><td>{@code chunksUrl}</td><td>string</td><td>the chunked compressed image the index describes (its size and
+ *       chunks are bound by the index), resolved as {@code url}</td></tr>
  * </table>
  * Present optional members are signed like the others (in the canonical bytes, sorted by name);
  * a manifest without them has the same canonical bytes as before they existed.
@@ -114,7 +116,7 @@ public final class Manifest {
       List.of("format", "version", "size", "sha256", "url", "created", "algorithm", "keyId", "signature");
   private static final List<String> TRANSFER_MEMBERS =
       List.of("compression", "transferUrl", "transferSize", "transferSha256");
-  private static final List<String> INDEX_MEMBERS = List.of("indexUrl", "indexSize", "indexSha256");
+  private static final List<String> INDEX_MEMBERS = List.of("indexUrl", "indexSize", "indexSha256", "chunksUrl");
 
   private final SemanticVersion version;
   private final long size;
@@ -257,8 +259,9 @@ public final class Manifest {
         throw invalid(location, "it has an index (\"indexUrl\") but no transfer file (\"transferUrl\")");
       }
       String indexUrl = string(members, "indexUrl", location);
+      String chunksUrl = string(members, "chunksUrl", location);
       index = new Index(indexUrl, resolve(indexUrl, location, Reason.INTEGRITY), number(members, "indexSize", location),
-          digest(members, "indexSha256", location));
+          digest(members, "indexSha256", location), chunksUrl, resolve(chunksUrl, location, Reason.INTEGRITY));
     }
     return new Manifest(version, Long.parseLong(sizeValue.text()), Sha256.ofHex(sha), url, imageUri, location,
         created, createdAt, algorithm, keyId, signature, null, transfer, index);
@@ -356,6 +359,7 @@ public final class Manifest {
       members.put("indexUrl", Json.quote(index.url()));
       members.put("indexSize", Long.toString(index.size()));
       members.put("indexSha256", Json.quote(index.sha256().hex()));
+      members.put("chunksUrl", Json.quote(index.chunksUrl()));
     }
     members.put("algorithm", Json.quote(algorithm.label()));
     members.put("created", Json.quote(created));
@@ -390,7 +394,8 @@ public final class Manifest {
             + "  \"transferSha256\": " + Json.quote(transfer.sha256().hex()) + ",\n")
         + (index == null ? "" : "  \"indexUrl\": " + Json.quote(index.url()) + ",\n"
             + "  \"indexSize\": " + index.size() + ",\n"
-            + "  \"indexSha256\": " + Json.quote(index.sha256().hex()) + ",\n")
+            + "  \"indexSha256\": " + Json.quote(index.sha256().hex()) + ",\n"
+            + "  \"chunksUrl\": " + Json.quote(index.chunksUrl()) + ",\n")
         + "  \"signature\": " + Json.quote(Base64.getEncoder().encodeToString(signature)) + "\n"
         + "}\n";
   }
@@ -568,14 +573,18 @@ public final class Manifest {
   }
 
   /**
-   * The chunk index of the transfer file: where, how large, and its digest.
+   * The chunk index and the chunked compressed image it describes: where, and the index's size and
+   * digest (which bind the chunked image's size and every chunk).
    *
-   * @param url the URL as the manifest writes it (perhaps relative)
-   * @param uri the absolute URL, or null when relative and the manifest's own URL is unknown
-   * @param size its size in bytes
-   * @param sha256 its SHA-256
+   * @param url the index URL as the manifest writes it (perhaps relative)
+   * @param uri the absolute index URL, or null when relative and the manifest's own URL is unknown
+   * @param size the index size in bytes
+   * @param sha256 the index's SHA-256
+   * @param chunksUrl the chunked image's URL as written
+   * @param chunksUri the absolute chunked image URL, or null as for {@code uri}
    */
-  public record Index(String url, @Nullable URI uri, long size, Sha256 sha256) {
+  public record Index(String url, @Nullable URI uri, long size, Sha256 sha256, String chunksUrl,
+      @Nullable URI chunksUri) {
     /**
      * Checks the parts.
      *
@@ -583,10 +592,13 @@ public final class Manifest {
      * @param uri the absolute URL or null
      * @param size the size
      * @param sha256 the digest
+     * @param chunksUrl the chunked image's URL as written
+     * @param chunksUri its absolute URL or null
      */
     public Index {
       Objects.requireNonNull(url, "url");
       Objects.requireNonNull(sha256, "sha256");
+      Objects.requireNonNull(chunksUrl, "chunksUrl");
     }
   }
 
@@ -629,7 +641,8 @@ public final class Manifest {
           : new Transfer(files.transferFile().getFileName().toString(), null, files.transferSize(),
               files.transferSha256(), files.compression());
       this.index = files.indexFile().map(path -> new Index(path.getFileName().toString(), null,
-          files.indexSize(), files.indexSha256())).orElse(null);
+          files.indexSize(), files.indexSha256(), files.chunksFile().orElseThrow().getFileName().toString(), null))
+          .orElse(null);
       return this;
     }
 
@@ -760,7 +773,8 @@ public final class Manifest {
       VerificationKey pub = key.publicKey();
       Transfer t = transfer == null ? null : new Transfer(sibling(u, transfer.url()), null, transfer.size(),
           transfer.sha256(), transfer.compression());
-      Index i = index == null ? null : new Index(sibling(u, index.url()), null, index.size(), index.sha256());
+      Index i = index == null ? null : new Index(sibling(u, index.url()), null, index.size(), index.sha256(),
+          sibling(u, index.chunksUrl()), null);
       byte[] signature = key.sign(canonical(v.toString(), size, digest.hex(), u, createdText, pub.algorithm(),
           pub.keyId(), t, i));
       return new Manifest(v, size, digest, u, resolve(u, null, Reason.USAGE), null, createdText, at, pub.algorithm(),

@@ -52,17 +52,20 @@ class PublishedImageTest {
 
   @ParameterizedTest
   @EnumSource(value = Compression.class, names = {"ZSTD", "XZ", "GZIP"})
-  void theChunkedTransferFileIsAValidCompressedFileOfTheWholeImage(Compression compression) throws IOException {
+  void theChunksFileIsAValidCompressedFileOfTheWholeImageNextToTheWholeStream(Compression compression)
+      throws IOException {
     Path image = image(300_000);
     PublishedImage files = PublishedImage.of(image).compression(compression).delta(true).level(3).write();
 
     assertThat(files.transferFile()).hasFileName("gw.img" + compression.suffix());
+    assertThat(files.chunksFile()).hasValue(dir.resolve("gw.img.chunks" + compression.suffix()));
     assertThat(files.indexFile()).hasValue(dir.resolve("gw.img.idx"));
     assertThat(decode(files.transferFile(), compression)).isEqualTo(Files.readAllBytes(image));
+    assertThat(decode(files.chunksFile().get(), compression)).isEqualTo(Files.readAllBytes(image));
     ChunkIndex index = ChunkIndex.parse(Files.readAllBytes(files.indexFile().get()));
     assertThat(index.chunks()).isEqualTo(files.chunks()).isGreaterThan(10);
     assertThat(index.imageSha256()).isEqualTo(Sha256.digest(Files.readAllBytes(image)));
-    assertThat(index.transferSize()).isEqualTo(Files.size(files.transferFile()));
+    assertThat(index.transferSize()).isEqualTo(Files.size(files.chunksFile().get()));
   }
 
   @ParameterizedTest
@@ -105,7 +108,7 @@ class PublishedImageTest {
   @Test
   void gzipMembersAreDecodedStrictly() throws IOException {
     PublishedImage files = PublishedImage.of(image(100_000)).compression(Compression.GZIP).delta(true).level(3).write();
-    byte[] gz = Files.readAllBytes(files.transferFile());
+    byte[] gz = Files.readAllBytes(files.chunksFile().orElseThrow());
     byte[] truncated = Arrays.copyOf(gz, gz.length - 3);
     assertThatThrownBy(() -> Decoding.open(new ByteArrayInputStream(truncated), Compression.GZIP).readAllBytes())
         .isInstanceOf(IOException.class);

@@ -58,7 +58,7 @@ class DeltaUpdateTest {
   Path dir;
 
   /** The files of one publication on a server. */
-  private record Site(TestServer server, Manifest manifest, PublishedImage files, byte[] transfer) {
+  private record Site(TestServer server, Manifest manifest, PublishedImage files, byte[] transfer, byte[] chunks) {
     URI manifestUri() {
       return URI.create(server.url("/fw/manifest.json"));
     }
@@ -94,7 +94,7 @@ class DeltaUpdateTest {
     return image;
   }
 
-  private Site publish(byte[] image, Compression compression, boolean delta, UnaryOperator<StaticFile> transferFault,
+  private Site publish(byte[] image, Compression compression, boolean delta, UnaryOperator<StaticFile> chunksFault,
       UnaryOperator<Manifest.Builder> manifestChange) throws IOException {
     Path file = dir.resolve("fw.img");
     Files.write(file, image);
@@ -103,12 +103,15 @@ class DeltaUpdateTest {
     byte[] transfer = Files.readAllBytes(files.transferFile());
     TestServer server = servers.https()
         .route("/fw/fw.img", StaticFile.of(image))
-        .route("/fw/" + files.transferFile().getFileName(), transferFault.apply(StaticFile.of(transfer)))
+        .route("/fw/" + files.transferFile().getFileName(), StaticFile.of(transfer))
         .route("/fw/manifest.json", StaticFile.of(manifest.json().getBytes()));
+    byte[] chunks = new byte[0];
     if (files.indexFile().isPresent()) {
+      chunks = Files.readAllBytes(files.chunksFile().orElseThrow());
       server.route("/fw/fw.img.idx", StaticFile.of(Files.readAllBytes(files.indexFile().get())));
+      server.route("/fw/" + files.chunksFile().get().getFileName(), chunksFault.apply(StaticFile.of(chunks)));
     }
-    return new Site(server, manifest, files, transfer);
+    return new Site(server, manifest, files, transfer, chunks);
   }
 
   private Site publish(byte[] image, Compression compression, boolean delta) throws IOException {
@@ -220,10 +223,38 @@ class DeltaUpdateTest {
     assertThat(store.contents(SlotId.A)).isEqualTo(NEW);
     assertThat(transfer.reused()).isGreaterThan(NEW.length * 9L / 10);
     assertThat(transfer.downloaded()).isLessThan(site.transfer().length / 5);
-    long fetched = rangeBytes(site.server(), "/fw/fw.img.zst");
+    long fetched = rangeBytes(site.server(), "/fw/fw.img.chunks.zst");
     assertThat(fetched).isPositive().isLessThan(site.transfer().length / 10);
-    assertThat(site.server().requests()).filteredOn(r -> r.path().equals("/fw/fw.img.zst"))
+    assertThat(site.server().requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img.zst");
+    assertThat(site.server().requests()).filteredOn(r -> r.path().equals("/fw/fw.img.chunks.zst"))
         .allSatisfy(r -> assertThat(r.header("Range")).matches("bytes=\\d+-\\d+"));
+  }
+
+  @Test
+  void anUnrelatedImageIsDownloadedAsTheWholeCompressedImageAndTheUpdateSaysWhy() throws IOException {
+    byte[] unrelated = new byte[NEW.length];
+    new Random(99).nextBytes(unrelated);
+    Site site = publish(unrelated, Compression.ZSTD, true);
+    InMemorySlotStore store = runningOld();
+    Manifest manifest = fetch(site, store);
+    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
+    List<UpdateEvent> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+    transfer.notices().subscribe(notices::add);
+
+    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
+        .thenConsumeWhile(e -> !(e instanceof UpdateEvent.Activated))
+        .expectNext(new UpdateEvent.Activated(SlotId.A))
+        .verifyComplete();
+
+    assertThat(notices).singleElement().satisfies(e -> {
+      UpdateEvent.DeltaFallback f = (UpdateEvent.DeltaFallback) e;
+      assertThat(f.detail()).isNull();
+      assertThat(f.reason()).contains("not less than the whole compressed image");
+    });
+    assertThat(store.contents(SlotId.A)).isEqualTo(unrelated);
+    long index = site.files().indexSize();
+    assertThat(transfer.downloaded()).isLessThanOrEqualTo(site.transfer().length + index + 1);
+    assertThat(rangeBytes(site.server(), "/fw/fw.img.chunks.zst")).isEqualTo(1);
   }
 
   @Test
@@ -251,7 +282,7 @@ class DeltaUpdateTest {
   void aChunkCorruptedOnTheWireFailsAsACorruptImageAndNothingIsActivated() throws IOException {
     Site site = publish(NEW, Compression.ZSTD, true, f -> f, b -> b);
     // the appended tail is new: its last chunk is fetched
-    site.server().route("/fw/fw.img.zst", StaticFile.of(site.transfer()).flippingByteAt(site.transfer().length - 20));
+    site.server().route("/fw/fw.img.chunks.zst", StaticFile.of(site.chunks()).flippingByteAt(site.chunks().length - 20));
     InMemorySlotStore store = runningOld();
     Manifest manifest = fetch(site, store);
     ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
@@ -328,7 +359,8 @@ class DeltaUpdateTest {
         .expectErrorSatisfies(e -> assertThat(detail(e)).isEqualTo(Detail.DIGEST_MISMATCH))
         .verify(TIMEOUT);
     assertNothingActivated(store);
-    assertThat(site.server().requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img.zst");
+    assertThat(site.server().requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img.zst",
+        "/fw/fw.img.chunks.zst");
   }
 
   @Test

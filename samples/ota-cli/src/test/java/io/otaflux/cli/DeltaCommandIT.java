@@ -60,13 +60,14 @@ class DeltaCommandIT {
     OtaProcess.Run run = OtaProcess.run("manifest", "create", file.toString(), "--version", version, "--url", name,
         "--key", keys.resolve(KeygenCommand.PRIVATE).toString(), "--delta", "--compress", "zstd");
     assertThat(run.exitCode()).as(run.all()).isZero();
-    assertThat(run.stderr()).contains(name + ".zst").contains(name + ".idx");
+    assertThat(run.stderr()).contains(name + ".zst").contains(name + ".chunks.zst").contains(name + ".idx");
     JsonNode m = JSON.readTree(run.stdout());
     assertThat(m.get("transferUrl").asText()).isEqualTo(name + ".zst");
     assertThat(m.get("indexUrl").asText()).isEqualTo(name + ".idx");
     server.publish(name, image);
     server.publish(name + ".zst", Files.readAllBytes(work.resolve(name + ".zst")));
     server.publish(name + ".idx", Files.readAllBytes(work.resolve(name + ".idx")));
+    server.publish(name + ".chunks.zst", Files.readAllBytes(work.resolve(name + ".chunks.zst")));
     server.publish(manifest, run.stdout().getBytes(StandardCharsets.UTF_8));
     return Files.size(work.resolve(name + ".zst"));
   }
