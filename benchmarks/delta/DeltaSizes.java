@@ -20,8 +20,8 @@ public class DeltaSizes {
     Path dir = Files.createTempDirectory("deltasizes");
     Path image = dir.resolve(fresh.getFileName());
     Files.copy(fresh, image, StandardCopyOption.REPLACE_EXISTING);
-    System.out.printf("%-22s %8s %12s %10s %10s %9s %7s %7s %6s%n", "chunking", "chunks", "transfer", "index",
-        "fetched", "requests", "fetch%", "wire%", "s");
+    System.out.printf("%-22s %8s %12s %10s %10s %9s %7s %7s %10s %6s%n", "chunking", "chunks", "chunksfile", "index",
+        "fetched", "requests", "fetch%", "+index%", "missing", "s");
     for (int i = 3; i < args.length; i++) {
       String[] p = args[i].split(":");
       Chunking c = p[0].equals("fixed") ? Chunking.fixed(Integer.parseInt(p[1]))
@@ -32,9 +32,9 @@ public class DeltaSizes {
       ChunkIndex index = ChunkIndex.parse(Files.readAllBytes(files.indexFile().orElseThrow()));
       long[] cost = index.cost(old);
       double s = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("%-22s %8d %12d %10d %10d %9d %6.2f%% %6.2f%% %6.1f%n", args[i], files.chunks(),
-          files.transferSize(), files.indexSize(), cost[0], cost[1], 100.0 * cost[0] / size,
-          100.0 * (cost[0] + files.indexSize()) / size, s);
+      System.out.printf("%-22s %8d %12d %10d %10d %9d %6.2f%% %6.2f%% %10d %6.1f%n", args[i], files.chunks(),
+          Files.size(files.chunksFile().orElseThrow()), files.indexSize(), cost[0], cost[1], 100.0 * cost[0] / size,
+          100.0 * (cost[0] + files.indexSize()) / size, cost[3], s);
     }
   }
 }

@@ -241,7 +241,7 @@ public final class ChunkIndex {
    * estimates; the index file itself is not counted.
    *
    * @param running the image the device runs
-   * @return {fetched bytes, requests, reused bytes}
+   * @return {fetched bytes, requests, reused bytes, compressed bytes of the missing chunks alone}
    * @throws java.io.IOException when the file cannot be read
    */
   public long[] cost(java.nio.file.Path running) throws IOException {
@@ -284,7 +284,13 @@ public final class ChunkIndex {
           reused += offset(s.last() + 1) - offset(s.first());
         }
       }
-      return new long[] {fetched, requests, reused};
+      long missing = 0;
+      for (int j = 0; j < where.length; j++) {
+        if (where[j] < 0) {
+          missing += compressedSizes[j];
+        }
+      }
+      return new long[] {fetched, requests, reused, missing};
     }
   }
 

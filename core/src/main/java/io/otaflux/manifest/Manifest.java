@@ -621,6 +621,8 @@ public final class Manifest {
     private @Nullable Instant created;
     private @Nullable Transfer transfer;
     private @Nullable Index index;
+    /** Whether the file names came from {@link #files} and lie next to the image. */
+    private boolean siblings;
 
     private Builder() {
     }
@@ -643,6 +645,39 @@ public final class Manifest {
       this.index = files.indexFile().map(path -> new Index(path.getFileName().toString(), null,
           files.indexSize(), files.indexSha256(), files.chunksFile().orElseThrow().getFileName().toString(), null))
           .orElse(null);
+      this.siblings = true;
+      return this;
+    }
+
+    /**
+     * The compressed image devices download instead of the image (written elsewhere than by
+     * {@link io.otaflux.delta.PublishedImage}, say).
+     *
+     * @param url its URL, absolute or relative to the manifest's
+     * @param size its size in bytes
+     * @param sha256 its SHA-256
+     * @param compression how it is compressed (not {@code NONE})
+     * @return this builder
+     */
+    public Builder transfer(String url, long size, Sha256 sha256, Compression compression) {
+      if (compression == Compression.NONE || size < 0) {
+        throw OtaException.of(Reason.USAGE, "A transfer file is compressed and has a size.");
+      }
+      this.transfer = new Transfer(Objects.requireNonNull(url, "url"), null, size, sha256, compression);
+      return this;
+    }
+
+    /**
+     * The chunk index and chunks file of a delta (see {@link io.otaflux.delta.ChunkIndex}).
+     *
+     * @param url the index URL, absolute or relative to the manifest's
+     * @param size the index size in bytes
+     * @param sha256 the index's SHA-256
+     * @param chunksUrl the chunks file's URL, absolute or relative to the manifest's
+     * @return this builder
+     */
+    public Builder index(String url, long size, Sha256 sha256, String chunksUrl) {
+      this.index = new Index(Objects.requireNonNull(url, "url"), null, size, sha256, chunksUrl, null);
       return this;
     }
 
@@ -771,10 +806,13 @@ public final class Manifest {
       Instant at = created != null ? created : Instant.now().truncatedTo(ChronoUnit.SECONDS);
       String createdText = DateTimeFormatter.ISO_INSTANT.format(at);
       VerificationKey pub = key.publicKey();
-      Transfer t = transfer == null ? null : new Transfer(sibling(u, transfer.url()), null, transfer.size(),
-          transfer.sha256(), transfer.compression());
-      Index i = index == null ? null : new Index(sibling(u, index.url()), null, index.size(), index.sha256(),
-          sibling(u, index.chunksUrl()), null);
+      Transfer t = transfer == null ? null : new Transfer(siblings ? sibling(u, transfer.url()) : transfer.url(), null,
+          transfer.size(), transfer.sha256(), transfer.compression());
+      Index i = index == null ? null : new Index(siblings ? sibling(u, index.url()) : index.url(), null, index.size(),
+          index.sha256(), siblings ? sibling(u, index.chunksUrl()) : index.chunksUrl(), null);
+      if (i != null && t == null) {
+        throw OtaException.of(Reason.USAGE, "A manifest with an index needs a transfer file too.");
+      }
       byte[] signature = key.sign(canonical(v.toString(), size, digest.hex(), u, createdText, pub.algorithm(),
           pub.keyId(), t, i));
       return new Manifest(v, size, digest, u, resolve(u, null, Reason.USAGE), null, createdText, at, pub.algorithm(),
