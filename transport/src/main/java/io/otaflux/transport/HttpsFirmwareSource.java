@@ -26,7 +26,6 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.resources.ConnectionProvider;
 
 /**
  * Firmware images over HTTPS, on Reactor Netty.
@@ -290,18 +289,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
       throw OtaException.of(Reason.TRUST, "The TLS client could not be set up with " + anchors.description() + " ("
           + e.getMessage() + ").", e);
     }
-    HttpClient http = configure(HttpClient.newConnection(), context);
-    // a delta's Range requests reuse a kept-alive connection: a TLS handshake per run of chunks would cost
-    // more time (and, with a real chain, bytes) than many of the runs themselves (benchmarks/RESULTS.md)
-    HttpClient ranges = configure(HttpClient.create(ConnectionProvider.builder("otaflux-ranges").maxConnections(2)
-        .maxIdleTime(Duration.ofSeconds(20)).pendingAcquireMaxCount(-1).build()), context);
-    return new Transport(http, trust, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects,
-        timer != null ? timer : Schedulers.parallel(), ranges);
-  }
-
-  @SuppressWarnings("deprecation")
-  private HttpClient configure(HttpClient base, SslContext context) {
-    return base
+    HttpClient http = HttpClient.newConnection()
         .secure(spec -> spec.sslContext(context).handshakeTimeout(handshakeTimeout))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
         .responseTimeout(idleTimeout)
@@ -311,6 +299,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
         // (benchmarks/RESULTS.md); deprecated only because Netty 5 drops the setting
         .httpResponseDecoder(spec -> spec.maxChunkSize(BODY_CHUNK))
         .headers(h -> h.set("User-Agent", "otaflux"));
+    return new Transport(http, trust, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects,
+        timer != null ? timer : Schedulers.parallel());
   }
 
   private static Duration positive(Duration d, String what) {
@@ -323,7 +313,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
 
   /** What the opens of one configured source share. */
   record Transport(HttpClient http, AnchoredTrustManager trust, Duration connectTimeout, Duration handshakeTimeout,
-      Duration idleTimeout, int maxRedirects, Scheduler timer, HttpClient ranges) {
+      Duration idleTimeout, int maxRedirects, Scheduler timer) {
 
     OtaException failure(Throwable error, java.net.URI uri) {
       return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout);

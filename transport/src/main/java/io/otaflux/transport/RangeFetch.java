@@ -78,7 +78,7 @@ final class RangeFetch {
 
   private Mono<Object> exchange(URI uri, boolean authorize) {
     Credentials auth = authorize ? credentials : null;
-    HttpClient client = transport.ranges().headers(h -> {
+    HttpClient client = transport.http().headers(h -> {
       if (auth != null) {
         h.set(HttpHeaderNames.AUTHORIZATION, auth.authorization());
       }
