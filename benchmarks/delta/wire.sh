@@ -36,5 +36,9 @@ run() { # rate label
   kill $server
   wait $server 2>/dev/null || true
 }
-run 0 loopback
-run 1250000 10Mbit
+for r in ${RUNS:-loopback 10Mbit}; do
+  case $r in
+    loopback) run 0 loopback ;;
+    10Mbit) run 1250000 10Mbit ;;
+  esac
+done
