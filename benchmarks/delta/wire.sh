@@ -7,7 +7,7 @@ set -euo pipefail
 W=$1; JAR=$2; CORE_CP=$3; SERVER_CP=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$W"
-[ -f keys/ota-key.pem ] || java -jar "$JAR" keygen --out keys >/dev/null
+[ -f keys/ota-signing-key.pem ] || java -jar "$JAR" keygen --out keys >/dev/null
 java -cp "$CORE_CP" "$HERE/SignManifest.java" keys/ota-key.pem 2.0.0 new.img pub/new.img.zst pub/new.img.idx \
   pub/new.img.chunks.zst > pub/m-new.json
 run() { # rate label
