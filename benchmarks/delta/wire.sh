@@ -8,7 +8,7 @@ W=$1; JAR=$2; CORE_CP=$3; SERVER_CP=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$W"
 [ -f keys/ota-signing-key.pem ] || java -jar "$JAR" keygen --out keys >/dev/null
-java -cp "$CORE_CP" "$HERE/SignManifest.java" keys/ota-key.pem 2.0.0 new.img pub/new.img.zst pub/new.img.idx \
+java -cp "$CORE_CP" "$HERE/SignManifest.java" keys/ota-signing-key.pem 2.0.0 new.img pub/new.img.zst pub/new.img.idx \
   pub/new.img.chunks.zst > pub/m-new.json
 run() { # rate label
   local rate=$1 label=$2
@@ -28,7 +28,7 @@ run() { # rate label
   sleep 0.5
   local before; before=$(tail -1 server.log | awk '/^bytes/ {print $2+$3}'); before=${before:-0}
   /usr/bin/time -f "%e %U %S %M" -o time.txt java -jar "$JAR" update --manifest "https://localhost:$port/m-new.json" \
-    --slots slots --root-cert root.pem --trusted-key keys/ota-key.pub.pem --json > update.json 2> update.err
+    --slots slots --root-cert root.pem --trusted-key keys/ota-signing-key.pub.pem --json > update.json 2> update.err
   sleep 0.5
   local after; after=$(tail -1 server.log | awk '/^bytes/ {print $2+$3}')
   read -r wall user sys rss < time.txt
