@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalDouble;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What an update reports while it runs. In order: one {@link Resolved} per attempt (the first
  * one before any byte is written), {@link Progress} (throttled), {@link Retrying} before each
@@ -136,6 +138,26 @@ public sealed interface UpdateEvent {
     public Verified {
       Objects.requireNonNull(slot, "slot");
       Objects.requireNonNull(sha256, "sha256");
+    }
+  }
+
+  /**
+   * A delta update could not be used: the update says why and downloads the whole (compressed)
+   * image instead, or fails with this reason when only a delta was allowed. Never silent.
+   *
+   * @param reason why, in a sentence a person can act on
+   * @param detail what kind of obstacle it was (no index, no Range support, an unreadable running slot), or
+   *     null when the delta was declined because it would download as much as the whole image
+   */
+  record DeltaFallback(String reason, OtaException.@Nullable Detail detail) implements UpdateEvent {
+    /**
+     * Checks the parts.
+     *
+     * @param reason the sentence
+     * @param detail the kind
+     */
+    public DeltaFallback {
+      Objects.requireNonNull(reason, "reason");
     }
   }
 

@@ -26,6 +26,7 @@ import io.otaflux.OtaException.Reason;
 import io.otaflux.Sha256;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
+import io.otaflux.delta.Compression;
 import io.otaflux.internal.Redaction;
 import io.otaflux.internal.Uris;
 
@@ -63,6 +64,27 @@ import org.jspecify.annotations.Nullable;
  * </table>
  * A missing, unknown, duplicated or wrongly typed member makes the manifest invalid.
  *
+ * <p>Optional members, written by {@code ota manifest create --compress} and {@code --delta}
+ * ({@link io.otaflux.delta.PublishedImage}); each group is present as a whole or not at all, and
+ * the index only with a transfer file:
+ * <table>
+ *   <caption>optional manifest members</caption>
+ *   <tr><th>name</th><th>JSON type</th><th>value</th></tr>
+ *   <tr><td>{@code compression}</td><td>string</td><td>{@code zstd}, {@code xz} or {@code gzip}: how the
+ *       transfer file is compressed</td></tr>
+ *   <tr><td>{@code transferUrl}</td><td>string</td><td>the compressed image, resolved as {@code url}</td></tr>
+ *   <tr><td>{@code transferSize}</td><td>number</td><td>its size in bytes, as {@code size}</td></tr>
+ *   <tr><td>{@code transferSha256}</td><td>string</td><td>its SHA-256, as {@code sha256}</td></tr>
+ *   <tr><td>{@code indexUrl}</td><td>string</td><td>the chunk index ({@link io.otaflux.delta.ChunkIndex}), resolved
+ *       as {@code url}</td></tr>
+ *   <tr><td>{@code indexSize}</td><td>number</td><td>its size in bytes</td></tr>
+ *   <tr><td>{@code indexSha256}</td><td>string</td><td>its SHA-256</td></tr>
+ *   <tr><td>{@code chunksUrl}</td><td>string</td><td>the chunked compressed image the index describes (its size and
+ *       chunks are bound by the index), resolved as {@code url}</td></tr>
+ * </table>
+ * Present optional members are signed like the others (in the canonical bytes, sorted by name);
+ * a manifest without them has the same canonical bytes as before they existed.
+ *
  * <h2>Canonical bytes (what is signed)</h2>
  * The UTF-8 bytes of a JSON object holding every member except {@code signature}, written as
  * RFC 8785 (JSON Canonicalization Scheme) does for these types: members sorted by name
@@ -93,6 +115,9 @@ public final class Manifest {
   private static final Pattern PLAIN_INTEGER = Pattern.compile("0|[1-9][0-9]{0,15}");
   private static final List<String> MEMBERS =
       List.of("format", "version", "size", "sha256", "url", "created", "algorithm", "keyId", "signature");
+  private static final List<String> TRANSFER_MEMBERS =
+      List.of("compression", "transferUrl", "transferSize", "transferSha256");
+  private static final List<String> INDEX_MEMBERS = List.of("indexUrl", "indexSize", "indexSha256", "chunksUrl");
 
   private final SemanticVersion version;
   private final long size;
@@ -106,10 +131,14 @@ public final class Manifest {
   private final String keyId;
   private final byte[] signature;
   private final @Nullable VerificationKey verifiedBy;
+  private final @Nullable Transfer transfer;
+  private final @Nullable Index index;
 
   private Manifest(SemanticVersion version, long size, Sha256 sha256, String url, @Nullable URI imageUri,
       @Nullable URI location, String created, Instant createdAt, SignatureAlgorithm algorithm, String keyId,
-      byte[] signature, @Nullable VerificationKey verifiedBy) {
+      byte[] signature, @Nullable VerificationKey verifiedBy, @Nullable Transfer transfer, @Nullable Index index) {
+    this.transfer = transfer;
+    this.index = index;
     this.version = version;
     this.size = size;
     this.sha256 = sha256;
@@ -153,7 +182,7 @@ public final class Manifest {
       throw invalid(location, "it is not valid JSON: " + e.getMessage());
     }
     for (String name : members.keySet()) {
-      if (!MEMBERS.contains(name)) {
+      if (!MEMBERS.contains(name) && !TRANSFER_MEMBERS.contains(name) && !INDEX_MEMBERS.contains(name)) {
         throw invalid(location, "it has an unknown field \"" + abbreviate(name) + "\"");
       }
     }
@@ -210,8 +239,59 @@ public final class Manifest {
     } catch (IllegalArgumentException e) {
       throw invalid(location, "the field \"signature\" is not base64");
     }
+    Transfer transfer = null;
+    if (group(members, TRANSFER_MEMBERS, location)) {
+      Compression compression;
+      try {
+        compression = Compression.ofLabel(string(members, "compression", location));
+      } catch (OtaException e) {
+        throw invalid(location, "the field \"compression\": " + e.getMessage());
+      }
+      if (compression == Compression.NONE || !compression.label().equals(members.get("compression").text())) {
+        throw invalid(location, "the field \"compression\" must be zstd, xz or gzip");
+      }
+      String transferUrl = string(members, "transferUrl", location);
+      transfer = new Transfer(transferUrl, resolve(transferUrl, location, Reason.INTEGRITY),
+          number(members, "transferSize", location), digest(members, "transferSha256", location), compression);
+    }
+    Index index = null;
+    if (group(members, INDEX_MEMBERS, location)) {
+      if (transfer == null) {
+        throw invalid(location, "it has an index (\"indexUrl\") but no transfer file (\"transferUrl\")");
+      }
+      String indexUrl = string(members, "indexUrl", location);
+      String chunksUrl = string(members, "chunksUrl", location);
+      index = new Index(indexUrl, resolve(indexUrl, location, Reason.INTEGRITY), number(members, "indexSize", location),
+          digest(members, "indexSha256", location), chunksUrl, resolve(chunksUrl, location, Reason.INTEGRITY));
+    }
     return new Manifest(version, Long.parseLong(sizeValue.text()), Sha256.ofHex(sha), url, imageUri, location,
-        created, createdAt, algorithm, keyId, signature, null);
+        created, createdAt, algorithm, keyId, signature, null, transfer, index);
+  }
+
+  /** Whether a group of optional members is there: all of them, or none. */
+  private static boolean group(Map<String, Json.Value> members, List<String> names, @Nullable URI location) {
+    long present = names.stream().filter(members::containsKey).count();
+    if (present != 0 && present != names.size()) {
+      throw invalid(location, "the fields " + String.join(", ", names) + " go together, but some are missing");
+    }
+    return present != 0;
+  }
+
+  private static long number(Map<String, Json.Value> members, String name, @Nullable URI location) {
+    Json.Value v = members.get(name);
+    if (v.kind() != Json.Kind.NUMBER || !PLAIN_INTEGER.matcher(v.text()).matches() || Long.parseLong(v.text()) > MAX_SIZE) {
+      throw invalid(location, "the field \"" + name + "\" must be a whole number of bytes from 0 to " + MAX_SIZE
+          + " in plain digits, not " + abbreviate(v.text()));
+    }
+    return Long.parseLong(v.text());
+  }
+
+  private static Sha256 digest(Map<String, Json.Value> members, String name, @Nullable URI location) {
+    String hex = string(members, name, location);
+    if (!HEX64.matcher(hex).matches()) {
+      throw invalid(location, "the field \"" + name + "\" must be 64 lowercase hex digits");
+    }
+    return Sha256.ofHex(hex);
   }
 
   private static String string(Map<String, Json.Value> members, String name, @Nullable URI location) {
@@ -253,7 +333,7 @@ public final class Manifest {
 
   Manifest verifiedBy(VerificationKey key) {
     return new Manifest(version, size, sha256, url, imageUri, location, created, createdAt, algorithm, keyId,
-        signature, key);
+        signature, key, transfer, index);
   }
 
   /**
@@ -264,12 +344,24 @@ public final class Manifest {
    * @return a new array with the canonical UTF-8 bytes
    */
   public byte[] signedBytes() {
-    return canonical(version.toString(), size, sha256.hex(), url, created, algorithm, keyId);
+    return canonical(version.toString(), size, sha256.hex(), url, created, algorithm, keyId, transfer, index);
   }
 
   private static byte[] canonical(String version, long size, String sha256, String url, String created,
-      SignatureAlgorithm algorithm, String keyId) {
+      SignatureAlgorithm algorithm, String keyId, @Nullable Transfer transfer, @Nullable Index index) {
     TreeMap<String, String> members = new TreeMap<>();
+    if (transfer != null) {
+      members.put("compression", Json.quote(transfer.compression().label()));
+      members.put("transferUrl", Json.quote(transfer.url()));
+      members.put("transferSize", Long.toString(transfer.size()));
+      members.put("transferSha256", Json.quote(transfer.sha256().hex()));
+    }
+    if (index != null) {
+      members.put("indexUrl", Json.quote(index.url()));
+      members.put("indexSize", Long.toString(index.size()));
+      members.put("indexSha256", Json.quote(index.sha256().hex()));
+      members.put("chunksUrl", Json.quote(index.chunksUrl()));
+    }
     members.put("algorithm", Json.quote(algorithm.label()));
     members.put("created", Json.quote(created));
     members.put("format", Json.quote(FORMAT));
@@ -297,6 +389,14 @@ public final class Manifest {
         + "  \"created\": " + Json.quote(created) + ",\n"
         + "  \"algorithm\": " + Json.quote(algorithm.label()) + ",\n"
         + "  \"keyId\": " + Json.quote(keyId) + ",\n"
+        + (transfer == null ? "" : "  \"compression\": " + Json.quote(transfer.compression().label()) + ",\n"
+            + "  \"transferUrl\": " + Json.quote(transfer.url()) + ",\n"
+            + "  \"transferSize\": " + transfer.size() + ",\n"
+            + "  \"transferSha256\": " + Json.quote(transfer.sha256().hex()) + ",\n")
+        + (index == null ? "" : "  \"indexUrl\": " + Json.quote(index.url()) + ",\n"
+            + "  \"indexSize\": " + index.size() + ",\n"
+            + "  \"indexSha256\": " + Json.quote(index.sha256().hex()) + ",\n"
+            + "  \"chunksUrl\": " + Json.quote(index.chunksUrl()) + ",\n")
         + "  \"signature\": " + Json.quote(Base64.getEncoder().encodeToString(signature)) + "\n"
         + "}\n";
   }
@@ -427,6 +527,82 @@ public final class Manifest {
     return Optional.ofNullable(verifiedBy);
   }
 
+  /**
+   * The compressed form of the image to download instead of {@link #url()}, if the publisher made
+   * one ({@code --compress}).
+   *
+   * @return the transfer file, or empty
+   */
+  public Optional<Transfer> transfer() {
+    return Optional.ofNullable(transfer);
+  }
+
+  /**
+   * The chunk index that lets a device fetch only the chunks its running slot lacks, if the
+   * publisher made one ({@code --delta}); it describes {@link #transfer()}.
+   *
+   * @return the index, or empty
+   */
+  public Optional<Index> index() {
+    return Optional.ofNullable(index);
+  }
+
+  /**
+   * The compressed image a device downloads: where, how large, its digest and compression.
+   *
+   * @param url the URL as the manifest writes it (perhaps relative)
+   * @param uri the absolute URL, or null when relative and the manifest's own URL is unknown
+   * @param size its size in bytes
+   * @param sha256 its SHA-256
+   * @param compression how it is compressed
+   */
+  public record Transfer(String url, @Nullable URI uri, long size, Sha256 sha256, Compression compression) {
+    /**
+     * Checks the parts.
+     *
+     * @param url the URL as written
+     * @param uri the absolute URL or null
+     * @param size the size
+     * @param sha256 the digest
+     * @param compression the compression
+     */
+    public Transfer {
+      Objects.requireNonNull(url, "url");
+      Objects.requireNonNull(sha256, "sha256");
+      Objects.requireNonNull(compression, "compression");
+    }
+  }
+
+  /**
+   * The chunk index and the chunked compressed image it describes: where, and the index's size and
+   * digest (which bind the chunked image's size and every chunk).
+   *
+   * @param url the index URL as the manifest writes it (perhaps relative)
+   * @param uri the absolute index URL, or null when relative and the manifest's own URL is unknown
+   * @param size the index size in bytes
+   * @param sha256 the index's SHA-256
+   * @param chunksUrl the chunked image's URL as written
+   * @param chunksUri the absolute chunked image URL, or null as for {@code uri}
+   */
+  public record Index(String url, @Nullable URI uri, long size, Sha256 sha256, String chunksUrl,
+      @Nullable URI chunksUri) {
+    /**
+     * Checks the parts.
+     *
+     * @param url the URL as written
+     * @param uri the absolute URL or null
+     * @param size the size
+     * @param sha256 the digest
+     * @param chunksUrl the chunked image's URL as written
+     * @param chunksUri its absolute URL or null
+     */
+    public Index {
+      Objects.requireNonNull(url, "url");
+      Objects.requireNonNull(sha256, "sha256");
+      Objects.requireNonNull(chunksUrl, "chunksUrl");
+    }
+  }
+
   @Override
   public String toString() {
     return "Manifest[" + version + ", size=" + size + ", sha256=" + sha256 + ", url=" + Redaction.url(url)
@@ -444,8 +620,66 @@ public final class Manifest {
     private long size = -1;
     private @Nullable Sha256 sha256;
     private @Nullable Instant created;
+    private @Nullable Transfer transfer;
+    private @Nullable Index index;
+    /** Whether the file names came from {@link #files} and lie next to the image. */
+    private boolean siblings;
 
     private Builder() {
+    }
+
+    /**
+     * The compressed form of the image, and perhaps its chunk index, as
+     * {@link io.otaflux.delta.PublishedImage} wrote them; their URLs are relative to the image URL
+     * given with {@link #url(String)} (the files lie next to the image).
+     *
+     * @param files the published files
+     * @return this builder
+     */
+    public Builder files(io.otaflux.delta.PublishedImage files) {
+      Objects.requireNonNull(files, "files");
+      this.size = files.imageSize();
+      this.sha256 = files.imageSha256();
+      this.transfer = files.compression() == Compression.NONE ? null
+          : new Transfer(files.transferFile().getFileName().toString(), null, files.transferSize(),
+              files.transferSha256(), files.compression());
+      this.index = files.indexFile().map(path -> new Index(path.getFileName().toString(), null,
+          files.indexSize(), files.indexSha256(), files.chunksFile().orElseThrow().getFileName().toString(), null))
+          .orElse(null);
+      this.siblings = true;
+      return this;
+    }
+
+    /**
+     * The compressed image devices download instead of the image (written elsewhere than by
+     * {@link io.otaflux.delta.PublishedImage}, say).
+     *
+     * @param url its URL, absolute or relative to the manifest's
+     * @param size its size in bytes
+     * @param sha256 its SHA-256
+     * @param compression how it is compressed (not {@code NONE})
+     * @return this builder
+     */
+    public Builder transfer(String url, long size, Sha256 sha256, Compression compression) {
+      if (compression == Compression.NONE || size < 0) {
+        throw OtaException.of(Reason.USAGE, "A transfer file is compressed and has a size.");
+      }
+      this.transfer = new Transfer(Objects.requireNonNull(url, "url"), null, size, sha256, compression);
+      return this;
+    }
+
+    /**
+     * The chunk index and chunks file of a delta (see {@link io.otaflux.delta.ChunkIndex}).
+     *
+     * @param url the index URL, absolute or relative to the manifest's
+     * @param size the index size in bytes
+     * @param sha256 the index's SHA-256
+     * @param chunksUrl the chunks file's URL, absolute or relative to the manifest's
+     * @return this builder
+     */
+    public Builder index(String url, long size, Sha256 sha256, String chunksUrl) {
+      this.index = new Index(Objects.requireNonNull(url, "url"), null, size, sha256, chunksUrl, null);
+      return this;
     }
 
     /**
@@ -573,11 +807,25 @@ public final class Manifest {
       Instant at = created != null ? created : Instant.now().truncatedTo(ChronoUnit.SECONDS);
       String createdText = DateTimeFormatter.ISO_INSTANT.format(at);
       VerificationKey pub = key.publicKey();
+      Transfer t = transfer == null ? null : new Transfer(siblings ? sibling(u, transfer.url()) : transfer.url(), null,
+          transfer.size(), transfer.sha256(), transfer.compression());
+      Index i = index == null ? null : new Index(siblings ? sibling(u, index.url()) : index.url(), null, index.size(),
+          index.sha256(), siblings ? sibling(u, index.chunksUrl()) : index.chunksUrl(), null);
+      if (i != null && t == null) {
+        throw OtaException.of(Reason.USAGE, "A manifest with an index needs a transfer file too.");
+      }
       byte[] signature = key.sign(canonical(v.toString(), size, digest.hex(), u, createdText, pub.algorithm(),
-          pub.keyId()));
+          pub.keyId(), t, i));
       return new Manifest(v, size, digest, u, resolve(u, null, Reason.USAGE), null, createdText, at, pub.algorithm(),
-          pub.keyId(), signature, pub);
+          pub.keyId(), signature, pub, t, i);
     }
   }
 
+  /** A file name next to the image: the image URL with its last segment replaced. */
+  private static String sibling(String imageUrl, String fileName) {
+    int query = imageUrl.indexOf('?');
+    String path = query < 0 ? imageUrl : imageUrl.substring(0, query);
+    int slash = path.lastIndexOf('/');
+    return (slash < 0 ? "" : path.substring(0, slash + 1)) + fileName;
+  }
 }

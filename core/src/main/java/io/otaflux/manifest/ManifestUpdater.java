@@ -12,6 +12,7 @@ import io.otaflux.OtaUpdater;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
+import io.otaflux.delta.ImageTransfer;
 import io.otaflux.internal.Redaction;
 import io.otaflux.spi.FirmwareSource;
 import io.otaflux.spi.ImageDownload;
@@ -68,9 +69,16 @@ public final class ManifestUpdater {
   private final OtaUpdater updater;
   private final boolean allowDowngrade;
   private final int maxManifestBytes;
+  private final boolean delta;
 
   private ManifestUpdater(FirmwareSource source, SlotStore store, TrustedKeys keys, OtaUpdater updater,
       boolean allowDowngrade, int maxManifestBytes) {
+    this(source, store, keys, updater, allowDowngrade, maxManifestBytes, true);
+  }
+
+  private ManifestUpdater(FirmwareSource source, SlotStore store, TrustedKeys keys, OtaUpdater updater,
+      boolean allowDowngrade, int maxManifestBytes, boolean delta) {
+    this.delta = delta;
     this.source = source;
     this.store = store;
     this.keys = keys;
@@ -102,7 +110,7 @@ public final class ManifestUpdater {
    */
   public ManifestUpdater updater(OtaUpdater template) {
     return new ManifestUpdater(source, store, keys, Objects.requireNonNull(template, "template"), allowDowngrade,
-        maxManifestBytes);
+        maxManifestBytes, delta);
   }
 
   /**
@@ -113,7 +121,18 @@ public final class ManifestUpdater {
    * @return a new manifest updater
    */
   public ManifestUpdater allowDowngrade(boolean allow) {
-    return new ManifestUpdater(source, store, keys, updater, allow, maxManifestBytes);
+    return new ManifestUpdater(source, store, keys, updater, allow, maxManifestBytes, delta);
+  }
+
+  /**
+   * This, using a manifest's delta (its chunk index) when it offers one ({@code true}, the default)
+   * or downloading the whole (compressed) image ({@code false}, {@code --no-delta}).
+   *
+   * @param use whether to use deltas
+   * @return a new manifest updater
+   */
+  public ManifestUpdater delta(boolean use) {
+    return new ManifestUpdater(source, store, keys, updater, allowDowngrade, maxManifestBytes, use);
   }
 
   /**
@@ -126,7 +145,7 @@ public final class ManifestUpdater {
     if (bytes < 1024) {
       throw OtaException.of(Reason.USAGE, "A manifest may be at least 1024 bytes long; " + bytes + " is too small a limit.");
     }
-    return new ManifestUpdater(source, store, keys, updater, allowDowngrade, bytes);
+    return new ManifestUpdater(source, store, keys, updater, allowDowngrade, bytes, delta);
   }
 
   /**
@@ -269,7 +288,15 @@ public final class ManifestUpdater {
     if (origin != null && origin.credentials().isPresent() && sameOrigin(origin.uri(), request.uri())) {
       request = request.withCredentials(origin.credentials().get());
     }
-    return updater.source(source).store(store).update(request, abortTrigger);
+    if (manifest.transfer().isEmpty()) {
+      return updater.source(source).store(store).update(request, abortTrigger);
+    }
+    // compressed and delta downloads: the transfer turns the manifest's files into the image's bytes,
+    // and says so when it falls back from a delta (its notices join the events)
+    ImageTransfer transfer = ImageTransfer.of(source, manifest, store, delta);
+    Flux<UpdateEvent> events = updater.source(transfer).store(store).update(request, abortTrigger)
+        .doFinally(signal -> transfer.complete());
+    return Flux.merge(transfer.notices(), events);
   }
 
   private static boolean sameOrigin(URI a, URI b) {

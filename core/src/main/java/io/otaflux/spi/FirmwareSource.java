@@ -1,6 +1,9 @@
 package io.otaflux.spi;
 
+import io.otaflux.OtaException;
 import io.otaflux.UpdateRequest;
+
+import org.jspecify.annotations.Nullable;
 
 import reactor.core.publisher.Mono;
 
@@ -29,4 +32,25 @@ public interface FirmwareSource {
    * @return the opened image
    */
   Mono<ImageDownload> open(UpdateRequest request, ResumeFrom from);
+
+  /**
+   * Opens bytes {@code from} to {@code from + length - 1} of a file (an HTTP {@code Range}
+   * request): the delta update's way to fetch only the chunks a device lacks.
+   *
+   * <p>The download's {@link ImageDownload#offset()} is {@code from}, its body exactly
+   * {@code length} bytes, and its {@link ImageDownload#totalSize()} the whole file's size.
+   *
+   * <p><b>Errors:</b> as {@link #open}; {@code RANGE_NOT_SUPPORTED} (not transient) when the
+   * source cannot serve a range (a server that answers with the whole file); that is the default.
+   *
+   * @param request the file and its credentials
+   * @param from the first byte
+   * @param length how many bytes, at least 1
+   * @param validator the file's validator from an earlier answer ({@code If-Range}), or null
+   * @return the opened range
+   */
+  default Mono<ImageDownload> openRange(UpdateRequest request, long from, long length, @Nullable String validator) {
+    return Mono.error(OtaException.of(OtaException.Detail.RANGE_NOT_SUPPORTED,
+        "This firmware source (" + getClass().getSimpleName() + ") cannot fetch byte ranges."));
+  }
 }

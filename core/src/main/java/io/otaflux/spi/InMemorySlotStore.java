@@ -63,6 +63,65 @@ public final class InMemorySlotStore implements SlotStore {
     return Arrays.copyOf(s.data, (int) s.length);
   }
 
+  /**
+   * Reads the running slot's committed image (a snapshot taken now).
+   *
+   * @return the reader
+   */
+  @Override
+  public Mono<SlotReader> openRunning() {
+    return Mono.fromCallable(() -> {
+      synchronized (this) {
+        SlotId id = state.active();
+        Slot s = slots.get(id);
+        byte[] data = Arrays.copyOf(s.data, (int) s.length);
+        Sha256 digest = state.slot(id).sha256();
+        return new SlotReader() {
+          @Override
+          public SlotId slot() {
+            return id;
+          }
+
+          @Override
+          public long size() {
+            return data.length;
+          }
+
+          @Override
+          public java.util.Optional<Sha256> sha256() {
+            return java.util.Optional.ofNullable(digest);
+          }
+
+          @Override
+          public int read(java.nio.ByteBuffer dst, long position) {
+            if (position >= data.length) {
+              return -1;
+            }
+            int n = (int) Math.min(dst.remaining(), data.length - position);
+            dst.put(data, (int) position, n);
+            return n;
+          }
+
+          @Override
+          public void close() {
+          }
+        };
+      }
+    });
+  }
+
+  /**
+   * Replaces the running slot's bytes in place, as a failing medium would (for tests of what a
+   * delta update reuses): the slot's recorded digest is not changed.
+   *
+   * @param position the offset
+   * @param value the byte to write there
+   */
+  public synchronized void damageRunning(long position, byte value) {
+    Slot s = slots.get(state.active());
+    s.data[(int) position] = value;
+  }
+
   @Override
   public Mono<SlotWriter> openWriter(ImageSpec image) {
     Objects.requireNonNull(image, "image");

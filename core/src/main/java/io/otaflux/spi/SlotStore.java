@@ -1,5 +1,6 @@
 package io.otaflux.spi;
 
+import io.otaflux.OtaException;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.StoreStatus;
@@ -74,6 +75,17 @@ public interface SlotStore {
    * @return the slot that boots next
    */
   Mono<SlotId> rollback();
+
+  /**
+   * Opens the running slot for reading, so a delta update can reuse its chunks. A store that
+   * cannot read it fails: the update then says so and downloads the whole image.
+   *
+   * @return a reader of the running slot's image; close it when done
+   */
+  default Mono<SlotReader> openRunning() {
+    return Mono.error(OtaException.of(OtaException.Detail.NOT_ALLOWED_NOW,
+        "This slot store (" + getClass().getSimpleName() + ") cannot read the running slot."));
+  }
 
   /**
    * Both slots and the boot choice.

@@ -411,6 +411,69 @@ public final class FileSlotStore implements SlotStore {
     return change(false, state -> state.follow(BootRules.rollback(state.status()))).map(BootState::next);
   }
 
+  /**
+   * Reads the running slot's committed image (its size and digest from the boot state), so a
+   * delta update reuses its chunks. The file is opened read-only; the store is not locked (the
+   * running slot is never written by an update).
+   *
+   * @return the reader
+   */
+  @Override
+  public Mono<io.otaflux.spi.SlotReader> openRunning() {
+    return io(() -> {
+      io.otaflux.StoreStatus status = stateFile.load().state().status();
+      io.otaflux.SlotId running = status.active();
+      io.otaflux.SlotStatus slot = status.slots().get(running);
+      Path path = layout.slot(running);
+      Medium.Handle handle;
+      try {
+        handle = medium.open(path, Medium.Mode.READ);
+      } catch (IOException e) {
+        throw StoreErrors.io("Opening the running slot", path, e);
+      }
+      long size = slot.size();
+      io.otaflux.@Nullable Sha256 digest = slot.sha256();
+      return new io.otaflux.spi.SlotReader() {
+        @Override
+        public io.otaflux.SlotId slot() {
+          return running;
+        }
+
+        @Override
+        public long size() {
+          return size;
+        }
+
+        @Override
+        public java.util.Optional<io.otaflux.Sha256> sha256() {
+          return java.util.Optional.ofNullable(digest);
+        }
+
+        @Override
+        public int read(java.nio.ByteBuffer dst, long position) throws IOException {
+          if (position >= size) {
+            return -1;
+          }
+          if (dst.remaining() > size - position) {
+            java.nio.ByteBuffer part = dst.duplicate();
+            part.limit(part.position() + (int) (size - position));
+            int n = handle.read(part, position);
+            if (n > 0) {
+              dst.position(dst.position() + n);
+            }
+            return n;
+          }
+          return handle.read(dst, position);
+        }
+
+        @Override
+        public void close() {
+          closeQuietly(handle);
+        }
+      };
+    });
+  }
+
   @Override
   public Mono<StoreStatus> status() {
     return io(() -> stateFile.load().state().status());

@@ -242,6 +242,28 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     });
   }
 
+  /**
+   * Opens bytes {@code from} to {@code from + length - 1} of a file with a bounded Range request
+   * (the delta update's fetches); see {@link FirmwareSource#openRange}.
+   *
+   * @param request the file and its credentials
+   * @param from the first byte
+   * @param length how many bytes
+   * @param validator the file's validator for {@code If-Range}, or null
+   * @return the opened range
+   */
+  @Override
+  public Mono<ImageDownload> openRange(UpdateRequest request, long from, long length, @Nullable String validator) {
+    Objects.requireNonNull(request, "request");
+    if (from < 0 || length < 1) {
+      throw new IllegalArgumentException("a range needs from >= 0 and length >= 1");
+    }
+    return Mono.defer(() -> {
+      RangeFetch.checkHttps(request);
+      return new RangeFetch(transport(), request, from, length, validator).open();
+    });
+  }
+
   @Override
   public String toString() {
     return "HttpsFirmwareSource[" + anchors + (pins == null ? "" : ", " + pins.size() + " pin(s)") + ", connect "

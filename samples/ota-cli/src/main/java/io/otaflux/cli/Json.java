@@ -98,10 +98,22 @@ final class Json {
       json.put("slot", v.slot().label());
       json.put("size", v.size());
       json.put("sha256", v.sha256().hex());
+    } else if (event instanceof UpdateEvent.DeltaFallback) {
+      UpdateEvent.DeltaFallback f = (UpdateEvent.DeltaFallback) event;
+      json.put("event", "delta-fallback");
+      json.put("detail", f.detail() == null ? null : f.detail().name().toLowerCase(java.util.Locale.ROOT));
+      json.put("message", f.reason());
     } else if (event instanceof UpdateEvent.Activated) {
       json.put("event", "activated");
       json.put("slot", ((UpdateEvent.Activated) event).slot().label());
     }
+    return json;
+  }
+
+  static Map<String, Object> result(UpdateResult result, long downloaded, long reused) {
+    Map<String, Object> json = result(result);
+    json.put("downloaded", downloaded);
+    json.put("reused", reused);
     return json;
   }
 

@@ -17,6 +17,7 @@ import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.UpdateResult;
 import io.otaflux.UpdateSession;
+import io.otaflux.delta.ImageTransfer;
 import io.otaflux.internal.Redaction;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
@@ -82,6 +83,12 @@ final class UpdateCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   int retries;
 
+  @Option(names = "--no-delta", description = "With a manifest that offers a delta, download the full (compressed)"
+      + " image instead.")
+  boolean noDelta;
+
+  private @Nullable Manifest verified;
+
   @Option(names = "--no-progress", description = "No progress bar.")
   boolean noProgress;
 
@@ -112,14 +119,26 @@ final class UpdateCommand implements Callable<Integer> {
     // a trial running or a reboot pending refuses the update before anything is fetched (exit 9)
     BootRules.writableSlot(store.status().block(StatusCommand.WAIT));
     UpdateRequest request = direct != null ? direct : fromManifest(source, store, manifestRequest);
+    // compressed and delta files of a manifest; a plain download otherwise (counting the bytes received)
+    Manifest offered = verified;
+    ImageTransfer transfer = offered != null && offered.transfer().isPresent()
+        ? ImageTransfer.of(source, offered, store, !noDelta) : ImageTransfer.of(source);
     OtaUpdater updater = OtaUpdater.create()
-        .source(source)
+        .source(transfer)
         .store(store)
         .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
     UpdateSession session = updater.session(request);
     Interrupts.onSignal(session::abort);
 
     Disposable output;
+    Disposable notices = transfer.notices().subscribe(e -> {
+      if (json) {
+        Json.print(out, Json.event(e));
+      } else if (e instanceof UpdateEvent.DeltaFallback) {
+        err.println("warning: " + ((UpdateEvent.DeltaFallback) e).reason());
+        err.flush();
+      }
+    });
     if (json) {
       output = session.events().subscribe(e -> Json.print(out, Json.event(e)), e -> { });
     } else if (noProgress) {
@@ -149,10 +168,14 @@ final class UpdateCommand implements Callable<Integer> {
         throw OtaException.of(Reason.STORAGE, "The update ended without a result; run it again.");
       }
       if (json) {
-        Json.print(out, Json.result(result));
+        Json.print(out, Json.result(result, transfer.downloaded(), transfer.reused()));
       } else {
         out.println("Slot " + result.slot().label() + " now holds " + Units.human(result.size()) + " (sha256 "
             + result.sha256().hex() + ") from " + result.effectiveUri() + ".");
+        if (transfer.reused() > 0) {
+          out.println("Delta: " + Units.human(transfer.downloaded()) + " downloaded, " + Units.human(transfer.reused())
+              + " reused from the running slot.");
+        }
         out.println("It boots next as a trial: run `ota boot --slots " + slots + "` at boot and `ota mark-good --slots "
             + slots + "` once the new firmware works.");
         for (String warning : result.warnings()) {
@@ -169,6 +192,7 @@ final class UpdateCommand implements Callable<Integer> {
       throw e;
     } finally {
       output.dispose();
+      notices.dispose();
       if (page != null) {
         page.close();
       }
@@ -184,6 +208,7 @@ final class UpdateCommand implements Callable<Integer> {
     manifests.warnIfUnchecked(System.out, System.err, json);
     Manifest verified = ManifestUpdater.of(source, store, keys).fetch(manifestRequest)
         .block(StatusCommand.WAIT);
+    this.verified = verified;
     if (verified == null) {
       throw OtaException.of(Reason.SERVER, "The manifest could not be read; check --manifest.");
     }

@@ -31,7 +31,7 @@ import reactor.netty.http.server.HttpServerResponse;
  */
 public final class FirmwareServer implements AutoCloseable {
 
-  private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
+  private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
   private static final int CHUNK = 64 * 1024;
 
   private final DemoPki pki;
@@ -174,27 +174,32 @@ public final class FirmwareServer implements AutoCloseable {
     }
     String etag = "\"" + Sha256.digest(image).hex().substring(0, 16) + "\"";
     long start = 0;
+    long end = image.length - 1L;
     String range = request.requestHeaders().get(HttpHeaderNames.RANGE);
     String ifRange = request.requestHeaders().get(HttpHeaderNames.IF_RANGE);
     if (range != null && (ifRange == null || ifRange.equals(etag))) {
       Matcher m = RANGE.matcher(range.strip());
       if (m.matches()) {
         start = Long.parseLong(m.group(1));
-        if (start >= image.length) {
+        if (!m.group(2).isEmpty()) {
+          end = Math.min(end, Long.parseLong(m.group(2)));
+        }
+        if (start >= image.length || end < start) {
           return response.status(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
               .header(HttpHeaderNames.CONTENT_RANGE, "bytes */" + image.length).send();
         }
         response.status(HttpResponseStatus.PARTIAL_CONTENT)
-            .header(HttpHeaderNames.CONTENT_RANGE, "bytes " + start + "-" + (image.length - 1) + "/" + image.length);
+            .header(HttpHeaderNames.CONTENT_RANGE, "bytes " + start + "-" + end + "/" + image.length);
       }
     }
     int from = (int) start;
+    int to = (int) end + 1;
     response.header(HttpHeaderNames.ETAG, etag)
         .header(HttpHeaderNames.ACCEPT_RANGES, "bytes")
         .header(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
-        .header(HttpHeaderNames.CONTENT_LENGTH, Long.toString(image.length - start));
-    Flux<io.netty.buffer.ByteBuf> body = Flux.range(0, (image.length - from + CHUNK - 1) / CHUNK)
-        .map(i -> Unpooled.wrappedBuffer(image, from + i * CHUNK, Math.min(CHUNK, image.length - from - i * CHUNK)));
+        .header(HttpHeaderNames.CONTENT_LENGTH, Long.toString(to - start));
+    Flux<io.netty.buffer.ByteBuf> body = Flux.range(0, (to - from + CHUNK - 1) / CHUNK)
+        .map(i -> Unpooled.wrappedBuffer(image, from + i * CHUNK, Math.min(CHUNK, to - from - i * CHUNK)));
     Duration delay = pace;
     return response.send(delay.isZero() ? body : body.delayElements(delay)).then();
   }
