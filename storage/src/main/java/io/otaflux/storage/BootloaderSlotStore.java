@@ -371,6 +371,7 @@ public final class BootloaderSlotStore implements SlotStore {
     Objects.requireNonNull(setup, "setup");
     Layout layout = Layout.onDevices(setup.slotA(), setup.slotB(), dir);
     // every check first: nothing is written before all of them pass
+    refuseExisting(medium, dir, layout, replace);
     SlotId running = KernelCommandLine.runningSlot(setup.cmdline());
     Bootloader bootloader = bootloader(medium, setup, envLock);
     RaucBootVariables.BootChoice choice = bootloader.read();
@@ -385,13 +386,11 @@ public final class BootloaderSlotStore implements SlotStore {
       throw StoreErrors.io("Creating the data directory", dir, e);
     }
     return StoreLocks.underBothLocks(medium, layout, () -> {
-      if (!replace && (medium.exists(layout.stateFile()) || medium.exists(dir.resolve(CONFIG)))) {
-        throw OtaException.of(Detail.STORE_EXISTS, dir + " already holds a slot store; nothing was changed. Use it as"
-            + " it is; `ota init --force` replaces it, losing its record of the slots' images.");
-      }
+      refuseExisting(medium, dir, layout, replace);
       // the environment first: it is the check that can still fail (too small, unwritable), and with
       // no state file yet a cut here leaves no store, and the bootloader booting the running slot
-      if (choice.attemptsLeft(running.other()) > 0 || !choice.order().equals(List.of(running))) {
+      if (choice.attemptsLeft(running.other()) > 0 || choice.order().isEmpty() || choice.order().get(0) != running
+          || choice.attemptsLeft(running) == 0) {
         bootloader.rollback(running.other());
       }
       writeConfig(medium, dir, setup);
@@ -403,6 +402,13 @@ public final class BootloaderSlotStore implements SlotStore {
       return new BootloaderSlotStore(medium, layout, bootloader, setup, capacity, mountinfo,
           Schedulers.boundedElastic());
     });
+  }
+
+  private static void refuseExisting(Medium medium, Path dir, Layout layout, boolean replace) {
+    if (!replace && (medium.exists(layout.stateFile()) || medium.exists(dir.resolve(CONFIG)))) {
+      throw OtaException.of(Detail.STORE_EXISTS, dir + " already holds a slot store; nothing was changed. Use it as"
+          + " it is; `ota init --force` replaces it, losing its record of the slots' images.");
+    }
   }
 
   static BootloaderSlotStore open(Medium medium, Path dir, Path mountinfo, @Nullable Path envLock) {

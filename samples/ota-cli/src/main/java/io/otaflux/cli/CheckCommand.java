@@ -6,7 +6,7 @@ import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.manifest.VersionCheck;
-import io.otaflux.storage.FileSlotStore;
+import io.otaflux.spi.SlotStore;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,7 +40,7 @@ final class CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var request = UpdateCommand.httpsOnly(manifest);
-    FileSlotStore store = slots.open();
+    SlotStore store = slots.open();
     VersionCheck check = ManifestUpdater.of(https.source(), store, manifests.keys()).fetch(request)
         .flatMap(m -> store.status().map(m::check))
         .block(StatusCommand.WAIT);

@@ -22,7 +22,7 @@ import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.BootRules;
 import io.otaflux.spi.SlotStore;
-import io.otaflux.storage.FileSlotStore;
+import io.otaflux.storage.BootloaderSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
 import io.otaflux.ui.ConsoleProgressBar;
 import io.otaflux.ui.WebStatusPage;
@@ -106,7 +106,7 @@ final class UpdateCommand implements Callable<Integer> {
     HttpsFirmwareSource source = https.source();
     UpdateRequest direct = manifest == null ? request() : null;
     UpdateRequest manifestRequest = manifest == null ? null : credentials(httpsOnly(manifest));
-    SlotStore store = FileSlotStore.openOrInit(slots);
+    SlotStore store = SlotsOption.openOrInit(slots);
     // a trial running or a reboot pending refuses the update before anything is fetched (exit 9)
     BootRules.writableSlot(store.status().block(StatusCommand.WAIT));
     UpdateRequest request = direct != null ? direct : fromManifest(source, store, manifestRequest);
@@ -151,8 +151,13 @@ final class UpdateCommand implements Callable<Integer> {
       } else {
         out.println("Slot " + result.slot().label() + " now holds " + Units.human(result.size()) + " (sha256 "
             + result.sha256().hex() + ") from " + result.effectiveUri() + ".");
-        out.println("It boots next as a trial: run `ota boot --slots " + slots + "` at boot and `ota mark-good --slots "
-            + slots + "` once the new firmware works.");
+        if (store instanceof BootloaderSlotStore) {
+          out.println("It boots next as a trial: the bootloader counts its boots (U-Boot 3, GRUB 1) and falls back by itself; run `ota mark-good --slots " + slots
+              + "` once the new firmware works, and after every healthy boot.");
+        } else {
+          out.println("It boots next as a trial: run `ota boot --slots " + slots + "` at boot and `ota mark-good --slots "
+              + slots + "` once the new firmware works.");
+        }
         for (String warning : result.warnings()) {
           err.println("warning: " + warning);
         }
