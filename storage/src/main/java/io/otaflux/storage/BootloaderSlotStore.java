@@ -416,7 +416,7 @@ public final class BootloaderSlotStore implements SlotStore {
     Path config = dir.resolve(CONFIG);
     String text;
     try {
-      text = Files.readString(config, StandardCharsets.UTF_8);
+      text = readText(medium, config);
     } catch (NoSuchFileException e) {
       throw OtaException.of(Detail.IO_ERROR, "There is no bootloader store in " + dir + " (" + config + " is missing);"
           + " create one with `ota init --slots DIR --bootloader uboot|grub ...`.", e);
@@ -429,6 +429,20 @@ public final class BootloaderSlotStore implements SlotStore {
     long capacity = file.load().state().capacity();
     return new BootloaderSlotStore(medium, layout, bootloader(medium, setup, envLock), setup, capacity, mountinfo,
         Schedulers.boundedElastic());
+  }
+
+  private static String readText(Medium medium, Path file) throws IOException {
+    try (Medium.Handle h = medium.open(file, Medium.Mode.READ)) {
+      long size = h.size();
+      if (size > 64 * 1024) {
+        throw new IOException(file + " holds " + size + " bytes, more than a setup ever does");
+      }
+      ByteBuffer bytes = ByteBuffer.allocate((int) size);
+      while (bytes.hasRemaining() && h.read(bytes, bytes.position()) >= 0) {
+        // read on
+      }
+      return new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8);
+    }
   }
 
   private static long capacity(Medium medium, Setup setup) {
