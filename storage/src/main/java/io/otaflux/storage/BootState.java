@@ -41,6 +41,18 @@ record BootState(SlotId active, SlotId next, long capacity, SlotRecord a, SlotRe
         BootRules.initial(capacity));
   }
 
+  /**
+   * The initial state with {@code running} the good slot (the factory image, running and the
+   * next boot) and the other slot empty: what a store whose bootloader already boots one of the
+   * slots starts from.
+   */
+  static BootState initial(long capacity, SlotId running) {
+    if (running == SlotId.A) {
+      return initial(capacity);
+    }
+    return new BootState(SlotId.B, SlotId.B, capacity, SlotRecord.EMPTY, SlotRecord.FACTORY);
+  }
+
   SlotRecord slot(SlotId id) {
     return id == SlotId.A ? a : b;
   }

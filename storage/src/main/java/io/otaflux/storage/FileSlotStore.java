@@ -320,7 +320,8 @@ public final class FileSlotStore implements SlotStore {
       BootRules.writableSlot(stateFile.load().state().status());
       Medium.Lock lock = StoreLocks.update(medium, layout);
       try {
-        return StoreLocks.underStateLock(medium, layout, () -> startWriting(image, lock));
+        return StoreLocks.underStateLock(medium, layout,
+            () -> startWriting(medium, layout, stateFile, image, lock, BootState::status));
       } catch (RuntimeException e) {
         lock.release();
         throw e;
@@ -328,14 +329,20 @@ public final class FileSlotStore implements SlotStore {
     });
   }
 
-  /** Under both locks: checks the image and the slot, records the write, and opens the writer. */
-  private SlotWriter startWriting(ImageSpec requested, Medium.Lock lock) {
+  /**
+   * Under both locks: checks the image and the slot, records the write, and opens the writer.
+   * Shared by the stores on this state file: {@code rules} gives the state the {@link BootRules}
+   * work on (the file's own, or one completed from what a bootloader reads back).
+   */
+  static SlotWriter startWriting(Medium medium, Layout layout, BootStateFile stateFile, ImageSpec requested,
+      Medium.Lock lock, java.util.function.Function<BootState, StoreStatus> rules) {
     // the journal is on disk: never a password from the URL in it
     ImageSpec image = new ImageSpec(Redaction.withoutUserInfo(requested.uri()), requested.size(), requested.sha256(),
         requested.version());
     BootStateFile.Loaded loaded = stateFile.load();
     BootState state = loaded.state();
-    SlotId target = BootRules.writableSlot(state.status());
+    StoreStatus now = rules.apply(state);
+    SlotId target = BootRules.writableSlot(now);
     if (image.size() > state.capacity()) {
       throw StoreErrors.tooLarge(image.size(), target, state.capacity());
     }
@@ -356,7 +363,7 @@ public final class FileSlotStore implements SlotStore {
       String validator = resumes ? journal.validator() : null;
       // what a device slot may still hold past the new image: the old image, or (when unknown) anything
       long stale = current.isSealed() ? current.size() : state.capacity();
-      BootState writing = state.follow(BootRules.beginWriting(state.status(), durable))
+      BootState writing = state.follow(BootRules.beginWriting(now, durable))
           .withRecord(target, null, new SlotRecord.Journal(image, validator));
       try {
         stateFile.store(writing, loaded);

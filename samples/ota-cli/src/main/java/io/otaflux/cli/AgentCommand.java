@@ -24,7 +24,7 @@ import io.otaflux.lwm2m.AgentEvent;
 import io.otaflux.lwm2m.Lwm2mAgent;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.manifest.TrustedKeys;
-import io.otaflux.storage.FileSlotStore;
+import io.otaflux.spi.SlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
 
 import org.jspecify.annotations.Nullable;
@@ -106,7 +106,7 @@ final class AgentCommand implements Callable<Integer> {
     if (pskIdentity != null && pskKeyFile != null) {
       builder = builder.psk(pskIdentity, readKey(pskKeyFile));
     }
-    FileSlotStore store = FileSlotStore.openOrInit(slots);
+    SlotStore store = SlotsOption.openOrInit(slots);
     HttpsFirmwareSource source = https.source();
     OtaUpdater updater = OtaUpdater.create().source(source).store(store)
         .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));

@@ -3,6 +3,8 @@ package io.otaflux.cli;
 import java.util.concurrent.Callable;
 
 import io.otaflux.SlotId;
+import io.otaflux.spi.SlotStore;
+import io.otaflux.storage.BootloaderSlotStore;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,7 +24,15 @@ final class BootCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SlotId slot = slots.open().boot().block(StatusCommand.WAIT);
+    SlotStore store = slots.open();
+    if (store instanceof BootloaderSlotStore) {
+      spec.commandLine().getOut().println("Nothing to do: with this store the bootloader ("
+          + ((BootloaderSlotStore) store).setup().kind().label() + ") chooses the slot and counts the boots itself;"
+          + " nothing was changed. After a healthy boot, run `ota mark-good --slots " + slots.dir + "`.");
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+    SlotId slot = store.boot().block(StatusCommand.WAIT);
     spec.commandLine().getOut().println(slot.label());
     spec.commandLine().getOut().flush();
     return 0;

@@ -7,7 +7,7 @@ import io.otaflux.OtaException.Reason;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.manifest.TrustedKeys;
 import io.otaflux.manifest.VersionCheck;
-import io.otaflux.storage.FileSlotStore;
+import io.otaflux.spi.SlotStore;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,7 +42,7 @@ final class CheckCommand implements Callable<Integer> {
   public Integer call() {
     var request = UpdateCommand.httpsOnly(manifest);
     TrustedKeys keys = manifests.keys();
-    FileSlotStore store = slots.open();
+    SlotStore store = slots.open();
     manifests.warnIfUnchecked(System.out, System.err, false);
     VersionCheck check = ManifestUpdater.of(https.source(), store, keys).fetch(request)
         .flatMap(m -> store.status().map(m::check))

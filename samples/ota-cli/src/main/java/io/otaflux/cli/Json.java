@@ -14,6 +14,7 @@ import io.otaflux.SlotId;
 import io.otaflux.SlotStatus;
 import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
+import io.otaflux.storage.BootloaderSlotStore;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateResult;
 
@@ -49,6 +50,24 @@ final class Json {
     json.put("active", status.active().label());
     json.put("next", status.next().label());
     json.put("slots", slots);
+    return json;
+  }
+
+  /** The bootloader's side of a bootloader store's status: what it will do next. */
+  static Map<String, Object> bootloader(BootloaderSlotStore.BootloaderStatus boot) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("kind", boot.kind().label());
+    json.put("environment", boot.environment());
+    json.put("order", boot.order().stream().map(SlotId::label).toList());
+    Map<String, Object> left = new LinkedHashMap<>();
+    for (SlotId id : SlotId.values()) {
+      left.put(id.label(), boot.attemptsLeft(id));
+    }
+    json.put("attemptsLeft", left);
+    SlotId next = boot.next();
+    json.put("next", next == null ? null : next.label());
+    json.put("fallingBack", boot.fallingBack());
+    json.put("powerSafe", boot.powerSafe());
     return json;
   }
 

@@ -3,7 +3,7 @@ package io.otaflux.cli;
 import java.util.concurrent.Callable;
 
 import io.otaflux.StoreStatus;
-import io.otaflux.storage.FileSlotStore;
+import io.otaflux.spi.SlotStore;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,7 +23,7 @@ final class MarkGoodCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    FileSlotStore store = slots.open();
+    SlotStore store = slots.open();
     store.markGood().block(StatusCommand.WAIT);
     StoreStatus status = store.status().block(StatusCommand.WAIT);
     spec.commandLine().getOut().println("Slot " + status.active().label() + " is good and boots next.");

@@ -24,7 +24,7 @@ import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.BootRules;
 import io.otaflux.manifest.TrustedKeys;
 import io.otaflux.spi.SlotStore;
-import io.otaflux.storage.FileSlotStore;
+import io.otaflux.storage.BootloaderSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
 import io.otaflux.ui.ConsoleProgressBar;
 import io.otaflux.ui.WebStatusPage;
@@ -115,7 +115,7 @@ final class UpdateCommand implements Callable<Integer> {
     HttpsFirmwareSource source = https.source();
     UpdateRequest direct = manifest == null ? request() : null;
     UpdateRequest manifestRequest = manifest == null ? null : credentials(httpsOnly(manifest));
-    SlotStore store = FileSlotStore.openOrInit(slots);
+    SlotStore store = SlotsOption.openOrInit(slots);
     // a trial running or a reboot pending refuses the update before anything is fetched (exit 9)
     BootRules.writableSlot(store.status().block(StatusCommand.WAIT));
     UpdateRequest request = direct != null ? direct : fromManifest(source, store, manifestRequest);
@@ -176,8 +176,13 @@ final class UpdateCommand implements Callable<Integer> {
           out.println("Delta: " + Units.human(transfer.downloaded()) + " downloaded, " + Units.human(transfer.reused())
               + " reused from the running slot.");
         }
-        out.println("It boots next as a trial: run `ota boot --slots " + slots + "` at boot and `ota mark-good --slots "
-            + slots + "` once the new firmware works.");
+        if (store instanceof BootloaderSlotStore) {
+          out.println("It boots next as a trial: the bootloader counts its boots (U-Boot 3, GRUB 1) and falls back by itself; run `ota mark-good --slots " + slots
+              + "` once the new firmware works, and after every healthy boot.");
+        } else {
+          out.println("It boots next as a trial: run `ota boot --slots " + slots + "` at boot and `ota mark-good --slots "
+              + slots + "` once the new firmware works.");
+        }
         for (String warning : result.warnings()) {
           err.println("warning: " + warning);
         }

@@ -1,0 +1,345 @@
+package io.otaflux.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.otaflux.samples.server.DemoPki;
+import io.otaflux.samples.server.FirmwareServer;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ota} process with a bootloader store, against the real parts: Debian's U-Boot
+ * ({@code u-boot-qemu}, {@code qemu_arm64} under {@code qemu-system-aarch64}) running RAUC's boot
+ * script from the environment {@code ota} wrote, {@code fw_printenv}, {@code mkenvimage},
+ * {@code grub-editenv}; the image comes from the demo HTTPS server. The QEMU harness is the one
+ * of the storage module's {@code UbootQemuBootTest} (same script, same saveenv stand-in).
+ */
+class BootloaderCommandIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
+  private static final int ENV_SIZE = 0x40000;
+  private static final long FLASH_SIZE = 64L << 20;
+  private static final Pattern BOOTARGS = Pattern.compile("OTAFLUX: would boot kernel with bootargs=(.*)");
+  /** RAUC's boot script as the storage module's U-Boot test uses it. */
+  private static final Path RAUC_BOOT_CMD = Path.of("../../storage/src/test/resources/io/otaflux/storage/rauc-boot.cmd");
+
+  private static FirmwareServer server;
+  private static byte[] image;
+  private static URI imageUrl;
+  private static Path rootPem;
+
+  @TempDir
+  Path dir;
+
+  private int boots;
+  private final List<Double> bootSeconds = new ArrayList<>();
+
+  @BeforeAll
+  static void startServer(@TempDir Path certs) throws IOException {
+    server = FirmwareServer.start();
+    image = new byte[1024 * 1024 + 77];
+    new Random(16).nextBytes(image);
+    imageUrl = server.publish("rootfs-b.img", image);
+    rootPem = certs.resolve("root.pem");
+    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
+  }
+
+  @AfterAll
+  static void stopServer() {
+    server.close();
+  }
+
+  static void require(String... tools) {
+    for (String tool : tools) {
+      boolean found = tool.startsWith("/") ? Files.exists(Path.of(tool)) : Arrays.stream(
+          System.getenv().getOrDefault("PATH", "").split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
+      if (!found) {
+        String message = tool + " is not installed (.ci/run installs it)";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+          Assertions.fail(message + "; under CI=true a missing tool fails the test");
+        }
+        Assumptions.abort(message);
+      }
+    }
+  }
+
+  @Test
+  void updateOnAUbootDeviceBootsUnderARealUbootFallsBackAfterThreeUnconfirmedBootsAndKeepsAConfirmedSlot()
+      throws Exception {
+    require("qemu-system-aarch64", "mkimage", "mkenvimage", "fw_printenv", UBOOT);
+    Path script = dir.resolve("boot.scr");
+    tool("mkimage", "-A", "arm64", "-O", "linux", "-T", "script", "-C", "none", "-n", "rauc ab select", "-d",
+        RAUC_BOOT_CMD.toAbsolutePath().toString(), script.toString());
+    // the device as flashed: U-Boot's environment (made by mkenvimage) in its NOR flash, slot A running
+    Path flash = dir.resolve("flash1.img");
+    byte[] erased = new byte[1 << 20];
+    Arrays.fill(erased, (byte) 0xFF);
+    try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
+      for (long at = 0; at < FLASH_SIZE; at += erased.length) {
+        f.write(erased);
+      }
+    }
+    Path vars = dir.resolve("env.txt");
+    Files.writeString(vars, "bootdelay=0\nBOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\notaflux_envbuf=0x41000000\n"
+        + "bootcmd=source 0x40200000; env export -c -s 0x40000 ${otaflux_envbuf}; virtio scan;"
+        + " virtio write ${otaflux_envbuf} 0 0x200; poweroff\n");
+    Path envImage = dir.resolve("env.bin");
+    tool("mkenvimage", "-s", "0x40000", "-o", envImage.toString(), vars.toString());
+    try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
+      f.write(Files.readAllBytes(envImage));
+    }
+    Path config = dir.resolve("fw_env.config");
+    Files.writeString(config, flash + " 0x0 0x40000 0x40000\n");
+    Path slotA = dir.resolve("rootfs-a.img");
+    Path slotB = dir.resolve("rootfs-b.img");
+    Files.write(slotA, "factory image".getBytes(StandardCharsets.US_ASCII));
+    Files.write(slotB, new byte[0]);
+    Path cmdline = dir.resolve("cmdline");
+    Files.writeString(cmdline, "root=/dev/vda2 rauc.slot=A\n");
+    Path data = dir.resolve("data");
+    Path envDisk = dir.resolve("envdisk.img");
+
+    OtaProcess.Run init = OtaProcess.run("init", "--slots", data.toString(), "--bootloader", "uboot",
+        "--fw-env-config", config.toString(), "--slot-a", slotA.toString(), "--slot-b", slotB.toString(),
+        "--cmdline", cmdline.toString(), "--slot-size", "4M");
+    assertThat(init.exitCode()).as(init.all()).isZero();
+    assertThat(init.stdout()).contains("slot a is running, good and boots next").contains("ota mark-good")
+        .contains("not power-safe");
+    assertAgree(config, data, "a", "a", List.of("a"), 3, 0);
+
+    // init over it refuses without --force and changes nothing
+    OtaProcess.Run again = OtaProcess.run("init", "--slots", data.toString(), "--bootloader", "uboot",
+        "--fw-env-config", config.toString(), "--slot-a", slotA.toString(), "--slot-b", slotB.toString(),
+        "--cmdline", cmdline.toString());
+    assertThat(again.exitCode()).as(again.all()).isEqualTo(2);
+    assertThat(again.errorLine()).contains("already holds a slot store");
+
+    // `ota boot` changes nothing with a bootloader store
+    OtaProcess.Run boot = OtaProcess.run("boot", "--slots", data.toString());
+    assertThat(boot.exitCode()).as(boot.all()).isZero();
+    assertThat(boot.stdout()).contains("the bootloader (uboot) chooses the slot and counts the boots itself");
+    assertAgree(config, data, "a", "a", List.of("a"), 3, 0);
+
+    OtaProcess.Run update = update(data);
+    assertThat(update.exitCode()).as(update.all()).isZero();
+    assertThat(update.stdout()).contains("the bootloader counts its boots");
+    assertThat(Files.readAllBytes(slotB)).isEqualTo(image);
+    JsonNode status = assertAgree(config, data, "a", "b", List.of("b", "a"), 3, 3);
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("trial");
+    assertThat(status.at("/slots/b/attempts").asInt()).isZero();
+    assertThat(status.at("/bootloader/powerSafe").asBoolean()).isFalse();
+
+    // three unconfirmed boots of B, counted by U-Boot itself
+    for (int left = 2; left >= 0; left--) {
+      assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("B");
+      status = assertAgree(config, data, "b", "b", List.of("b", "a"), 3, left);
+      assertThat(status.at("/slots/b/state").asText()).isEqualTo("trial");
+      assertThat(status.at("/slots/b/attempts").asInt()).isEqualTo(3 - left);
+    }
+    // the fourth: U-Boot falls back to A, and status tells it from the environment U-Boot left
+    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("A");
+    status = assertAgree(config, data, "a", "a", List.of("b", "a"), 2, 0);
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("invalid");
+    assertThat(status.at("/slots/a/state").asText()).isEqualTo("good");
+    assertThat(status.at("/bootloader/fallingBack").asBoolean()).isTrue();
+    assertThat(human(data)).contains("slot b has no attempts left: the bootloader falls back");
+
+    // the healthy boot of A is confirmed: the failed slot leaves the order, A gets its attempts back
+    OtaProcess.Run good = OtaProcess.run("mark-good", "--slots", data.toString());
+    assertThat(good.exitCode()).as(good.all()).isZero();
+    assertAgree(config, data, "a", "a", List.of("a"), 3, 0);
+    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("A");
+    assertAgree(config, data, "a", "a", List.of("a"), 2, 0);
+
+    // a second try: update again, boot B, confirm it; the next boot keeps B
+    update = update(data);
+    assertThat(update.exitCode()).as(update.all()).isZero();
+    assertAgree(config, data, "a", "b", List.of("b", "a"), 2, 3);
+    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("B");
+    assertAgree(config, data, "b", "b", List.of("b", "a"), 2, 2);
+    good = OtaProcess.run("mark-good", "--slots", data.toString());
+    assertThat(good.exitCode()).as(good.all()).isZero();
+    status = assertAgree(config, data, "b", "b", List.of("b", "a"), 2, 3);
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("good");
+    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("B");
+    status = assertAgree(config, data, "b", "b", List.of("b", "a"), 2, 2);
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("good");
+    assertThat(boots).isEqualTo(7);
+    System.out.println("BootloaderCommandIT: " + boots + " real U-Boot boots under QEMU, seconds " + bootSeconds);
+  }
+
+  @Test
+  void updateMarkGoodAndRollbackOnAGrubDeviceAsGrubEditenvSeesThem() throws Exception {
+    require("grub-editenv");
+    Path grubenv = dir.resolve("grubenv");
+    tool("grub-editenv", grubenv.toString(), "create");
+    tool("grub-editenv", grubenv.toString(), "set", "ORDER=A B", "A_OK=1", "A_TRY=0", "B_OK=1", "B_TRY=0",
+        "default=0");
+    Path slotA = dir.resolve("a.img");
+    Path slotB = dir.resolve("b.img");
+    Files.write(slotA, new byte[0]);
+    Files.write(slotB, new byte[0]);
+    Path cmdline = dir.resolve("cmdline");
+    Files.writeString(cmdline, "BOOT_IMAGE=/vmlinuz rauc.slot=A ro\n");
+    Path data = dir.resolve("data");
+    OtaProcess.Run init = OtaProcess.run("init", "--slots", data.toString(), "--bootloader", "grub", "--grubenv",
+        grubenv.toString(), "--slot-a", slotA.toString(), "--slot-b", slotB.toString(), "--cmdline",
+        cmdline.toString(), "--slot-size", "4M");
+    assertThat(init.exitCode()).as(init.all()).isZero();
+    assertThat(grubList(grubenv)).containsEntry("ORDER", "A B").containsEntry("B_OK", "0").containsEntry("A_OK", "1")
+        .containsEntry("default", "0");
+
+    assertThat(update(data).exitCode()).isZero();
+    assertThat(grubList(grubenv)).containsEntry("ORDER", "B A").containsEntry("B_OK", "1")
+        .containsEntry("B_TRY", "0");
+    JsonNode status = status(data);
+    assertThat(status.at("/next").asText()).isEqualTo("b");
+    assertThat(status.at("/bootloader/kind").asText()).isEqualTo("grub");
+    assertThat(status.at("/bootloader/attemptsLeft/b").asInt()).isEqualTo(1);
+
+    // GRUB boots B once (RAUC's script sets B_TRY=1 first)
+    tool("grub-editenv", grubenv.toString(), "set", "B_TRY=1");
+    Files.writeString(cmdline, "BOOT_IMAGE=/vmlinuz rauc.slot=B ro\n");
+    status = status(data);
+    assertThat(status.at("/active").asText()).isEqualTo("b");
+    assertThat(status.at("/slots/b/state").asText()).isEqualTo("trial");
+    assertThat(status.at("/slots/b/attempts").asInt()).as("GRUB gives one try").isEqualTo(3);
+
+    assertThat(OtaProcess.run("mark-good", "--slots", data.toString()).exitCode()).isZero();
+    assertThat(grubList(grubenv)).containsEntry("ORDER", "B A").containsEntry("B_OK", "1")
+        .containsEntry("B_TRY", "0");
+    assertThat(status(data).at("/slots/b/state").asText()).isEqualTo("good");
+
+    OtaProcess.Run rollback = OtaProcess.run("rollback", "--slots", data.toString());
+    assertThat(rollback.exitCode()).as(rollback.all()).isZero();
+    assertThat(rollback.stdout()).contains("slot a boots next");
+    assertThat(grubList(grubenv)).containsEntry("ORDER", "A B").containsEntry("A_OK", "1")
+        .containsEntry("A_TRY", "0").containsEntry("B_OK", "0").containsEntry("default", "0");
+    status = status(data);
+    assertThat(status.at("/next").asText()).isEqualTo("a");
+    assertThat(status.at("/bootloader/order").toString()).isEqualTo("[\"a\",\"b\"]");
+  }
+
+  private OtaProcess.Run update(Path data) throws Exception {
+    return OtaProcess.run("update", imageUrl.toString(), "--slots", data.toString(), "--root-cert",
+        rootPem.toString(), "--no-progress");
+  }
+
+  private static JsonNode status(Path data) throws Exception {
+    OtaProcess.Run run = OtaProcess.run("status", "--slots", data.toString(), "--json");
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    return JSON.readTree(run.stdout());
+  }
+
+  private static String human(Path data) throws Exception {
+    OtaProcess.Run run = OtaProcess.run("status", "--slots", data.toString());
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    return run.stdout();
+  }
+
+  /** `ota status --json` and `fw_printenv` tell the same boot choice, and it is the one expected. */
+  private JsonNode assertAgree(Path config, Path data, String active, String next, List<String> order, int leftA,
+      int leftB) throws Exception {
+    JsonNode status = status(data);
+    assertThat(status.at("/active").asText()).isEqualTo(active);
+    assertThat(status.at("/next").asText()).isEqualTo(next);
+    assertThat(status.at("/bootloader/kind").asText()).isEqualTo("uboot");
+    List<String> jsonOrder = new ArrayList<>();
+    status.at("/bootloader/order").forEach(n -> jsonOrder.add(n.asText()));
+    assertThat(jsonOrder).isEqualTo(order);
+    assertThat(status.at("/bootloader/attemptsLeft/a").asInt()).isEqualTo(leftA);
+    assertThat(status.at("/bootloader/attemptsLeft/b").asInt()).isEqualTo(leftB);
+    String printed = tool("fw_printenv", "-c", config.toString(), "BOOT_ORDER", "BOOT_A_LEFT", "BOOT_B_LEFT");
+    assertThat(printed).isEqualTo("BOOT_ORDER=" + String.join(" ", order).toUpperCase(java.util.Locale.ROOT)
+        + "\nBOOT_A_LEFT=" + Integer.toHexString(leftA) + "\nBOOT_B_LEFT=" + Integer.toHexString(leftB) + "\n");
+    return status;
+  }
+
+  private Map<String, String> grubList(Path grubenv) throws Exception {
+    Map<String, String> vars = new LinkedHashMap<>();
+    for (String line : tool("grub-editenv", grubenv.toString(), "list").split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        vars.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return vars;
+  }
+
+  private String tool(String... command) throws Exception {
+    Path out = Files.createTempFile(dir, "tool", ".out");
+    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).redirectOutput(out.toFile())
+        .start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(Arrays.toString(command)).isTrue();
+    String text = Files.readString(out, StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as("%s: %s", Arrays.toString(command), text).isZero();
+    Files.delete(out);
+    return text;
+  }
+
+  /**
+   * One power-on: QEMU runs U-Boot, which loads the environment from its flash, runs RAUC's script
+   * and powers off; U-Boot's saved environment goes back into the flash (the saveenv stand-in of
+   * this build) and the kernel command line file gets the bootargs U-Boot built.
+   */
+  private String qemuBoot(Path flash, Path script, Path envDisk, Path cmdline) throws Exception {
+    boots++;
+    Files.write(envDisk, new byte[256 * 1024]);
+    Path serial = dir.resolve("boot" + boots + ".log");
+    long t0 = System.nanoTime();
+    Process qemu = new ProcessBuilder("qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57", "-m", "512M",
+        "-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio", "-nic", "none", "-no-reboot",
+        "-bios", UBOOT,
+        "-drive", "if=pflash,unit=1,format=raw,file=" + flash,
+        "-device", "loader,file=" + script + ",addr=0x40200000,force-raw=on",
+        "-drive", "if=none,id=envdisk,format=raw,file=" + envDisk,
+        "-device", "virtio-blk-device,drive=envdisk")
+        .directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectErrorStream(true).redirectOutput(serial.toFile()).start();
+    if (!qemu.waitFor(90, TimeUnit.SECONDS)) {
+      qemu.destroyForcibly().waitFor();
+      throw new AssertionError("U-Boot did not power off within 90 s; serial log:\n" + Files.readString(serial));
+    }
+    bootSeconds.add(Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+    String log = Files.readString(serial, StandardCharsets.ISO_8859_1).replace("\r", "");
+    assertThat(qemu.exitValue()).as("qemu exit; serial log:\n%s", log).isZero();
+    assertThat(log).as("U-Boot loaded the environment ota wrote").contains("Loading Environment from Flash... OK");
+    Matcher m = BOOTARGS.matcher(log);
+    assertThat(m.find()).as("the boot script chose a slot; serial log:\n%s", log).isTrue();
+    byte[] saved = Arrays.copyOf(Files.readAllBytes(envDisk), ENV_SIZE);
+    try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
+      f.write(saved);
+      f.getFD().sync();
+    }
+    Files.writeString(cmdline, m.group(1) + "\n");
+    Matcher slot = Pattern.compile("rauc\\.slot=([AB])").matcher(m.group(1));
+    assertThat(slot.find()).isTrue();
+    return slot.group(1);
+  }
+}
