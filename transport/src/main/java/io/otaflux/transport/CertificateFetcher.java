@@ -186,7 +186,7 @@ public final class CertificateFetcher {
           sink.success(answer);
         }
         return Mono.<Void>empty();
-      }).subscribe(ignored -> { }, error -> {
+      }).contextWrite(sink.contextView()).subscribe(ignored -> { }, error -> {
         if (settled.compareAndSet(false, true)) {
           sink.error(Failures.map(error, uri, timeout, timeout, timeout, tls));
         } else {
