@@ -210,7 +210,7 @@ final class ProxyRoute {
   HttpClient on(HttpClient client, long connectTimeoutMillis) {
     return client.proxy(spec -> {
       ProxyProvider.Builder b = spec.type(ProxyProvider.Proxy.HTTP)
-          .socketAddress(() -> InetSocketAddress.createUnresolved(host, port))
+          .host(host).port(port)
           .connectTimeoutMillis(connectTimeoutMillis)
           .nonProxyHostsPredicate(this::bypasses);
       String u = user;

@@ -33,20 +33,24 @@ public final class Tinyproxy implements AutoCloseable {
   }
 
   /**
-   * Starts tinyproxy, tunnelling to {@code connectPort} only.
+   * Starts tinyproxy, tunnelling to {@code connectPorts} only.
    *
    * @param dir where its configuration and log go
-   * @param connectPort the only port CONNECT may reach
    * @param user with {@code password}: Basic proxy authentication required; null: none
    * @param password the password
+   * @param connectPorts the only ports CONNECT may reach
    * @return the running proxy, accepting connections
    */
-  public static Tinyproxy start(Path dir, int connectPort, @Nullable String user, @Nullable String password) {
+  public static Tinyproxy start(Path dir, @Nullable String user, @Nullable String password, int... connectPorts) {
     try {
       int port = freePort();
       Path log = dir.resolve("tinyproxy.log");
       Path conf = dir.resolve("tinyproxy.conf");
-      Files.writeString(conf, "Port " + port + "\nListen 127.0.0.1\nConnectPort " + connectPort + "\nLogLevel Info\n"
+      StringBuilder ports = new StringBuilder();
+      for (int p : connectPorts) {
+        ports.append("ConnectPort ").append(p).append('\n');
+      }
+      Files.writeString(conf, "Port " + port + "\nListen 127.0.0.1\n" + ports + "LogLevel Info\n"
           + "LogFile \"" + log + "\"\nMaxClients 20\nTimeout 60\n"
           + (user != null ? "BasicAuth " + user + " " + password + "\n" : ""), StandardCharsets.UTF_8);
       Process process = new ProcessBuilder("tinyproxy", "-d", "-c", conf.toString())
