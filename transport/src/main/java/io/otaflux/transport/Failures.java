@@ -177,7 +177,8 @@ final class Failures {
    * {@link Detail#PROXY_FAILED}; so is a tunnel closed during the TLS handshake. A failure of trust
    * inside the tunnel stays the origin's (TRUST).
    */
-  static @Nullable OtaException viaProxy(Throwable error, URI uri, String proxy, Duration connectTimeout) {
+  static @Nullable OtaException viaProxy(Throwable error, URI uri, String proxy, Duration connectTimeout,
+      @Nullable TlsVersionWatch tls) {
     if (error instanceof OtaException || find(error, TrustFailure.class) != null) {
       return null;
     }
@@ -208,11 +209,10 @@ final class Failures {
           + " check the proxy setting (--proxy, https_proxy) and the network's DNS.", error);
     }
     SSLHandshakeException handshake = find(error, SSLHandshakeException.class);
-    if (handshake != null && (find(handshake, java.io.EOFException.class) != null
-        || find(handshake, java.nio.channels.ClosedChannelException.class) != null
-        || find(handshake, java.net.SocketException.class) != null)) {
+    if (handshake != null && (tls == null || !tls.refusedVersion()) && closedByPeer(handshake, tls)) {
       return OtaException.transientFailure(Detail.PROXY_FAILED, "The tunnel through the proxy " + proxy + " to " + where
-          + " was closed during the TLS handshake; check the proxy, or ask its operator.", error);
+          + " was closed during the TLS handshake: the proxy dropped it, or the server accepts no TLS 1.2 or newer."
+          + " Check the proxy, or ask the server's operator whether it offers TLS 1.2 or 1.3.", error);
     }
     return null;
   }

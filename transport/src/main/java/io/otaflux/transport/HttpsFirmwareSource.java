@@ -384,19 +384,19 @@ public final class HttpsFirmwareSource implements FirmwareSource {
       Duration idleTimeout, int maxRedirects, Scheduler timer, @Nullable ProxyRoute proxy) {
 
     OtaException failure(Throwable error, java.net.URI uri) {
-      OtaException viaProxy = proxyFailure(error, uri);
+      OtaException viaProxy = proxyFailure(error, uri, null);
       return viaProxy != null ? viaProxy : Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout);
     }
 
     OtaException failure(Throwable error, java.net.URI uri, TlsVersionWatch tls) {
-      OtaException viaProxy = proxyFailure(error, uri);
+      OtaException viaProxy = proxyFailure(error, uri, tls);
       return viaProxy != null ? viaProxy
           : Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout, tls);
     }
 
-    private @Nullable OtaException proxyFailure(Throwable error, java.net.URI uri) {
+    private @Nullable OtaException proxyFailure(Throwable error, java.net.URI uri, @Nullable TlsVersionWatch tls) {
       ProxyRoute p = proxy;
-      return p != null && p.proxies(uri) ? Failures.viaProxy(error, uri, p.where(), connectTimeout) : null;
+      return p != null && p.proxies(uri) ? Failures.viaProxy(error, uri, p.where(), connectTimeout, tls) : null;
     }
   }
 }

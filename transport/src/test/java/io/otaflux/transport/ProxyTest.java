@@ -218,4 +218,73 @@ class ProxyTest {
     assertThat(FirmwareBytes.readAll(download)).isEqualTo(image);
     assertThat(seen.get()).isEqualTo("t-42");
   }
+
+  /** A proxy on a raw socket that reads one CONNECT, answers {@code answer} (or nothing) and hangs up. */
+  private static java.net.ServerSocket hangingUpProxy(String answer) throws java.io.IOException {
+    java.net.ServerSocket socket = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress());
+    Thread thread = new Thread(() -> {
+      try (java.net.Socket client = socket.accept()) {
+        java.io.InputStream in = client.getInputStream();
+        int matched = 0;
+        byte[] end = "\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        while (matched < 4) {
+          int b = in.read();
+          if (b < 0) {
+            break;
+          }
+          matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        client.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        client.getOutputStream().flush();
+      } catch (java.io.IOException ignored) {
+        // the test reads the outcome from the client's side
+      }
+    }, "hanging-up-proxy");
+    thread.setDaemon(true);
+    thread.start();
+    return socket;
+  }
+
+  @Test
+  void aTunnelClosedDuringTheHandshakeIsProxyFailedWithItsOwnSentence() {
+    TestServer origin = servers.hangingUp();
+    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, origin.port())) {
+      OtaException e = failure(Servers.trustingRoot().proxy(proxy.url(), null), UpdateRequest.of(origin.url("/fw.bin")
+          .replace("http://", "https://")), Reason.NETWORK);
+      assertThat(e.detail()).as(e.getMessage()).isEqualTo(Detail.PROXY_FAILED);
+      assertThat(e.isTransient()).isTrue();
+      assertThat(e.getMessage()).startsWith("The tunnel through the proxy 127.0.0.1:" + proxy.port() + " to localhost:"
+          + origin.port() + " was closed during the TLS handshake");
+      assertThat(proxy.logOnceContains("CONNECT localhost:" + origin.port(), TIMEOUT))
+          .contains("CONNECT localhost:" + origin.port());
+    }
+  }
+
+  @Test
+  void aProxyThatAcceptsTheTunnelAndHangsUpIsProxyFailedWithinTheConnectTimeout() throws Exception {
+    TestServer server = serving();
+    try (java.net.ServerSocket proxy = hangingUpProxy("HTTP/1.1 200 Connection established\r\n\r\n")) {
+      // Netty's proxy handler notices no close here: its own connect timeout (ours) bounds the wait
+      OtaException e = failure(Servers.trustingRoot().connectTimeout(java.time.Duration.ofSeconds(2))
+          .proxy("http://127.0.0.1:" + proxy.getLocalPort(), null), UpdateRequest.of(server.url("/fw.bin")),
+          Reason.NETWORK);
+      assertThat(e.detail()).as(e.getMessage()).isEqualTo(Detail.PROXY_FAILED);
+      assertThat(e.getMessage()).startsWith("The proxy 127.0.0.1:" + proxy.getLocalPort() + " did not open the tunnel"
+          + " to localhost:" + server.port());
+      assertThat(server.requests()).isEmpty();
+    }
+  }
+
+  @Test
+  void aProxyThatHangsUpBeforeAnsweringConnectIsProxyFailed() throws Exception {
+    TestServer server = serving();
+    try (java.net.ServerSocket proxy = hangingUpProxy("")) {
+      OtaException e = failure(Servers.trustingRoot().proxy("http://127.0.0.1:" + proxy.getLocalPort(), null),
+          UpdateRequest.of(server.url("/fw.bin")), Reason.NETWORK);
+      assertThat(e.detail()).as(e.getMessage()).isEqualTo(Detail.PROXY_FAILED);
+      assertThat(e.getMessage()).startsWith("The proxy 127.0.0.1:" + proxy.getLocalPort() + " did not open the tunnel"
+          + " to localhost:" + server.port());
+      assertThat(e.isTransient()).isTrue();
+    }
+  }
 }
