@@ -287,4 +287,21 @@ class ProxyTest {
       assertThat(e.isTransient()).isTrue();
     }
   }
+
+  @Test
+  void getCertReadsTheChainThroughTheProxy() {
+    TestServer server = servers.https(PKI.localhostWithRoot()).route("/fw.bin", Routes.image(image));
+    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, server.port())) {
+      FetchedCertificate fetched = CertificateFetcher.create().proxy(proxy.url(), null).fetch(server.url("/fw.bin"))
+          .block(TIMEOUT);
+      assertThat(fetched).isNotNull();
+      assertThat(fetched.anchor()).isEqualTo(PKI.root().certificate());
+      assertThat(proxy.logOnceContains("CONNECT localhost:" + server.port(), TIMEOUT))
+          .contains("CONNECT localhost:" + server.port());
+    }
+    int down = Tinyproxy.freePort();
+    StepVerifier.create(CertificateFetcher.create().proxy("http://127.0.0.1:" + down, null).fetch(server.url("/fw.bin")))
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.NETWORK).detail()).isEqualTo(Detail.PROXY_FAILED))
+        .verify(TIMEOUT);
+  }
 }

@@ -2,6 +2,7 @@ package io.otaflux.cli;
 
 import java.util.Map;
 
+import io.otaflux.transport.CertificateFetcher;
 import io.otaflux.transport.HttpsFirmwareSource;
 
 import org.jspecify.annotations.Nullable;
@@ -17,22 +18,24 @@ final class ProxyOption {
   @Nullable String proxy;
 
   HttpsFirmwareSource apply(HttpsFirmwareSource source) {
-    return apply(source, System.getenv());
-  }
-
-  HttpsFirmwareSource apply(HttpsFirmwareSource source, Map<String, String> env) {
     String given = proxy;
     if (given == null) {
       return source.proxyFromEnvironment();
     }
-    if (given.isBlank()) {
-      return source; // curl's -x "": no proxy at all
+    return given.isBlank() ? source : source.proxy(given, noProxy(System.getenv()));
+  }
+
+  CertificateFetcher apply(CertificateFetcher fetcher) {
+    String given = proxy;
+    if (given == null) {
+      return fetcher.proxyFromEnvironment();
     }
-    // curl honours no_proxy for a proxy given on the command line too
+    return given.isBlank() ? fetcher : fetcher.proxy(given, noProxy(System.getenv()));
+  }
+
+  /** curl honours no_proxy for a proxy given on the command line too ({@code --proxy ""}: no proxy at all). */
+  static @Nullable String noProxy(Map<String, String> env) {
     String noProxy = env.get("no_proxy");
-    if (noProxy == null || noProxy.isBlank()) {
-      noProxy = env.get("NO_PROXY");
-    }
-    return source.proxy(given, noProxy);
+    return noProxy == null || noProxy.isBlank() ? env.get("NO_PROXY") : noProxy;
   }
 }
