@@ -52,6 +52,11 @@ import reactor.netty.http.client.HttpClient;
  *   silence in the body while bytes are wanted (a slow slot writer does not count). Every silence
  *   is bounded by the idle timeout: unless set on their own, the connect and handshake timeouts
  *   are the idle timeout.</li>
+ *   <li><b>Proxy:</b> with {@link #proxy(String, String)} or {@link #proxyFromEnvironment()}, through
+ *   an HTTP proxy by {@code CONNECT}; the TLS session is end to end inside the tunnel, so every
+ *   rule above holds unchanged.</li>
+ *   <li><b>Your own client settings:</b> {@link #httpClient(UnaryOperator)}; the subscriber's
+ *   Reactor {@code Context} reaches the client's hooks.</li>
  * </ul>
  *
  * <p>Immutable and copy-on-write: every setter returns a new source, so a configured source is a

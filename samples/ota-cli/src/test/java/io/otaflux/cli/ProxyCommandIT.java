@@ -110,6 +110,10 @@ class ProxyCommandIT {
     OtaProcess.Run bypass = update(Map.of("HTTPS_PROXY", "http://127.0.0.1:" + Tinyproxy.freePort(),
         "NO_PROXY", "example.org,LocalHost"));
     assertThat(bypass.exitCode()).as(bypass.all()).isZero();
+    // as curl: no_proxy applies to a proxy given on the command line too
+    OtaProcess.Run flagBypassed = update(Map.of("no_proxy", "localhost"), "--proxy",
+        "http://127.0.0.1:" + Tinyproxy.freePort());
+    assertThat(flagBypassed.exitCode()).as(flagBypassed.all()).isZero();
   }
 
   @Test
