@@ -64,8 +64,11 @@ public final class CertificateFetcher {
   private final Duration timeout;
   private final int maxRedirects;
   private final Clock clock;
+  private final @Nullable ProxyRoute proxy;
 
-  private CertificateFetcher(@Nullable TrustAnchors trustStore, Duration timeout, int maxRedirects, Clock clock) {
+  private CertificateFetcher(@Nullable TrustAnchors trustStore, Duration timeout, int maxRedirects, Clock clock,
+      @Nullable ProxyRoute proxy) {
+    this.proxy = proxy;
     this.trustStore = trustStore;
     this.timeout = timeout;
     this.maxRedirects = maxRedirects;
@@ -79,7 +82,7 @@ public final class CertificateFetcher {
    * @return the fetcher
    */
   public static CertificateFetcher create() {
-    return new CertificateFetcher(null, Duration.ofSeconds(30), 10, Clock.systemUTC());
+    return new CertificateFetcher(null, Duration.ofSeconds(30), 10, Clock.systemUTC(), null);
   }
 
   /**
@@ -90,7 +93,7 @@ public final class CertificateFetcher {
    */
   public CertificateFetcher trustStore(TrustAnchors bundle) {
     Objects.requireNonNull(bundle, "bundle");
-    return new CertificateFetcher(bundle, timeout, maxRedirects, clock);
+    return new CertificateFetcher(bundle, timeout, maxRedirects, clock, proxy);
   }
 
   /**
@@ -104,7 +107,7 @@ public final class CertificateFetcher {
     if (timeout.isZero() || timeout.isNegative()) {
       throw OtaException.of(Reason.USAGE, "The timeout must be positive, not " + timeout + ".");
     }
-    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock);
+    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock, proxy);
   }
 
   /**
@@ -117,7 +120,7 @@ public final class CertificateFetcher {
     if (hops < 0 || hops > 50) {
       throw OtaException.of(Reason.USAGE, "Allow from 0 to 50 redirects, not " + hops + ".");
     }
-    return new CertificateFetcher(trustStore, timeout, hops, clock);
+    return new CertificateFetcher(trustStore, timeout, hops, clock, proxy);
   }
 
   /**
@@ -128,7 +131,29 @@ public final class CertificateFetcher {
    */
   public CertificateFetcher clock(Clock clock) {
     Objects.requireNonNull(clock, "clock");
-    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock);
+    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock, proxy);
+  }
+
+  /**
+   * This fetcher, connecting through an HTTP proxy as {@link HttpsFirmwareSource#proxy(String, String)} does.
+   *
+   * @param proxy the proxy's URL, {@code http://[user:pass@]host[:port]}
+   * @param noProxy the hosts that go around it (curl's {@code no_proxy} syntax), or null
+   * @return a new fetcher
+   */
+  public CertificateFetcher proxy(String proxy, @Nullable String noProxy) {
+    Objects.requireNonNull(proxy, "proxy");
+    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock, ProxyRoute.parse(proxy, noProxy));
+  }
+
+  /**
+   * This fetcher, with the proxy the environment names, as {@link HttpsFirmwareSource#proxyFromEnvironment()}.
+   *
+   * @return a new fetcher
+   */
+  public CertificateFetcher proxyFromEnvironment() {
+    return new CertificateFetcher(trustStore, timeout, maxRedirects, clock,
+        ProxyRoute.fromEnvironment(System.getenv()));
   }
 
   /**
@@ -140,7 +165,8 @@ public final class CertificateFetcher {
    *
    * <p><b>Errors:</b> {@link OtaException}: {@code USAGE} (not an https URL), {@code NETWORK},
    * {@code SERVER} (a redirect loop, too many), {@code POLICY} (a redirect to plain http),
-   * {@code TRUST} (no TLS 1.2+ handshake possible).
+   * {@code TRUST} (no TLS 1.2+ handshake possible); through a proxy, {@code NETWORK} /
+   * {@code PROXY_FAILED} when the proxy refuses, cannot be reached or drops the tunnel.
    *
    * @param url the firmware URL (user-info is dropped, never sent)
    * @return what was found
@@ -186,9 +212,12 @@ public final class CertificateFetcher {
           sink.success(answer);
         }
         return Mono.<Void>empty();
-      }).subscribe(ignored -> { }, error -> {
+      }).contextWrite(sink.contextView()).subscribe(ignored -> { }, error -> {
         if (settled.compareAndSet(false, true)) {
-          sink.error(Failures.map(error, uri, timeout, timeout, timeout, tls));
+          ProxyRoute p = proxy;
+          OtaException viaProxy = p != null && p.proxies(uri)
+              ? Failures.viaProxy(error, uri, p.where(), timeout, tls) : null;
+          sink.error(viaProxy != null ? viaProxy : Failures.map(error, uri, timeout, timeout, timeout, tls));
         } else {
           log.debug("After the answer from {}: {}", Failures.origin(uri), error.toString());
         }
@@ -210,13 +239,14 @@ public final class CertificateFetcher {
     } catch (SSLException e) {
       throw OtaException.of(Reason.TRUST, "The TLS client could not be set up (" + e.getMessage() + ").", e);
     }
-    return HttpClient.newConnection()
+    HttpClient http = HttpClient.newConnection()
         .secure(spec -> spec.sslContext(context).handshakeTimeout(timeout))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
         .responseTimeout(timeout)
         .followRedirect(false)
         .compress(false)
         .headers(h -> h.set("User-Agent", "otaflux-get-cert"));
+    return proxy != null ? proxy.on(http, timeout.toMillis()) : http;
   }
 
   FetchedCertificate choose(URI effective, X509Certificate[] chain) {

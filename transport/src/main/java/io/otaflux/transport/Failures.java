@@ -169,6 +169,64 @@ final class Failures {
   }
 
   /**
+   * A failure on a connection through the proxy {@code proxy} ({@code host:port}) that is the
+   * proxy's, or null when it is the origin's (then {@link #map} decides). Decided by type: Netty's
+   * {@code ProxyConnectException} (the proxy answered {@code CONNECT} with anything but 2xx, such
+   * as a 403 for a port it does not tunnel or a 407, or closed or timed out before answering), and
+   * a refused, timed-out or unresolvable connection to the proxy itself, are
+   * {@link Detail#PROXY_FAILED}; so is a tunnel closed during the TLS handshake. A failure of trust
+   * inside the tunnel stays the origin's (TRUST).
+   */
+  static @Nullable OtaException viaProxy(Throwable error, URI uri, String proxy, Duration connectTimeout,
+      @Nullable TlsVersionWatch tls) {
+    if (error instanceof OtaException || find(error, TrustFailure.class) != null) {
+      return null;
+    }
+    String where = origin(uri);
+    io.netty.handler.proxy.HttpProxyHandler.HttpProxyConnectException refused =
+        find(error, io.netty.handler.proxy.HttpProxyHandler.HttpProxyConnectException.class);
+    if (refused != null) {
+      return OtaException.of(Detail.PROXY_FAILED, "The proxy " + proxy + " refused the tunnel to " + where + " ("
+          + proxyAnswer(refused) + "); check the proxy setting (--proxy, https_proxy) and its credentials, and that"
+          + " the proxy allows CONNECT to port " + port(uri) + ".", error);
+    }
+    io.netty.handler.proxy.ProxyConnectException failed = find(error, io.netty.handler.proxy.ProxyConnectException.class);
+    if (failed != null) {
+      return OtaException.transientFailure(Detail.PROXY_FAILED, "The proxy " + proxy + " did not open the tunnel to "
+          + where + " (" + proxyAnswer(failed) + "); check that the proxy is working.", error);
+    }
+    if (find(error, ConnectTimeoutException.class) != null) {
+      return OtaException.transientFailure(Detail.PROXY_FAILED, "Connecting to the proxy " + proxy + " timed out after "
+          + human(connectTimeout) + "; check that it is up and the proxy setting (--proxy, https_proxy).", error);
+    }
+    if (find(error, ConnectException.class) != null) {
+      return OtaException.transientFailure(Detail.PROXY_FAILED, "Could not connect to the proxy " + proxy + " ("
+          + detail(find(error, ConnectException.class)) + "); check that it is up and the proxy setting (--proxy,"
+          + " https_proxy).", error);
+    }
+    if (find(error, UnknownHostException.class) != null) {
+      return OtaException.of(Detail.PROXY_FAILED, "The proxy's host name in \"" + proxy + "\" could not be resolved;"
+          + " check the proxy setting (--proxy, https_proxy) and the network's DNS.", error);
+    }
+    SSLHandshakeException handshake = find(error, SSLHandshakeException.class);
+    if (handshake != null && (tls == null || !tls.refusedVersion()) && closedByPeer(handshake, tls)) {
+      return OtaException.transientFailure(Detail.PROXY_FAILED, "The tunnel through the proxy " + proxy + " to " + where
+          + " was closed during the TLS handshake: the proxy dropped it, or the server accepts no TLS 1.2 or newer."
+          + " Check the proxy, or ask the server's operator whether it offers TLS 1.2 or 1.3.", error);
+    }
+    return null;
+  }
+
+  /** What the proxy said, for display only: Netty's message names the proxy's status line. */
+  private static String proxyAnswer(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    // "http, none, /127.0.0.1:8888 => host:443, status: 403 Forbidden": keep what follows the arrow
+    int arrow = m.indexOf("=>");
+    int comma = arrow < 0 ? -1 : m.indexOf(", ", arrow);
+    return comma > 0 ? m.substring(comma + 2) : m;
+  }
+
+  /**
    * An HTTP status that is not an image: {@link Detail#HTTP_STATUS}, 4xx non-transient, 5xx, 408
    * and 429 transient, with the wait {@code Retry-After} asks for.
    */

@@ -6,7 +6,9 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import javax.net.ssl.SSLException;
 
@@ -50,6 +52,11 @@ import reactor.netty.http.client.HttpClient;
  *   silence in the body while bytes are wanted (a slow slot writer does not count). Every silence
  *   is bounded by the idle timeout: unless set on their own, the connect and handshake timeouts
  *   are the idle timeout.</li>
+ *   <li><b>Proxy:</b> with {@link #proxy(String, String)} or {@link #proxyFromEnvironment()}, through
+ *   an HTTP proxy by {@code CONNECT}; the TLS session is end to end inside the tunnel, so every
+ *   rule above holds unchanged.</li>
+ *   <li><b>Your own client settings:</b> {@link #httpClient(UnaryOperator)}; the subscriber's
+ *   Reactor {@code Context} reaches the client's hooks.</li>
  * </ul>
  *
  * <p>Immutable and copy-on-write: every setter returns a new source, so a configured source is a
@@ -78,11 +85,14 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   private final Duration idleTimeout;
   private final int maxRedirects;
   private final @Nullable Scheduler timer;
+  private final @Nullable ProxyRoute proxy;
+  private final @Nullable UnaryOperator<HttpClient> customizer;
 
   private volatile @Nullable Transport transport;
 
   private HttpsFirmwareSource(TrustAnchors anchors, @Nullable Set<SpkiPin> pins, @Nullable Duration connectTimeout,
-      @Nullable Duration handshakeTimeout, Duration idleTimeout, int maxRedirects, @Nullable Scheduler timer) {
+      @Nullable Duration handshakeTimeout, Duration idleTimeout, int maxRedirects, @Nullable Scheduler timer,
+      @Nullable ProxyRoute proxy, @Nullable UnaryOperator<HttpClient> customizer) {
     this.anchors = anchors;
     this.pins = pins;
     this.connectTimeout = connectTimeout;
@@ -90,6 +100,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     this.idleTimeout = idleTimeout;
     this.maxRedirects = maxRedirects;
     this.timer = timer;
+    this.proxy = proxy;
+    this.customizer = customizer;
   }
 
   /**
@@ -99,7 +111,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    * @return the source
    */
   public static HttpsFirmwareSource create() {
-    return new HttpsFirmwareSource(TrustAnchors.jdkDefault(), null, null, null, DEFAULT_TIMEOUT, 10, null);
+    return new HttpsFirmwareSource(TrustAnchors.jdkDefault(), null, null, null, DEFAULT_TIMEOUT, 10, null, null, null);
   }
 
   /**
@@ -110,7 +122,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource trustAnchors(TrustAnchors anchors) {
     Objects.requireNonNull(anchors, "anchors");
-    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer);
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer, proxy, customizer);
   }
 
   /**
@@ -127,7 +139,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
       copy.add(Objects.requireNonNull(p, "pin"));
     }
     return new HttpsFirmwareSource(anchors, Set.copyOf(copy), connectTimeout, handshakeTimeout, idleTimeout,
-        maxRedirects, timer);
+        maxRedirects, timer, proxy, customizer);
   }
 
   /**
@@ -144,7 +156,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     }
     copy.add(pin);
     return new HttpsFirmwareSource(anchors, Set.copyOf(copy), connectTimeout, handshakeTimeout, idleTimeout,
-        maxRedirects, timer);
+        maxRedirects, timer, proxy, customizer);
   }
 
   /**
@@ -155,7 +167,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource connectTimeout(Duration timeout) {
     return new HttpsFirmwareSource(anchors, pins, positive(timeout, "connect timeout"), handshakeTimeout, idleTimeout,
-        maxRedirects, timer);
+        maxRedirects, timer, proxy, customizer);
   }
 
   /**
@@ -168,7 +180,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource handshakeTimeout(Duration timeout) {
     return new HttpsFirmwareSource(anchors, pins, connectTimeout, positive(timeout, "handshake timeout"), idleTimeout,
-        maxRedirects, timer);
+        maxRedirects, timer, proxy, customizer);
   }
 
   /**
@@ -181,7 +193,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource idleTimeout(Duration timeout) {
     return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, positive(timeout, "idle timeout"),
-        maxRedirects, timer);
+        maxRedirects, timer, proxy, customizer);
   }
 
   /**
@@ -194,7 +206,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     if (hops < 0 || hops > 50) {
       throw OtaException.of(Reason.USAGE, "Allow from 0 to 50 redirects, not " + hops + ".");
     }
-    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, hops, timer);
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, hops, timer, proxy, customizer);
   }
 
   /**
@@ -205,7 +217,68 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource scheduler(Scheduler timer) {
     Objects.requireNonNull(timer, "timer");
-    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer);
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer, proxy, customizer);
+  }
+
+  /**
+   * This source, connecting through the HTTP proxy {@code proxy}
+   * ({@code http://[user:pass@]host[:port]}, port 1080 when not given, as curl) with
+   * {@code CONNECT}, except for the hosts {@code noProxy} lists (curl's {@code no_proxy} syntax:
+   * comma-separated names, each matching the host and its subdomains with or without a leading
+   * dot, IP addresses, {@code host:port}, or {@code *} for all; case-insensitive; null: none).
+   *
+   * <p>The TLS session runs inside the tunnel between this device and the origin: trust anchors,
+   * pins and the host name are checked exactly as without a proxy, and the proxy sees only the
+   * origin's host and port. The proxy's credentials go only to the proxy and appear in no log,
+   * sentence or {@link #toString()}. A proxy that refuses the tunnel, cannot be reached or closes
+   * it is {@code NETWORK} / {@link OtaException.Detail#PROXY_FAILED}.
+   *
+   * @param proxy the proxy's URL
+   * @param noProxy the hosts that go around it, or null
+   * @return a new source
+   */
+  public HttpsFirmwareSource proxy(String proxy, @Nullable String noProxy) {
+    Objects.requireNonNull(proxy, "proxy");
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
+        ProxyRoute.parse(proxy, noProxy), customizer);
+  }
+
+  /**
+   * This source, with the proxy the environment names as curl reads it for https URLs:
+   * {@code https_proxy} (else {@code HTTPS_PROXY}, else {@code all_proxy} / {@code ALL_PROXY}),
+   * bypassed for {@code no_proxy} (else {@code NO_PROXY}); see {@link #proxy(String, String)}.
+   * Without such variables, no proxy.
+   *
+   * @return a new source
+   */
+  public HttpsFirmwareSource proxyFromEnvironment() {
+    return proxyFrom(System.getenv());
+  }
+
+  /** {@link #proxyFromEnvironment()} with {@code env} as the environment. */
+  HttpsFirmwareSource proxyFrom(Map<String, String> env) {
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
+        ProxyRoute.fromEnvironment(env), customizer);
+  }
+
+  /**
+   * This source, letting {@code customizer} adjust the Reactor Netty {@link HttpClient} every
+   * request goes out on, after this source has configured it: a resolver, metrics, wiretap, your
+   * own {@code LoopResources} or headers. It is applied once, when the first image is opened.
+   *
+   * <p><b>Must not be undone:</b> the TLS set-up ({@code secure(...)}: the trust anchors, pins and
+   * host-name check live there), {@code followRedirect(false)} (redirects are followed by this
+   * source, https only, credentials bound to the origin), {@code responseTimeout} and the connect
+   * timeout, and the proxy ({@link #proxy}). A customizer that replaces them takes those rules away.
+   * Calling this again replaces the customizer given before.
+   *
+   * @param customizer returns the client to use, given the configured one
+   * @return a new source
+   */
+  public HttpsFirmwareSource httpClient(UnaryOperator<HttpClient> customizer) {
+    Objects.requireNonNull(customizer, "customizer");
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
+        proxy, customizer);
   }
 
   /**
@@ -269,7 +342,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     return "HttpsFirmwareSource[" + anchors + (pins == null ? "" : ", " + pins.size() + " pin(s)") + ", connect "
         + Failures.human(connectTimeout != null ? connectTimeout : idleTimeout) + ", handshake "
         + Failures.human(handshakeTimeout != null ? handshakeTimeout : idleTimeout) + ", idle "
-        + Failures.human(idleTimeout) + ", redirects " + maxRedirects + "]";
+        + Failures.human(idleTimeout) + ", redirects " + maxRedirects + (proxy == null ? "" : ", " + proxy)
+        + (customizer == null ? "" : ", customized client") + "]";
   }
 
   private Transport transport() {
@@ -314,8 +388,14 @@ public final class HttpsFirmwareSource implements FirmwareSource {
         // (benchmarks/RESULTS.md); deprecated only because Netty 5 drops the setting
         .httpResponseDecoder(spec -> spec.maxChunkSize(BODY_CHUNK))
         .headers(h -> h.set("User-Agent", "otaflux"));
+    if (proxy != null) {
+      http = proxy.on(http, connect.toMillis());
+    }
+    if (customizer != null) {
+      http = Objects.requireNonNull(customizer.apply(http), "the HttpClient customizer returned null");
+    }
     return new Transport(http, trust, connect, handshake, idleTimeout, maxRedirects,
-        timer != null ? timer : Schedulers.parallel());
+        timer != null ? timer : Schedulers.parallel(), proxy);
   }
 
   private static Duration positive(Duration d, String what) {
@@ -328,14 +408,22 @@ public final class HttpsFirmwareSource implements FirmwareSource {
 
   /** What the opens of one configured source share. */
   record Transport(HttpClient http, AnchoredTrustManager trust, Duration connectTimeout, Duration handshakeTimeout,
-      Duration idleTimeout, int maxRedirects, Scheduler timer) {
+      Duration idleTimeout, int maxRedirects, Scheduler timer, @Nullable ProxyRoute proxy) {
 
     OtaException failure(Throwable error, java.net.URI uri) {
-      return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout);
+      OtaException viaProxy = proxyFailure(error, uri, null);
+      return viaProxy != null ? viaProxy : Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout);
     }
 
     OtaException failure(Throwable error, java.net.URI uri, TlsVersionWatch tls) {
-      return Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout, tls);
+      OtaException viaProxy = proxyFailure(error, uri, tls);
+      return viaProxy != null ? viaProxy
+          : Failures.map(error, uri, connectTimeout, handshakeTimeout, idleTimeout, tls);
+    }
+
+    private @Nullable OtaException proxyFailure(Throwable error, java.net.URI uri, @Nullable TlsVersionWatch tls) {
+      ProxyRoute p = proxy;
+      return p != null && p.proxies(uri) ? Failures.viaProxy(error, uri, p.where(), connectTimeout, tls) : null;
     }
   }
 }

@@ -152,7 +152,11 @@ final class ImageFetch {
           sink.success(answer);
         }
         return Mono.empty();
-      }).subscribe(ignored -> { }, error -> {
+      })
+          // the inner subscription carries the subscriber's Context, so HttpClient hooks (doOnRequest,
+          // metrics, tracing) see what the caller put there
+          .contextWrite(sink.contextView())
+          .subscribe(ignored -> { }, error -> {
         deadline.dispose();
         if (settled.compareAndSet(false, true)) {
           sink.error(transport.failure(error, uri, tls));

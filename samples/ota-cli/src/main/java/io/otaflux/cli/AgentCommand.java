@@ -64,6 +64,9 @@ final class AgentCommand implements Callable<Integer> {
   HttpsOptions https;
 
   @Mixin
+  ProxyOption proxy;
+
+  @Mixin
   ManifestOptions manifests;
 
   @Option(names = "--retries", paramLabel = "N", defaultValue = "3",
@@ -107,7 +110,7 @@ final class AgentCommand implements Callable<Integer> {
       builder = builder.psk(pskIdentity, readKey(pskKeyFile));
     }
     SlotStore store = SlotsOption.openOrInit(slots);
-    HttpsFirmwareSource source = https.source();
+    HttpsFirmwareSource source = proxy.apply(https.source());
     OtaUpdater updater = OtaUpdater.create().source(source).store(store)
         .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
     TrustedKeys keys = manifests.keysOrNone();

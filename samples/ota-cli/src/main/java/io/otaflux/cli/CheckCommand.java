@@ -35,6 +35,9 @@ final class CheckCommand implements Callable<Integer> {
   @Mixin
   HttpsOptions https;
 
+  @Mixin
+  ProxyOption proxy;
+
   @Spec
   CommandSpec spec;
 
@@ -44,7 +47,7 @@ final class CheckCommand implements Callable<Integer> {
     TrustedKeys keys = manifests.keys();
     SlotStore store = slots.open();
     manifests.warnIfUnchecked(System.out, System.err, false);
-    VersionCheck check = ManifestUpdater.of(https.source(), store, keys).fetch(request)
+    VersionCheck check = ManifestUpdater.of(proxy.apply(https.source()), store, keys).fetch(request)
         .flatMap(m -> store.status().map(m::check))
         .block(StatusCommand.WAIT);
     if (check == null) {

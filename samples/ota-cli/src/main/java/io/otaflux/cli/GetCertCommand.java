@@ -41,13 +41,16 @@ final class GetCertCommand implements Callable<Integer> {
       description = "PEM bundle to look the root up in (default: the JDK's trust store).")
   @Nullable Path trustStore;
 
+  @picocli.CommandLine.Mixin
+  ProxyOption proxy;
+
   @Spec
   CommandSpec spec;
 
   @Override
   public Integer call() {
     CertificateFormat chosen = format(format);
-    CertificateFetcher fetcher = CertificateFetcher.create();
+    CertificateFetcher fetcher = proxy.apply(CertificateFetcher.create());
     if (trustStore != null) {
       fetcher = fetcher.trustStore(TrustAnchors.fromPemFile(trustStore));
     }

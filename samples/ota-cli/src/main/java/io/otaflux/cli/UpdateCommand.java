@@ -56,6 +56,9 @@ final class UpdateCommand implements Callable<Integer> {
   HttpsOptions https;
 
   @Mixin
+  ProxyOption proxy;
+
+  @Mixin
   ManifestOptions manifests;
 
   @Option(names = "--manifest", paramLabel = "URL",
@@ -112,7 +115,7 @@ final class UpdateCommand implements Callable<Integer> {
     if (url != null && manifest != null) {
       throw OtaException.of(Reason.USAGE, "Give an image URL or --manifest URL, not both.");
     }
-    HttpsFirmwareSource source = https.source();
+    HttpsFirmwareSource source = proxy.apply(https.source());
     UpdateRequest direct = manifest == null ? request() : null;
     UpdateRequest manifestRequest = manifest == null ? null : credentials(httpsOnly(manifest));
     SlotStore store = SlotsOption.openOrInit(slots);

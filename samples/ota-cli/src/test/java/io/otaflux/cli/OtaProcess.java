@@ -47,10 +47,26 @@ final class OtaProcess {
   }
 
   static Process start(String... args) throws IOException {
+    return start(builder(args));
+  }
+
+  /**
+   * Runs {@code ota} with no proxy variables from this environment, and then {@code env} added.
+   */
+  static Run runWith(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
+    ProcessBuilder builder = builder(args);
+    for (String name : List.of("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")) {
+      builder.environment().remove(name);
+    }
+    builder.environment().putAll(env);
+    return finish(start(builder));
+  }
+
+  private static Process start(ProcessBuilder command) throws IOException {
     assertThat(JAR).as("the jar is built by `mvn package` before the integration tests").exists();
     Path out = Files.createTempFile("ota-out", ".txt");
     Path err = Files.createTempFile("ota-err", ".txt");
-    ProcessBuilder builder = builder(args).redirectOutput(out.toFile()).redirectError(err.toFile())
+    ProcessBuilder builder = command.redirectOutput(out.toFile()).redirectError(err.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     Process process = builder.start();
     OUTPUTS.put(process, new Path[] {out, err});
