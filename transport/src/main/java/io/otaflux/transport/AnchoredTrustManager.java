@@ -34,6 +34,8 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
+import io.otaflux.OtaException.Detail;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -124,7 +126,7 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    throw new TrustFailure("The connection offered no host name to verify the certificate against; refused.", null);
+    throw new TrustFailure(Detail.HOST_MISMATCH, "The connection offered no host name to verify the certificate against; refused.", null);
   }
 
   @Override
@@ -169,12 +171,12 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
       return;
     }
     if (wanted.isEmpty()) {
-      throw new TrustFailure("Pinning is on but no pin was given, so no chain can pass; give at least one"
+      throw new TrustFailure(Detail.PIN_MISMATCH, "Pinning is on but no pin was given, so no chain can pass; give at least one"
           + " sha256/BASE64 pin or turn pinning off.", null);
     }
     PKIXCertPathBuilderResult path = build(chain);
     if (path == null) {
-      throw new TrustFailure("The validated chain of " + host + " could not be rebuilt to check its pins; refused.",
+      throw new TrustFailure(Detail.PIN_MISMATCH, "The validated chain of " + host + " could not be rebuilt to check its pins; refused.",
           null);
     }
     List<X509Certificate> validated = validatedChain(path);
@@ -189,7 +191,7 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
     }
     StringJoiner expected = new StringJoiner(", ");
     wanted.forEach(p -> expected.add(p.toString()));
-    throw new TrustFailure("None of the pinned keys (" + expected + ") is in the validated chain of " + host
+    throw new TrustFailure(Detail.PIN_MISMATCH, "None of the pinned keys (" + expected + ") is in the validated chain of " + host
         + ", whose keys are: " + found + ". Someone may be intercepting the connection, or the server's keys"
         + " changed: check, then update the pins.", null);
   }
@@ -225,7 +227,7 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
 
   private TrustFailure diagnose(X509Certificate[] chain, String host, CertificateException e) {
     if (chain.length == 0) {
-      return new TrustFailure(host + " presented no certificate; refused.", e);
+      return new TrustFailure(Detail.UNTRUSTED_CHAIN, host + " presented no certificate; refused.", e);
     }
     X509Certificate leaf = chain[0];
     Instant now = Instant.now();
@@ -234,12 +236,11 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
         return dates(chain, host, now, e);
       }
     }
-    for (Throwable c = e; c != null; c = c.getCause()) {
-      String m = c.getMessage();
-      if (m != null && (m.contains("No subject alternative") || m.contains("No name matching"))) {
-        return new TrustFailure("The certificate of " + host + " is for " + names(leaf) + ", not for " + host
-            + "; hostname verification refused it. Use a URL with one of those names, or fix the server's certificate.", e);
-      }
+    // the JDK checks the chain before the name: a chain that leads to an anchor was refused for its name
+    // (decided from the certificate itself, never from the JDK's wording)
+    if (!HostNames.matches(leaf, host) && build(chain) != null) {
+      return new TrustFailure(Detail.HOST_MISMATCH, "The certificate of " + host + " is for " + names(leaf) + ", not for " + host
+          + "; hostname verification refused it. Use a URL with one of those names, or fix the server's certificate.", e);
     }
     if (outOfDate(leaf, now)) {
       return dates(chain, host, now, e);
@@ -257,12 +258,12 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
         }
       }
       if (impostor != null) {
-        return new TrustFailure("The chain of " + host + " holds a CA named \"" + impostor + "\", but not with"
+        return new TrustFailure(Detail.UNTRUSTED_CHAIN, "The chain of " + host + " holds a CA named \"" + impostor + "\", but not with"
             + " the key of the trust anchor of that name: someone may be intercepting the connection, or the CA was"
             + " re-keyed. Nothing was sent to the server.", e);
       }
     }
-    return new TrustFailure("The certificate of " + host + " was issued by \"" + issuer + "\", which is not among"
+    return new TrustFailure(Detail.UNTRUSTED_CHAIN, "The certificate of " + host + " was issued by \"" + issuer + "\", which is not among"
         + " the trust anchors (" + anchorsDescription + "). If you trust that CA, give its certificate as a trust"
         + " anchor (ota get-cert fetches it).", e);
   }
@@ -270,16 +271,16 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
   private static TrustFailure dates(X509Certificate[] chain, String host, Instant now, CertificateException e) {
     for (X509Certificate c : chain) {
       if (c.getNotAfter().toInstant().isBefore(now)) {
-        return new TrustFailure("The certificate \"" + c.getSubjectX500Principal().getName() + "\" of " + host
+        return new TrustFailure(Detail.CERTIFICATE_DATES, "The certificate \"" + c.getSubjectX500Principal().getName() + "\" of " + host
             + " expired on " + c.getNotAfter().toInstant() + "; refused. Renew it on the server (or check the"
             + " device clock).", e);
       }
       if (c.getNotBefore().toInstant().isAfter(now)) {
-        return new TrustFailure("The certificate \"" + c.getSubjectX500Principal().getName() + "\" of " + host
+        return new TrustFailure(Detail.CERTIFICATE_DATES, "The certificate \"" + c.getSubjectX500Principal().getName() + "\" of " + host
             + " is not valid before " + c.getNotBefore().toInstant() + "; refused. Check the device clock.", e);
       }
     }
-    return new TrustFailure("A certificate in the chain of " + host + " is outside its validity dates ("
+    return new TrustFailure(Detail.CERTIFICATE_DATES, "A certificate in the chain of " + host + " is outside its validity dates ("
         + e.getMessage() + "); refused. Check the server's certificates and the device clock.", e);
   }
 

@@ -80,7 +80,7 @@ final class Failures {
     String where = origin(uri);
     TrustFailure trust = find(error, TrustFailure.class);
     if (trust != null) {
-      return OtaException.of(Reason.TRUST, trust.getMessage(), error);
+      return OtaException.of(trust.detail(), String.valueOf(trust.getMessage()), error);
     }
     if (find(error, SslHandshakeTimeoutException.class) != null) {
       return OtaException.transientFailure(Detail.TIMEOUT, "The TLS handshake with " + where + " did not finish within "
@@ -96,16 +96,16 @@ final class Failures {
           + ".", error);
     }
     UnknownHostException unknown = find(error, UnknownHostException.class);
-    // EAI_AGAIN from the JDK's resolver has no type of its own: its text is the only clue (display-grade
-    // decision: it only makes the failure transient)
-    if (unknown != null && (find(error, io.netty.resolver.dns.DnsNameResolverTimeoutException.class) != null
-        || String.valueOf(unknown.getMessage()).contains("Temporary failure"))) {
+    if (unknown != null && find(error, io.netty.resolver.dns.DnsNameResolverTimeoutException.class) != null) {
       return OtaException.transientFailure(Detail.UNKNOWN_HOST, "The host name \"" + uri.getHost() + "\" could not be"
           + " resolved in time; check the network's DNS.", error);
     }
     if (unknown != null) {
-      return OtaException.of(Detail.UNKNOWN_HOST, "The host name \"" + uri.getHost() + "\" could not be resolved;"
-          + " check the URL and the network's DNS.", error);
+      // The JDK's resolver gives one type for "no such name" and "DNS not reachable now" (EAI_AGAIN):
+      // on a device that is often offline the second is the likely one, so it is retried with backoff
+      // rather than told apart by the resolver's wording.
+      return OtaException.transientFailure(Detail.UNKNOWN_HOST, "The host name \"" + uri.getHost() + "\" could not be"
+          + " resolved; check the URL and the network's DNS.", error);
     }
     SSLException tlsFailure = find(error, SSLException.class);
     if (tlsFailure != null && tls != null && tls.refusedVersion()) {
@@ -221,7 +221,9 @@ final class Failures {
   private static String proxyAnswer(Throwable e) {
     String m = String.valueOf(e.getMessage());
     // "http, none, /127.0.0.1:8888 => host:443, status: 403 Forbidden": keep what follows the arrow
+    // display only: the sentence shows the proxy's status line, nothing is decided from it
     int arrow = m.indexOf("=>");
+    // display only
     int comma = arrow < 0 ? -1 : m.indexOf(", ", arrow);
     return comma > 0 ? m.substring(comma + 2) : m;
   }
@@ -284,9 +286,8 @@ final class Failures {
     if (m == null || m.isBlank()) {
       return e.getClass().getSimpleName();
     }
-    // Netty adds the remote address after a colon; keep the plain cause
-    int colon = m.indexOf(": ");
-    return colon > 0 && m.substring(0, colon).toLowerCase(Locale.ROOT).contains("connection refused")
-        ? "connection refused" : m;
+    // a ConnectException is what Java raises for a refused connection (its text varies by transport:
+    // "finishConnect(..) failed with error(-111): Connection refused: host/ip:port"); say it plainly
+    return e instanceof ConnectException ? "connection refused" : m;
   }
 }

@@ -111,6 +111,7 @@ class TrustTest {
         .contains(SpkiPin.of(identity.leaf()).toString())
         .contains(SpkiPin.of(PKI.intermediate().certificate()).toString())
         .contains(SpkiPin.of(PKI.root().certificate()).toString());
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.PIN_MISMATCH);
   }
 
   @Test
@@ -126,7 +127,9 @@ class TrustTest {
   void anEmptyPinSetFailsClosed() {
     TestServer server = serving(PKI.localhost());
     HttpsFirmwareSource source = HttpsFirmwareSource.create().trustAnchors(anchors(PKI.root())).pins(List.of());
-    assertThat(refuses(source, server).getMessage()).contains("no pin was given");
+    OtaException e = refuses(source, server);
+    assertThat(e.getMessage()).contains("no pin was given");
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.PIN_MISMATCH);
   }
 
   @Test
@@ -134,6 +137,7 @@ class TrustTest {
     TestServer server = serving(PKI.mitmLocalhost());
     OtaException e = refuses(HttpsFirmwareSource.create().trustAnchors(anchors(PKI.root())), server);
     assertThat(e.getMessage()).contains(TestPki.ROOT_NAME).contains("not with the key");
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.UNTRUSTED_CHAIN);
   }
 
   @Test
@@ -149,6 +153,7 @@ class TrustTest {
     OtaException e = refuses(HttpsFirmwareSource.create().trustAnchors(anchors(PKI.root())), server);
     assertThat(e.getMessage()).contains("issued by \"CN=Unrelated Test Root,O=Elsewhere\"")
         .contains("CN=OtaFlux Test Root");
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.UNTRUSTED_CHAIN);
   }
 
   @Test
@@ -163,6 +168,7 @@ class TrustTest {
     TestServer server = serving(PKI.otherHost());
     OtaException e = refuses(HttpsFirmwareSource.create().trustAnchors(anchors(PKI.root())), server);
     assertThat(e.getMessage()).contains("is for other.example, not for localhost");
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.HOST_MISMATCH);
   }
 
   @Test
@@ -171,6 +177,7 @@ class TrustTest {
     TestServer server = serving(identity);
     OtaException e = refuses(HttpsFirmwareSource.create().trustAnchors(anchors(PKI.root())), server);
     assertThat(e.getMessage()).contains("expired on " + identity.leaf().getNotAfter().toInstant());
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.CERTIFICATE_DATES);
   }
 
   @Test
