@@ -3,6 +3,7 @@ package io.otaflux.lwm2m;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -75,6 +76,8 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   private final Consumer<StoreStatus> storeSeen;
 
   private final Object lock = new Object();
+  /** Resources changed under the lock, fired once it is let go. */
+  private final List<Integer> unfired = new ArrayList<>();
   private FirmwareState state = FirmwareState.IDLE;
   private FirmwareResult result = FirmwareResult.INITIAL;
   private String packageUri = "";
@@ -172,37 +175,41 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   // --- Package URI ------------------------------------------------------------------------
 
   private WriteResponse packageUri(String written) {
-    String uri = written.strip();
-    synchronized (lock) {
-      if (uri.isEmpty()) {
-        cancel();
-        return WriteResponse.success();
-      }
-      if (state == FirmwareState.DOWNLOADING || state == FirmwareState.UPDATING) {
-        log.info("Package URI refused: a download or update is running (State {}); cancel it first", state.code());
-        return WriteResponse.methodNotAllowed();
-      }
-      packageUri = uri;
-      packageName = "";
-      packageVersion = "";
-      downloaded = null;
-      // a pending update (activated, not yet confirmed or rolled back) keeps its record: while its
-      // trial runs the boot rules refuse this download, and its Update Result (1 or 8) still comes
-      URI parsed;
-      try {
-        parsed = checkPackageUri(uri);
-      } catch (OtaException refused) {
-        setResult(FirmwareResult.of(refused));
-        setState(FirmwareState.IDLE);
-        failed(refused.getMessage(), refused.reason());
+    try {
+      String uri = written.strip();
+      synchronized (lock) {
+        if (uri.isEmpty()) {
+          cancel();
+          return WriteResponse.success();
+        }
+        if (state == FirmwareState.DOWNLOADING || state == FirmwareState.UPDATING) {
+          log.info("Package URI refused: a download or update is running (State {}); cancel it first", state.code());
+          return WriteResponse.methodNotAllowed();
+        }
+        packageUri = uri;
+        packageName = "";
+        packageVersion = "";
+        downloaded = null;
+        // a pending update (activated, not yet confirmed or rolled back) keeps its record: while its
+        // trial runs the boot rules refuse this download, and its Update Result (1 or 8) still comes
+        URI parsed;
+        try {
+          parsed = checkPackageUri(uri);
+        } catch (OtaException refused) {
+          setResult(FirmwareResult.of(refused));
+          setState(FirmwareState.IDLE);
+          failed(refused.getMessage(), refused.reason());
+          fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
+          return WriteResponse.success();
+        }
+        setResult(FirmwareResult.INITIAL);
+        setState(FirmwareState.DOWNLOADING);
         fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
+        start(parsed);
         return WriteResponse.success();
       }
-      setResult(FirmwareResult.INITIAL);
-      setState(FirmwareState.DOWNLOADING);
-      fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
-      start(parsed);
-      return WriteResponse.success();
+    } finally {
+      flush();
     }
   }
 
@@ -301,50 +308,58 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   }
 
   private void downloadDone(long run) {
-    synchronized (lock) {
-      if (run != generation) {
-        return;
+    try {
+      synchronized (lock) {
+        if (run != generation) {
+          return;
+        }
+        download = null;
+        abort = null;
+        if (downloaded == null) {
+          downloadFailed(run, OtaException.of(Reason.STORAGE, "The download ended without a verified image."));
+          return;
+        }
+        setState(FirmwareState.DOWNLOADED);
       }
-      download = null;
-      abort = null;
-      if (downloaded == null) {
-        downloadFailed(run, OtaException.of(Reason.STORAGE, "The download ended without a verified image."));
-        return;
-      }
-      setState(FirmwareState.DOWNLOADED);
+    } finally {
+      flush();
     }
   }
 
   private void downloadFailed(long run, Throwable error) {
-    OtaException failure = OtaException.wrap(reactor.core.Exceptions.unwrap(error), Reason.STORAGE, "The download failed");
-    synchronized (lock) {
-      if (run != generation) {
-        return;
-      }
-      download = null;
-      abort = null;
-      downloaded = null;
-      if (failure.reason() == Reason.ABORTED) {
-        log.info("Download cancelled; the store is as it was");
-        packageUri = "";
-        setResult(FirmwareResult.INITIAL);
+    try {
+      OtaException failure = OtaException.wrap(reactor.core.Exceptions.unwrap(error), Reason.STORAGE, "The download failed");
+      synchronized (lock) {
+        if (run != generation) {
+          return;
+        }
+        download = null;
+        abort = null;
+        downloaded = null;
+        if (failure.reason() == Reason.ABORTED) {
+          log.info("Download cancelled; the store is as it was");
+          packageUri = "";
+          setResult(FirmwareResult.INITIAL);
+          setState(FirmwareState.IDLE);
+          return;
+        }
+        FirmwareResult code = FirmwareResult.of(failure);
+        PendingUpdate p = pending;
+        if (p != null && (failure.detail() == OtaException.Detail.TRIAL_RUNNING
+            || failure.detail() == OtaException.Detail.REBOOT_PENDING)) {
+          // refused before a byte was written: the pending update's package is still what the device holds
+          packageUri = "";
+          packageName = p.packageName();
+          packageVersion = p.packageVersion();
+          fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
+        }
+        log.warn("Download failed (Update Result {}): {}", code.code(), failure.getMessage());
+        failed(failure.getMessage(), failure.reason());
+        setResult(code);
         setState(FirmwareState.IDLE);
-        return;
       }
-      FirmwareResult code = FirmwareResult.of(failure);
-      PendingUpdate p = pending;
-      if (p != null && (failure.detail() == OtaException.Detail.TRIAL_RUNNING
-          || failure.detail() == OtaException.Detail.REBOOT_PENDING)) {
-        // refused before a byte was written: the pending update's package is still what the device holds
-        packageUri = "";
-        packageName = p.packageName();
-        packageVersion = p.packageVersion();
-        fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
-      }
-      log.warn("Download failed (Update Result {}): {}", code.code(), failure.getMessage());
-      failed(failure.getMessage(), failure.reason());
-      setResult(code);
-      setState(FirmwareState.IDLE);
+    } finally {
+      flush();
     }
   }
 
@@ -371,71 +386,87 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
 
   /** Stops a running download (the agent is stopping): the abort completes before this returns. */
   void abortDownload() {
-    Disposable running;
-    Mono<Void> done;
-    synchronized (lock) {
-      Sinks.One<Boolean> trigger = abort;
-      running = download;
-      done = previousDone;
-      if (trigger == null || running == null) {
-        return;
+    try {
+      Disposable running;
+      Mono<Void> done;
+      synchronized (lock) {
+        Sinks.One<Boolean> trigger = abort;
+        running = download;
+        done = previousDone;
+        if (trigger == null || running == null) {
+          return;
+        }
+        trigger.tryEmitValue(Boolean.TRUE);
       }
-      trigger.tryEmitValue(Boolean.TRUE);
+      done.block(java.time.Duration.ofSeconds(10));
+    } finally {
+      flush();
     }
-    done.block(java.time.Duration.ofSeconds(10));
   }
 
   // --- Update -----------------------------------------------------------------------------
 
   private ExecuteResponse update() {
-    synchronized (lock) {
-      UpdateEvent.Verified image = downloaded;
-      if (state != FirmwareState.DOWNLOADED || image == null) {
-        log.info("Update refused: it needs State 2 (downloaded), the State is {}", state.code());
-        return ExecuteResponse.methodNotAllowed();
+    try {
+      synchronized (lock) {
+        UpdateEvent.Verified image = downloaded;
+        if (state != FirmwareState.DOWNLOADED || image == null) {
+          log.info("Update refused: it needs State 2 (downloaded), the State is {}", state.code());
+          return ExecuteResponse.methodNotAllowed();
+        }
+        PendingUpdate update = new PendingUpdate(image.slot(), image.sha256(), packageName, packageVersion);
+        activating = true;
+        setState(FirmwareState.UPDATING);
+        Mono.fromRunnable(() -> update.write(pendingFile))
+            .then(store.activate(update.slot(), update.sha256()))
+            .subscribeOn(work)
+            .publishOn(work) // the reboot hook runs here, not on the store's I/O threads
+            .subscribe(v -> { }, error -> activationFailed(error), () -> activated(update));
+        return ExecuteResponse.success();
       }
-      PendingUpdate update = new PendingUpdate(image.slot(), image.sha256(), packageName, packageVersion);
-      activating = true;
-      setState(FirmwareState.UPDATING);
-      Mono.fromRunnable(() -> update.write(pendingFile))
-          .then(store.activate(update.slot(), update.sha256()))
-          .subscribeOn(work)
-          .publishOn(work) // the reboot hook runs here, not on the store's I/O threads
-          .subscribe(v -> { }, error -> activationFailed(error), () -> activated(update));
-      return ExecuteResponse.success();
+    } finally {
+      flush();
     }
   }
 
   private void activated(PendingUpdate update) {
-    synchronized (lock) {
-      pending = update;
-      activating = false;
-      downloaded = null;
-      setState(FirmwareState.IDLE);
-    }
-    log.info("Slot {} is the trial boot choice; running the reboot hook", update.slot().label());
     try {
-      rebootHook.run();
-    } catch (RuntimeException e) {
-      log.warn("The reboot hook failed: {}", e.toString());
-      failed("The reboot hook failed: " + e.getMessage(), null);
+      synchronized (lock) {
+        pending = update;
+        activating = false;
+        downloaded = null;
+        setState(FirmwareState.IDLE);
+      }
+      log.info("Slot {} is the trial boot choice; running the reboot hook", update.slot().label());
+      try {
+        rebootHook.run();
+      } catch (RuntimeException e) {
+        log.warn("The reboot hook failed: {}", e.toString());
+        failed("The reboot hook failed: " + e.getMessage(), null);
+      }
+    } finally {
+      flush();
     }
   }
 
   private void activationFailed(Throwable error) {
-    OtaException failure = OtaException.wrap(reactor.core.Exceptions.unwrap(error), Reason.STORAGE,
-        "Activating the slot failed");
-    synchronized (lock) {
-      activating = false;
-      downloaded = null;
-      try {
-        PendingUpdate.clear(pendingFile);
-      } catch (RuntimeException e) {
-        log.warn("Cannot delete {}: {}", pendingFile, e.toString());
+    try {
+      OtaException failure = OtaException.wrap(reactor.core.Exceptions.unwrap(error), Reason.STORAGE,
+          "Activating the slot failed");
+      synchronized (lock) {
+        activating = false;
+        downloaded = null;
+        try {
+          PendingUpdate.clear(pendingFile);
+        } catch (RuntimeException e) {
+          log.warn("Cannot delete {}: {}", pendingFile, e.toString());
+        }
+        failed(failure.getMessage(), failure.reason());
+        setResult(FirmwareResult.UPDATE_FAILED);
+        setState(FirmwareState.IDLE);
       }
-      failed(failure.getMessage(), failure.reason());
-      setResult(FirmwareResult.UPDATE_FAILED);
-      setState(FirmwareState.IDLE);
+    } finally {
+      flush();
     }
   }
 
@@ -459,29 +490,33 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   }
 
   private void judge(PendingUpdate expected, StoreStatus status) {
-    SlotStatus slot = status.slot(expected.slot());
-    boolean sameImage = slot.digest().map(expected.sha256()::equals).orElse(false);
-    storeSeen.accept(status); // the Device's firmware version first: a server reads it on Result 1
-    synchronized (lock) {
-      if (pending != expected) {
-        return;
-      }
-      if (sameImage && slot.state() == SlotState.TRIAL) {
-        return; // not confirmed yet
-      }
-      if (sameImage && slot.state() == SlotState.GOOD && status.active() == expected.slot()) {
-        log.info("Slot {} was confirmed: Update Result 1", expected.slot().label());
+    try {
+      SlotStatus slot = status.slot(expected.slot());
+      boolean sameImage = slot.digest().map(expected.sha256()::equals).orElse(false);
+      storeSeen.accept(status); // the Device's firmware version first: a server reads it on Result 1
+      synchronized (lock) {
+        if (pending != expected) {
+          return;
+        }
+        if (sameImage && slot.state() == SlotState.TRIAL) {
+          return; // not confirmed yet
+        }
+        if (sameImage && slot.state() == SlotState.GOOD && status.active() == expected.slot()) {
+          log.info("Slot {} was confirmed: Update Result 1", expected.slot().label());
+          forgetPending();
+          setResult(FirmwareResult.SUCCESS);
+          return;
+        }
+        if (sameImage && slot.state() == SlotState.GOOD) {
+          return; // good but not running: a rollback to it would be odd; wait for the boot
+        }
+        log.warn("Slot {} was rolled back (state {}): Update Result 8", expected.slot().label(), slot.state().label());
         forgetPending();
-        setResult(FirmwareResult.SUCCESS);
-        return;
+        failed("The update in slot " + expected.slot().label() + " was rolled back.", null);
+        setResult(FirmwareResult.UPDATE_FAILED);
       }
-      if (sameImage && slot.state() == SlotState.GOOD) {
-        return; // good but not running: a rollback to it would be odd; wait for the boot
-      }
-      log.warn("Slot {} was rolled back (state {}): Update Result 8", expected.slot().label(), slot.state().label());
-      forgetPending();
-      failed("The update in slot " + expected.slot().label() + " was rolled back.", null);
-      setResult(FirmwareResult.UPDATE_FAILED);
+    } finally {
+      flush();
     }
   }
 
@@ -524,12 +559,42 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
     events.accept(new AgentEvent.Failed(message, reason));
   }
 
+  /**
+   * Tells Leshan that resources changed. Never while this object's lock is held: Leshan holds its
+   * own object lock while it reads or writes us (which takes our lock), so calling into it under
+   * our lock deadlocks (seen: a failed download's Result change against an observe). Under the lock
+   * the resources are only noted; the entry point that took the lock fires them once it let go
+   * ({@link #flush()}).
+   */
   private void fire(int... resources) {
+    if (Thread.holdsLock(lock)) {
+      for (int r : resources) {
+        if (!unfired.contains(r)) {
+          unfired.add(r);
+        }
+      }
+      return;
+    }
     if (getLwM2mClient() == null && listeners.isEmpty()) {
       return;
     }
     for (int r : resources) {
       fireResourceChange(r);
+    }
+  }
+
+  /** Fires what changed under the lock; called by every entry point after it let go of the lock. */
+  private void flush() {
+    if (Thread.holdsLock(lock)) {
+      return; // an outer frame still holds it and flushes when it lets go
+    }
+    int[] changed;
+    synchronized (lock) {
+      changed = unfired.stream().mapToInt(Integer::intValue).toArray();
+      unfired.clear();
+    }
+    if (changed.length > 0) {
+      fire(changed);
     }
   }
 }
