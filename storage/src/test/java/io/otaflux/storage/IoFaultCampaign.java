@@ -189,6 +189,7 @@ final class IoFaultCampaign {
     int operations = 0;
     @Nullable byte[] lastInstalled = null;
     int steps = 4 + random.nextInt(12);
+    List<String> trace = new ArrayList<>();
     String failure = null;
     for (int step = 0; created && step < steps && !crash.isCut() && failure == null; step++) {
       int op = random.nextInt(10);
@@ -235,7 +236,11 @@ final class IoFaultCampaign {
               mustKeep.add(key(before.slot(before.active())));
             }
             store.markGood().block();
-            mustKeep = new HashSet<>(Set.of(key(before.slot(before.active()))));
+            // confirming a trial changes what must be kept; on a good slot mark-good changes nothing (it does not
+            // undo a rollback that chose the other slot: campaign seed 106515)
+            if (before.slot(before.active()).state() == SlotState.TRIAL) {
+              mustKeep = new HashSet<>(Set.of(key(before.slot(before.active()))));
+            }
             break;
           default: {
             SlotStatus target = before.slot(before.next().other());
@@ -247,10 +252,14 @@ final class IoFaultCampaign {
             break;
           }
         }
+        trace.add(name + " ok");
       } catch (OtaException e) {
         refusals.merge(name + ": " + e.detail(), 1, Integer::sum);
+        trace.add(name + " " + e.detail());
+        continue;
       } catch (Throwable e) {
         if (crash.isCut()) {
+          trace.add(name + " cut");
           break;
         }
         failure = "unexpected exception during " + name + " (not an OtaException): " + e;
@@ -264,7 +273,7 @@ final class IoFaultCampaign {
       CrashMedium rebooted = crash.reboot(survival, random.nextLong());
       failure = oracle(kind, rebooted, created, mustKeep, images[0], random);
       if (failure != null) {
-        failure = failure + " [after the power went, unsynced data " + survival + "]";
+        failure = failure + " [after the power went, unsynced data " + survival + "; steps " + trace + "]";
       }
       if (failure != null && failure.equals(REFUSED)) {
         return new Run(seed, medium.injected(), null, true, installed, operations, refusals);
