@@ -268,6 +268,15 @@ public final class FileSlotStore implements SlotStore {
             damaged = e;
           }
         }
+        if (loaded != null) {
+          // an init that failed at its directory sync (EIO) left entries that a power cut may still take away:
+          // the init run again makes them durable before it opens, or refuses, the store it finds
+          try {
+            medium.syncDirectory(dir);
+          } catch (IOException e) {
+            throw StoreErrors.io("Making the slot store's files durable", dir, e);
+          }
+        }
         if (existing == Existing.OPEN) {
           if (loaded != null) {
             return new FileSlotStore(medium, layout, loaded.state().capacity(), Schedulers.boundedElastic());
