@@ -177,6 +177,7 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
   private WriteResponse packageUri(String written) {
     try {
       String uri = written.strip();
+      URI parsed;
       synchronized (lock) {
         if (uri.isEmpty()) {
           cancel();
@@ -192,7 +193,6 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
         downloaded = null;
         // a pending update (activated, not yet confirmed or rolled back) keeps its record: while its
         // trial runs the boot rules refuse this download, and its Update Result (1 or 8) still comes
-        URI parsed;
         try {
           parsed = checkPackageUri(uri);
         } catch (OtaException refused) {
@@ -205,9 +205,16 @@ final class FirmwareUpdateObject extends BaseInstanceEnabler {
         setResult(FirmwareResult.INITIAL);
         setState(FirmwareState.DOWNLOADING);
         fire(PACKAGE_URI, PKG_NAME, PKG_VERSION);
-        start(parsed);
-        return WriteResponse.success();
       }
+      // the server is told State 1 before the download can end (a failure at once would
+      // otherwise change the state back before the notification reads it)
+      flush();
+      synchronized (lock) {
+        if (state == FirmwareState.DOWNLOADING && uri.equals(packageUri)) {
+          start(parsed);
+        }
+      }
+      return WriteResponse.success();
     } finally {
       flush();
     }

@@ -101,7 +101,9 @@ class UpdateResultCodesTest {
     if (device.states.contains(1L)) {
       assertThat(device.states).containsExactly(0L, 1L, 0L);
     } else {
-      assertThat(device.states).containsExactly(0L);
+      // a download refused at once (no request made) may end before its State 1 notification is
+      // read: CoAP observe sends the current value (RFC 7641), so that notification says 0 too
+      assertThat(device.states).isNotEmpty().containsOnly(0L);
     }
     Fixtures.assertAsItWas(store);
     return device;
