@@ -190,11 +190,15 @@ class HawkbitClientTest {
 
   @Test
   void aConnectionThatKeepsBreakingIsANetworkFailureAfterTheRetries(HawkbitServer.Running server, Mgmt mgmt) {
-    // every connection through the proxy breaks after 64 KiB: the polls pass, the 1 MB image never does
+    // the polls go straight to hawkBit; every artifact connection goes through a proxy that cuts it
+    // during the TLS handshake (1 KiB), so no byte of the image ever arrives and the retries (counted
+    // while nothing new arrives) run out
     try (Device d = device(mgmt, "network", 2 << 20);
-        FaultProxy proxy = FaultProxy.start(server.port, new FaultProxy.Fault.Cut(64 * 1024))) {
+        FaultProxy proxy = FaultProxy.start(server.port, new FaultProxy.Fault.Cut(1024))) {
       Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, image(1_000_000));
-      HawkbitClient client = d.start(d.builder(server).server(java.net.URI.create("https://localhost:" + proxy.port())));
+      io.otaflux.spi.FirmwareSource cut = (request, from) -> Device.source(server).open(io.otaflux.UpdateRequest.of(
+          java.net.URI.create("https://localhost:" + proxy.port() + request.uri().getRawPath())), from);
+      HawkbitClient client = d.start(d.builder(server, cut));
       HawkbitEvent.FeedbackSent failure = feedback(client, "closed", "failure", WAIT);
       assertThat(failure.details().get(1)).startsWith("reason: network");
       assertThat(mgmt.actionStatus(d.id, a.actionId())).isEqualTo("error");
@@ -359,15 +363,18 @@ class HawkbitClientTest {
       reactor.core.publisher.Flux.interval(Duration.ofMillis(200))
           .filter(t -> mgmt.history(d.id, a.actionId()).stream().anyMatch(l -> l.startsWith("download:")))
           .blockFirst(WAIT);
-      server.kill(); // mid-download: a graceful stop would finish serving the artifact first
+      // mid-download: the slot is still being written (a graceful stop would finish serving the artifact first)
+      assertThat(d.status().slot(SlotId.B).state()).isEqualTo(SlotState.WRITING);
+      server.kill();
       server.start();
       HawkbitEvent.FeedbackSent trial = Device.await(client, HawkbitEvent.FeedbackSent.class,
           e -> e.details().get(0).contains("trial boot choice"), Duration.ofMinutes(5));
       assertThat(trial.actionId()).isEqualTo(a.actionId());
       assertThat(d.status().slot(SlotId.B).state()).isEqualTo(SlotState.TRIAL);
       List<String> history = new Mgmt(server).history(d.id, a.actionId());
-      // the artifact was asked for again after the restart: the download went on, it did not fail
-      assertThat(history).filteredOn(l -> l.startsWith("download:")).hasSizeGreaterThanOrEqualTo(2);
+      // the slot was mid-write when the server died and now holds the whole verified image: the
+      // download went on after the restart, it did not fail (hawkBit's own history of the download
+      // requests is not asserted: its H2 file may lose the last second's entries to the SIGKILL)
       assertThat(history).noneMatch(l -> l.startsWith("error:"));
       show("a server restart mid-download", history);
     }
