@@ -41,11 +41,12 @@ import org.eclipse.leshan.server.security.SecurityInfo;
  * Threads and heap per LwM2M agent: N agents in one JVM, each with its own file store, register
  * over DTLS with a pre-shared key with one in-process Eclipse Leshan server (registration is
  * needed: the CoAP and DTLS threads start with the endpoint the registration creates). All agents
- * share one executor of 4 threads ({@code Lwm2mAgent.Builder.sharedExecutor}). Prints the thread
+ * share one executor of 4 threads for Leshan ({@code Lwm2mAgent.Builder.sharedExecutor}) and, with
+ * the argument {@code coap}, one of 2 threads for Californium ({@code coapExecutor}). Prints the thread
  * count and used heap (after {@code System.gc()}) before the agents, with all of them registered,
  * and after all were stopped, and the threads by name.
  *
- * <p>{@code java -cp benchmarks/target/benchmarks.jar io.otaflux.benchmarks.FleetThreads N} (see
+ * <p>{@code java -cp benchmarks/target/benchmarks.jar io.otaflux.benchmarks.FleetThreads N [coap]} (see
  * {@code benchmarks/fleet-threads.sh}). Threads are exact; heap is approximate (one JVM, a GC
  * before each reading, a noisy shared machine).
  */
@@ -57,11 +58,12 @@ public final class FleetThreads {
   /**
    * Runs the measurement.
    *
-   * @param args the number of agents (default 200)
+   * @param args the number of agents (default 200); then {@code coap} to share Californium's executor
    * @throws Exception when the fleet does not register in time
    */
   public static void main(String[] args) throws Exception {
     int agents = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    boolean sharedCoap = args.length > 1 && args[1].equals("coap");
     Path dir = Files.createTempDirectory("fleet-threads");
     InMemorySecurityStore security = new InMemorySecurityStore();
     Map<String, CountDownLatch> registered = new ConcurrentHashMap<>();
@@ -74,9 +76,17 @@ public final class FleetThreads {
       t.setDaemon(true);
       return t;
     });
+    ScheduledExecutorService coap = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "fleet-coap-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
     OtaUpdater updater = OtaUpdater.create().source(HttpsFirmwareSource.create());
     Lwm2mAgent.Builder template = Lwm2mAgent.builder().server(uri).updater(updater).sharedExecutor(shared)
         .lifetime(Duration.ofSeconds(300)).requestTimeout(Duration.ofSeconds(30));
+    if (sharedCoap) {
+      template = template.coapExecutor(coap);
+    }
 
     int threadsBefore = threads();
     long heapBefore = usedHeap();
@@ -112,8 +122,10 @@ public final class FleetThreads {
     int threadsStopped = threads();
     server.destroy();
     shared.shutdownNow();
+    coap.shutdownNow();
 
-    System.out.printf(Locale.ROOT, "fleet-threads: %d agents registered in %d ms%n", agents, registeredMs);
+    System.out.printf(Locale.ROOT, "fleet-threads: %d agents (%s) registered in %d ms%n", agents,
+        sharedCoap ? "Californium on a shared executor of 2" : "Californium's own threads", registeredMs);
     System.out.printf(Locale.ROOT, "fleet-threads: threads %d before, %d running (%.2f per agent), %d after stop%n",
         threadsBefore, threadsRunning, (threadsRunning - threadsBefore) / (double) agents, threadsStopped);
     System.out.printf(Locale.ROOT, "fleet-threads: heap %.1f MB before, %.1f MB running (%.0f KB per agent)%n",

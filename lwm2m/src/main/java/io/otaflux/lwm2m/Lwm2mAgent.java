@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import io.otaflux.OtaException;
@@ -454,8 +455,9 @@ public final class Lwm2mAgent {
     outbox.send(event);
   }
 
+  /** Shows the active slot's version; on the store's threads (a slot store does not block its caller). */
   private void refreshVersion() {
-    versionNow().onErrorResume(e -> Mono.empty()).subscribeOn(work).subscribe();
+    versionNow().onErrorResume(e -> Mono.empty()).subscribe();
   }
 
   private Mono<Void> versionNow() {
@@ -583,6 +585,12 @@ public final class Lwm2mAgent {
     private Builder() {
     }
 
+    /** A copy with one setting changed; the value must not be null. */
+    private <T> Builder set(T value, String name, BiConsumer<Builder, T> setting) {
+      Objects.requireNonNull(value, name);
+      return copy(b -> setting.accept(b, value));
+    }
+
     private Builder copy(Consumer<Builder> change) {
       Builder b = new Builder();
       b.server = server;
@@ -620,8 +628,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder server(URI uri) {
-      Objects.requireNonNull(uri, "uri");
-      return copy(b -> b.server = uri);
+      return set(uri, "uri", (b, v) -> b.server = v);
     }
 
     /**
@@ -631,8 +638,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder endpoint(String name) {
-      Objects.requireNonNull(name, "name");
-      return copy(b -> b.endpoint = name);
+      return set(name, "name", (b, v) -> b.endpoint = v);
     }
 
     /**
@@ -670,8 +676,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder updater(OtaUpdater updater) {
-      Objects.requireNonNull(updater, "updater");
-      return copy(b -> b.updater = updater);
+      return set(updater, "updater", (b, v) -> b.updater = v);
     }
 
     /**
@@ -681,8 +686,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder store(SlotStore store) {
-      Objects.requireNonNull(store, "store");
-      return copy(b -> b.store = store);
+      return set(store, "store", (b, v) -> b.store = v);
     }
 
     /**
@@ -693,8 +697,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder manifests(ManifestUpdater manifests) {
-      Objects.requireNonNull(manifests, "manifests");
-      return copy(b -> b.manifests = manifests);
+      return set(manifests, "manifests", (b, v) -> b.manifests = v);
     }
 
     /**
@@ -716,8 +719,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder rebootHook(Runnable hook) {
-      Objects.requireNonNull(hook, "hook");
-      return copy(b -> b.rebootHook = hook);
+      return set(hook, "hook", (b, v) -> b.rebootHook = v);
     }
 
     /**
@@ -728,8 +730,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder pendingFile(Path file) {
-      Objects.requireNonNull(file, "file");
-      return copy(b -> b.pendingFile = file);
+      return set(file, "file", (b, v) -> b.pendingFile = v);
     }
 
     /**
@@ -739,8 +740,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder lifetime(Duration lifetime) {
-      Objects.requireNonNull(lifetime, "lifetime");
-      return copy(b -> b.lifetime = lifetime);
+      return set(lifetime, "lifetime", (b, v) -> b.lifetime = v);
     }
 
     /**
@@ -750,8 +750,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder requestTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      return copy(b -> b.requestTimeout = timeout);
+      return set(timeout, "timeout", (b, v) -> b.requestTimeout = v);
     }
 
     /**
@@ -763,12 +762,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder registrationBackoff(Duration first, Duration max) {
-      Objects.requireNonNull(first, "first");
-      Objects.requireNonNull(max, "max");
-      return copy(b -> {
-        b.firstBackoff = first;
-        b.maxBackoff = max;
-      });
+      return set(first, "first", (b, v) -> b.firstBackoff = v).set(max, "max", (b, v) -> b.maxBackoff = v);
     }
 
     /**
@@ -778,8 +772,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder confirmEvery(Duration interval) {
-      Objects.requireNonNull(interval, "interval");
-      return copy(b -> b.confirmEvery = interval);
+      return set(interval, "interval", (b, v) -> b.confirmEvery = v);
     }
 
     /**
@@ -791,8 +784,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder timer(Scheduler timer) {
-      Objects.requireNonNull(timer, "timer");
-      return copy(b -> b.timer = timer);
+      return set(timer, "timer", (b, v) -> b.timer = v);
     }
 
     /**
@@ -804,8 +796,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder workScheduler(Scheduler work) {
-      Objects.requireNonNull(work, "work");
-      return copy(b -> b.work = work);
+      return set(work, "work", (b, v) -> b.work = v);
     }
 
     /**
@@ -817,8 +808,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder sharedExecutor(ScheduledExecutorService executor) {
-      Objects.requireNonNull(executor, "executor");
-      return copy(b -> b.executor = executor);
+      return set(executor, "executor", (b, v) -> b.executor = v);
     }
 
     /**
@@ -832,8 +822,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder coapExecutor(ScheduledExecutorService executor) {
-      Objects.requireNonNull(executor, "executor");
-      return copy(b -> b.coapExecutor = executor);
+      return set(executor, "executor", (b, v) -> b.coapExecutor = v);
     }
 
     /**
@@ -843,8 +832,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder localAddress(InetAddress address) {
-      Objects.requireNonNull(address, "address");
-      return copy(b -> b.localAddress = address);
+      return set(address, "address", (b, v) -> b.localAddress = v);
     }
 
     /**
@@ -855,12 +843,7 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder device(String manufacturer, String model) {
-      Objects.requireNonNull(manufacturer, "manufacturer");
-      Objects.requireNonNull(model, "model");
-      return copy(b -> {
-        b.manufacturer = manufacturer;
-        b.model = model;
-      });
+      return set(manufacturer, "manufacturer", (b, v) -> b.manufacturer = v).set(model, "model", (b, v) -> b.model = v);
     }
 
     /**
