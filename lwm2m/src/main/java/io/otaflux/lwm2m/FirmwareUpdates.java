@@ -85,6 +85,11 @@ final class FirmwareUpdates {
     this.changed = listener;
   }
 
+  /** Whether this thread holds the transition lock (it never should while calling out). */
+  boolean locked() {
+    return Thread.holdsLock(lock);
+  }
+
   /** The machine now: a snapshot for reads. */
   FirmwareMachine now() {
     return machine;

@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import io.otaflux.OtaException;
@@ -585,12 +584,6 @@ public final class Lwm2mAgent {
     private Builder() {
     }
 
-    /** A copy with one setting changed; the value must not be null. */
-    private <T> Builder set(T value, String name, BiConsumer<Builder, T> setting) {
-      Objects.requireNonNull(value, name);
-      return copy(b -> setting.accept(b, value));
-    }
-
     private Builder copy(Consumer<Builder> change) {
       Builder b = new Builder();
       b.server = server;
@@ -628,7 +621,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder server(URI uri) {
-      return set(uri, "uri", (b, v) -> b.server = v);
+      Objects.requireNonNull(uri, "uri");
+      return copy(b -> b.server = uri);
     }
 
     /**
@@ -638,7 +632,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder endpoint(String name) {
-      return set(name, "name", (b, v) -> b.endpoint = v);
+      Objects.requireNonNull(name, "name");
+      return copy(b -> b.endpoint = name);
     }
 
     /**
@@ -669,6 +664,19 @@ public final class Lwm2mAgent {
     }
 
     /**
+     * The Device object's manufacturer and model number.
+     *
+     * @param manufacturer resource 0
+     * @param model resource 1
+     * @return a new builder
+     */
+    public Builder device(String manufacturer, String model) {
+      Objects.requireNonNull(manufacturer, "manufacturer");
+      Objects.requireNonNull(model, "model");
+      return copy(b -> b.manufacturer = manufacturer).copy(b -> b.model = model);
+    }
+
+    /**
      * The updater that downloads images: its source, retries and schedulers. Its store is replaced
      * by {@link #store(SlotStore)}'s.
      *
@@ -676,7 +684,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder updater(OtaUpdater updater) {
-      return set(updater, "updater", (b, v) -> b.updater = v);
+      Objects.requireNonNull(updater, "updater");
+      return copy(b -> b.updater = updater);
     }
 
     /**
@@ -686,7 +695,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder store(SlotStore store) {
-      return set(store, "store", (b, v) -> b.store = v);
+      Objects.requireNonNull(store, "store");
+      return copy(b -> b.store = store);
     }
 
     /**
@@ -697,7 +707,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder manifests(ManifestUpdater manifests) {
-      return set(manifests, "manifests", (b, v) -> b.manifests = v);
+      Objects.requireNonNull(manifests, "manifests");
+      return copy(b -> b.manifests = manifests);
     }
 
     /**
@@ -719,7 +730,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder rebootHook(Runnable hook) {
-      return set(hook, "hook", (b, v) -> b.rebootHook = v);
+      Objects.requireNonNull(hook, "hook");
+      return copy(b -> b.rebootHook = hook);
     }
 
     /**
@@ -730,7 +742,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder pendingFile(Path file) {
-      return set(file, "file", (b, v) -> b.pendingFile = v);
+      Objects.requireNonNull(file, "file");
+      return copy(b -> b.pendingFile = file);
     }
 
     /**
@@ -740,7 +753,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder lifetime(Duration lifetime) {
-      return set(lifetime, "lifetime", (b, v) -> b.lifetime = v);
+      Objects.requireNonNull(lifetime, "lifetime");
+      return copy(b -> b.lifetime = lifetime);
     }
 
     /**
@@ -750,7 +764,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder requestTimeout(Duration timeout) {
-      return set(timeout, "timeout", (b, v) -> b.requestTimeout = v);
+      Objects.requireNonNull(timeout, "timeout");
+      return copy(b -> b.requestTimeout = timeout);
     }
 
     /**
@@ -762,7 +777,12 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder registrationBackoff(Duration first, Duration max) {
-      return set(first, "first", (b, v) -> b.firstBackoff = v).set(max, "max", (b, v) -> b.maxBackoff = v);
+      Objects.requireNonNull(first, "first");
+      Objects.requireNonNull(max, "max");
+      return copy(b -> {
+        b.firstBackoff = first;
+        b.maxBackoff = max;
+      });
     }
 
     /**
@@ -772,7 +792,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder confirmEvery(Duration interval) {
-      return set(interval, "interval", (b, v) -> b.confirmEvery = v);
+      Objects.requireNonNull(interval, "interval");
+      return copy(b -> b.confirmEvery = interval);
     }
 
     /**
@@ -784,7 +805,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder timer(Scheduler timer) {
-      return set(timer, "timer", (b, v) -> b.timer = v);
+      Objects.requireNonNull(timer, "timer");
+      return copy(b -> b.timer = timer);
     }
 
     /**
@@ -796,7 +818,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder workScheduler(Scheduler work) {
-      return set(work, "work", (b, v) -> b.work = v);
+      Objects.requireNonNull(work, "work");
+      return copy(b -> b.work = work);
     }
 
     /**
@@ -808,7 +831,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder sharedExecutor(ScheduledExecutorService executor) {
-      return set(executor, "executor", (b, v) -> b.executor = v);
+      Objects.requireNonNull(executor, "executor");
+      return copy(b -> b.executor = executor);
     }
 
     /**
@@ -822,7 +846,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder coapExecutor(ScheduledExecutorService executor) {
-      return set(executor, "executor", (b, v) -> b.coapExecutor = v);
+      Objects.requireNonNull(executor, "executor");
+      return copy(b -> b.coapExecutor = executor);
     }
 
     /**
@@ -832,18 +857,8 @@ public final class Lwm2mAgent {
      * @return a new builder
      */
     public Builder localAddress(InetAddress address) {
-      return set(address, "address", (b, v) -> b.localAddress = v);
-    }
-
-    /**
-     * The Device object's manufacturer and model number.
-     *
-     * @param manufacturer resource 0
-     * @param model resource 1
-     * @return a new builder
-     */
-    public Builder device(String manufacturer, String model) {
-      return set(manufacturer, "manufacturer", (b, v) -> b.manufacturer = v).set(model, "model", (b, v) -> b.model = v);
+      Objects.requireNonNull(address, "address");
+      return copy(b -> b.localAddress = address);
     }
 
     /**
