@@ -36,7 +36,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The Firmware Update machine alone, as values: every transition of OMA's Object 5 state diagram
- * (pull), our refusals, the confirmation of an executed update, and the outputs each gives, in order.
+ * (pull: 0 to 1 on a Package URI, 1 to 2 or back to 0 with a Result, 2 to 3 on Update, 1 or 2 to 0
+ * on an empty URI, 3 to 0), where this agent reports Result 1 only once the slot is confirmed and
+ * an activation that failed goes to 0 with Result 8; our refusals (4.05, Result 7 or 9 at once);
+ * the confirmation or rollback of an executed update; and the outputs each gives, in order.
  */
 class FirmwareMachineTest {
 
