@@ -57,14 +57,16 @@ public sealed interface AgentEvent {
    */
   record DeregistrationFailed(String endpoint, String message) implements AgentEvent {
     /**
-     * Checks the parts.
+     * Checks the parts: a failure says what happened.
      *
      * @param endpoint the endpoint
-     * @param message the message
+     * @param message the message, not blank
      */
     public DeregistrationFailed {
       Objects.requireNonNull(endpoint, "endpoint");
-      Objects.requireNonNull(message, "message");
+      if (Objects.requireNonNull(message, "message").isBlank()) {
+        throw new IllegalArgumentException("A deregistration failure says what happened.");
+      }
     }
   }
 

@@ -5,13 +5,18 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,12 +31,17 @@ import io.otaflux.StoreStatus;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.SlotStore;
 
+import org.eclipse.californium.elements.Connector;
 import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.scandium.DTLSConnector;
 import org.eclipse.californium.scandium.config.DtlsConfig;
+import org.eclipse.californium.scandium.config.DtlsConnectorConfig;
 import org.eclipse.leshan.client.LeshanClient;
 import org.eclipse.leshan.client.LeshanClientBuilder;
+import org.eclipse.leshan.client.californium.endpoint.CaliforniumClientEndpointFactory;
 import org.eclipse.leshan.client.californium.endpoint.CaliforniumClientEndpointsProvider;
 import org.eclipse.leshan.client.californium.endpoint.coap.CoapClientProtocolProvider;
+import org.eclipse.leshan.client.californium.endpoint.coaps.CoapsClientEndpointFactory;
 import org.eclipse.leshan.client.californium.endpoint.coaps.CoapsClientProtocolProvider;
 import org.eclipse.leshan.client.engine.DefaultRegistrationEngineFactory;
 import org.eclipse.leshan.client.object.Security;
@@ -86,8 +96,10 @@ import reactor.core.scheduler.Schedulers;
  * rolled back; a failed download sets the code of {@link FirmwareResult#of(OtaException)}.
  *
  * <p><b>Threading:</b> requests from the server are answered at once on Californium's threads;
- * downloads, activation, the reboot hook and the store polling run on Reactor schedulers.
- * {@link #start()} returns at once (registration goes on in the background); {@link #stop()}
+ * downloads, activation, the reboot hook and the store polling run on Reactor schedulers, given
+ * to the builder or the agent's own (ended by {@link #stop()}). {@link #startAsync()} does not
+ * block; {@link #start()} waits only for the store to be read (registration goes on in the
+ * background, reported by {@link #events()}); {@link #stop()}
  * blocks until the running download is aborted, a registration in flight has its answer, and the
  * deregistration is answered (each bounded by the request timeout). It emits
  * {@link AgentEvent.Deregistered} only when the server answered the deregistration, else
@@ -103,12 +115,20 @@ public final class Lwm2mAgent {
   private static final int SHORT_SERVER_ID = 1;
 
   private final Builder config;
+  /** Downloads, activation, the reboot hook: the builder's, or the agent's own (disposed on stop). */
   private final Scheduler work;
+  /** Store polling and registration backoff: the builder's, the shared executor, or the agent's own. */
+  private final Scheduler timer;
+  /** The schedulers this agent made, disposed by {@link #stop()}. */
+  private final List<Scheduler> owned = new ArrayList<>();
   private final LeshanClient client;
-  private final FirmwareUpdateObject firmware;
+  private final FirmwareUpdates firmware;
   private final DeviceObject device;
   private final Sinks.Many<AgentEvent> sink = Sinks.many().replay().limit(256);
-  private final Object emitLock = new Object();
+  /** Events go to the subscribers one at a time, in order, with no lock held. */
+  private final Outbox<AgentEvent> outbox = new Outbox<>(sink::tryEmitNext);
+  /** Completes when {@link #startAsync()} has started the client (or gave up). */
+  private final CompletableFuture<Void> launched = new CompletableFuture<>();
   private final AtomicInteger failures = new AtomicInteger();
   private volatile @Nullable Disposable poller;
   private volatile @Nullable Disposable retry;
@@ -123,13 +143,50 @@ public final class Lwm2mAgent {
     this.config = b;
     Consumer<AgentEvent> emit = this::emit;
     Runnable hook = b.rebootHook;
-    this.work = b.work != null ? b.work : WorkScheduler.INSTANCE;
+    this.work = b.work != null ? b.work : own(workScheduler(b.endpoint));
+    this.timer = b.timer != null ? b.timer
+        : b.executor != null ? Schedulers.fromExecutorService(b.executor, "otaflux-lwm2m-shared")
+        : own(timerScheduler(b.endpoint));
     OtaUpdater updater = Objects.requireNonNull(b.updater);
     SlotStore store = Objects.requireNonNull(b.store);
     this.device = new DeviceObject(b.manufacturer, b.model, b.endpoint, hook, work);
-    this.firmware = new FirmwareUpdateObject(updater, store, b.manifests, b.allowDowngrade, b.pendingFile, work, hook,
+    this.firmware = new FirmwareUpdates(updater, store, b.manifests, b.allowDowngrade, b.pendingFile, work, hook,
         emit, this::showVersion);
-    this.client = leshanClient(b);
+    this.client = leshanClient(b, new FirmwareUpdateObject(firmware));
+  }
+
+  private Scheduler own(Scheduler scheduler) {
+    owned.add(scheduler);
+    return scheduler;
+  }
+
+  /**
+   * The agent's own work threads when none is given: up to 4 daemon threads named
+   * {@code otaflux-lwm2m-ENDPOINT-N}, made on demand and ended after a minute idle, so an idle
+   * agent holds none.
+   */
+  private static Scheduler workScheduler(String endpoint) {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        daemonThreads("otaflux-lwm2m-" + endpoint + "-"));
+    pool.allowCoreThreadTimeOut(true);
+    return Schedulers.fromExecutorService(pool, "otaflux-lwm2m-work");
+  }
+
+  /** The agent's own timer when none is given (and no shared executor): one daemon thread. */
+  private static Scheduler timerScheduler(String endpoint) {
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
+        daemonThreads("otaflux-lwm2m-" + endpoint + "-timer-"));
+    timer.setRemoveOnCancelPolicy(true);
+    return Schedulers.fromExecutorService(timer, "otaflux-lwm2m-timer");
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /**
@@ -142,7 +199,7 @@ public final class Lwm2mAgent {
     return new Builder();
   }
 
-  private LeshanClient leshanClient(Builder b) {
+  private LeshanClient leshanClient(Builder b, FirmwareUpdateObject firmware) {
     URI server = Objects.requireNonNull(b.server);
     boolean secure = "coaps".equals(server.getScheme());
     ObjectsInitializer init = new ObjectsInitializer(Models.MODEL);
@@ -159,8 +216,10 @@ public final class Lwm2mAgent {
     List<LwM2mObjectEnabler> enablers = init.create(LwM2mId.SECURITY, LwM2mId.SERVER, LwM2mId.DEVICE,
         LwM2mId.FIRMWARE);
 
+    ScheduledExecutorService coap = b.coapExecutor;
     CaliforniumClientEndpointsProvider.Builder endpoints = secure
-        ? new CaliforniumClientEndpointsProvider.Builder(new CoapsClientProtocolProvider())
+        ? new CaliforniumClientEndpointsProvider.Builder(coap == null ? new CoapsClientProtocolProvider()
+            : new SharedDtls(coap))
         : new CaliforniumClientEndpointsProvider.Builder(new CoapClientProtocolProvider());
     Configuration cf = endpoints.createDefaultConfiguration();
     if (secure) {
@@ -187,8 +246,34 @@ public final class Lwm2mAgent {
       builder.setSharedExecutor(b.executor);
     }
     LeshanClient c = builder.build();
+    if (coap != null) {
+      // the CoAP stack's protocol stage and timers run on the shared executor, not on ~3 threads per agent;
+      // detached: destroying this agent's client leaves it running for the others
+      provider.getCoapServer().setExecutors(coap, coap, true);
+    }
     c.addObserver(new Observer());
     return c;
+  }
+
+  /** coaps whose DTLS connector runs its handshakes and timers on the shared executor. */
+  private static final class SharedDtls extends CoapsClientProtocolProvider {
+    private final ScheduledExecutorService executor;
+
+    SharedDtls(ScheduledExecutorService executor) {
+      this.executor = executor;
+    }
+
+    @Override
+    public CaliforniumClientEndpointFactory createDefaultEndpointFactory() {
+      return new CoapsClientEndpointFactory() {
+        @Override
+        protected Connector createSecuredConnector(DtlsConnectorConfig dtls) {
+          DTLSConnector connector = new DTLSConnector(dtls);
+          connector.setExecutor(executor); // not its own: it leaves a given executor running when destroyed
+          return connector;
+        }
+      };
+    }
   }
 
   private static BaseInstanceEnablerFactory singleton(LwM2mInstanceEnabler instance) {
@@ -201,22 +286,53 @@ public final class Lwm2mAgent {
   }
 
   /**
-   * Registers with the server and serves its requests until {@link #stop()}. Reads the store first:
-   * an update confirmed (or rolled back) while the agent was not running gives Update Result 1 (or 8).
+   * Registers with the server and serves its requests until {@link #stop()}: {@link #startAsync()},
+   * waited for. Reads the store first, so {@link #result()} shows an update confirmed (or rolled
+   * back) while the agent was not running (Update Result 1 or 8) when this returns.
    *
    * @throws OtaException reason {@code USAGE} when already started, or stopped (an agent runs once)
    */
   public void start() {
-    synchronized (this) {
-      if (started || stopped) {
-        throw OtaException.of(Reason.USAGE, "The agent " + config.endpoint + (stopped
-            ? " was stopped; build a new one to register again." : " is running already."));
+    startAsync().block();
+  }
+
+  /**
+   * Starts the agent without blocking: reads the store (bounded by 30 s; an update confirmed or
+   * rolled back while the agent was not running gives Update Result 1 or 8), then starts the
+   * LwM2M client, whose registration goes on in the background and is reported by
+   * {@link #events()} ({@link AgentEvent.Registered}, or {@link AgentEvent.Failed} and a retry with
+   * backoff). Nothing happens until the Mono is subscribed.
+   *
+   * @return completes once the client was started; fails with {@link OtaException} reason
+   *     {@code USAGE} when the agent was started already, or stopped (an agent runs once)
+   */
+  public Mono<Void> startAsync() {
+    return Mono.defer(() -> {
+      synchronized (this) {
+        if (started || stopped) {
+          return Mono.error(OtaException.of(Reason.USAGE, "The agent " + config.endpoint + (stopped
+              ? " was stopped; build a new one to register again." : " is running already.")));
+        }
+        started = true;
       }
-      started = true;
+      refreshVersion();
+      return firmware.checkPending()
+          .timeout(Duration.ofSeconds(30), timer)
+          .onErrorResume(e -> {
+            log.warn("Reading the store for the pending update failed: {}", e.toString());
+            return Mono.empty();
+          })
+          .then(Mono.<Void>fromRunnable(this::launch))
+          .doFinally(signal -> launched.complete(null));
+    });
+  }
+
+  /** Polls the store and starts the client, unless the agent was stopped meanwhile. */
+  private void launch() {
+    if (stopped) {
+      return;
     }
-    refreshVersion();
-    firmware.checkPending().onErrorResume(e -> Mono.empty()).block(Duration.ofSeconds(30));
-    poller = Flux.interval(config.confirmEvery, config.confirmEvery, config.timer)
+    poller = Flux.interval(config.confirmEvery, config.confirmEvery, timer)
         .onBackpressureDrop()
         .concatMap(tick -> firmware.checkPending().then(versionNow())
             .onErrorResume(e -> {
@@ -238,6 +354,13 @@ public final class Lwm2mAgent {
       }
       started = false;
       stopped = true;
+    }
+    try {
+      launched.get(35, TimeUnit.SECONDS); // a start in flight first: it would start the client after this
+    } catch (TimeoutException | ExecutionException e) {
+      log.debug("The start in flight did not end in time: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     Disposable r = retry;
     if (r != null) {
@@ -271,6 +394,7 @@ public final class Lwm2mAgent {
           + config.server + ": " + why + "; the server lists the device until its registration lifetime ("
           + config.lifetime.toSeconds() + " s) ends."));
     }
+    owned.forEach(Scheduler::dispose);
   }
 
   private static final String DEREGISTERED = "deregistered";
@@ -291,7 +415,7 @@ public final class Lwm2mAgent {
    * @return the state
    */
   public FirmwareState state() {
-    return firmware.state();
+    return firmware.now().state();
   }
 
   /**
@@ -300,7 +424,7 @@ public final class Lwm2mAgent {
    * @return the result
    */
   public FirmwareResult result() {
-    return firmware.result();
+    return firmware.now().result();
   }
 
   /**
@@ -327,13 +451,12 @@ public final class Lwm2mAgent {
   }
 
   private void emit(AgentEvent event) {
-    synchronized (emitLock) {
-      sink.tryEmitNext(event);
-    }
+    outbox.send(event);
   }
 
+  /** Shows the active slot's version; on the store's threads (a slot store does not block its caller). */
   private void refreshVersion() {
-    versionNow().onErrorResume(e -> Mono.empty()).subscribeOn(work).subscribe();
+    versionNow().onErrorResume(e -> Mono.empty()).subscribe();
   }
 
   private Mono<Void> versionNow() {
@@ -359,7 +482,7 @@ public final class Lwm2mAgent {
       return;
     }
     log.info("Registration of {} failed ({}); trying again in {} ms", config.endpoint, why, delay);
-    retry = Mono.delay(Duration.ofMillis(delay), config.timer).publishOn(work).subscribe(t -> {
+    retry = Mono.delay(Duration.ofMillis(delay), timer).publishOn(work).subscribe(t -> {
       if (started) {
         client.stop(false);
         if (started) {
@@ -424,14 +547,6 @@ public final class Lwm2mAgent {
     }
   }
 
-  /**
-   * The agents' own threads for downloads, activation and the reboot hook: an application that
-   * blocks {@link Schedulers#boundedElastic()} cannot starve them. Daemon threads, made on demand.
-   */
-  private static final class WorkScheduler {
-    static final Scheduler INSTANCE = Schedulers.newBoundedElastic(16, 100_000, "otaflux-lwm2m", 60, true);
-  }
-
   /** One parse of the embedded object models, shared by every agent (~10 ms each otherwise). */
   private static final class Models {
     static final StaticModel MODEL = new StaticModel(ObjectLoader.loadDefault());
@@ -458,9 +573,10 @@ public final class Lwm2mAgent {
     private Duration firstBackoff = Duration.ofSeconds(1);
     private Duration maxBackoff = Duration.ofMinutes(5);
     private Duration confirmEvery = Duration.ofSeconds(5);
-    private Scheduler timer = Schedulers.parallel();
+    private @Nullable Scheduler timer;
     private @Nullable Scheduler work;
     private @Nullable ScheduledExecutorService executor;
+    private @Nullable ScheduledExecutorService coapExecutor;
     private @Nullable InetAddress localAddress;
     private String manufacturer = "OtaFlux";
     private String model = "otaflux-gateway";
@@ -489,6 +605,7 @@ public final class Lwm2mAgent {
       b.timer = timer;
       b.work = work;
       b.executor = executor;
+      b.coapExecutor = coapExecutor;
       b.localAddress = localAddress;
       b.manufacturer = manufacturer;
       b.model = model;
@@ -544,6 +661,19 @@ public final class Lwm2mAgent {
      */
     public Builder allowInsecureCoap(boolean allow) {
       return copy(b -> b.insecureCoap = allow);
+    }
+
+    /**
+     * The Device object's manufacturer and model number.
+     *
+     * @param manufacturer resource 0
+     * @param model resource 1
+     * @return a new builder
+     */
+    public Builder device(String manufacturer, String model) {
+      Objects.requireNonNull(manufacturer, "manufacturer");
+      Objects.requireNonNull(model, "model");
+      return copy(b -> b.manufacturer = manufacturer).copy(b -> b.model = model);
     }
 
     /**
@@ -667,8 +797,9 @@ public final class Lwm2mAgent {
     }
 
     /**
-     * The scheduler that keeps time: store polling and registration backoff. Default
-     * {@link Schedulers#parallel()}.
+     * The scheduler that keeps time: store polling and registration backoff. Not disposed by the
+     * agent. Default: the {@link #sharedExecutor(ScheduledExecutorService) shared executor} if
+     * there is one, else a thread of the agent's own, ended by {@link Lwm2mAgent#stop()}.
      *
      * @param timer the scheduler
      * @return a new builder
@@ -679,8 +810,9 @@ public final class Lwm2mAgent {
     }
 
     /**
-     * Where downloads start, the slot is activated and the reboot hook runs. Default: a shared
-     * bounded-elastic scheduler of daemon threads named {@code otaflux-lwm2m}.
+     * Where downloads start, the slot is activated and the reboot hook runs. Not disposed by the
+     * agent. Default: the agent's own, up to 4 daemon threads named {@code otaflux-lwm2m-ENDPOINT-N}
+     * made on demand (none while idle), ended by {@link Lwm2mAgent#stop()}.
      *
      * @param work the scheduler
      * @return a new builder
@@ -691,9 +823,9 @@ public final class Lwm2mAgent {
     }
 
     /**
-     * An executor shared by many agents in one JVM: Leshan's registration engine and notifications
-     * use it instead of threads of their own. (Each agent's Californium CoAP and DTLS stack still
-     * keeps about 5 threads: measured with 100 agents in one JVM.)
+     * An executor shared by many agents in one JVM: Leshan's registration engine and notifications,
+     * and the agent's timer, use it instead of threads of their own. Leshan blocks one of its
+     * threads for each registration in flight. Not shut down by the agent.
      *
      * @param executor the shared executor
      * @return a new builder
@@ -701,6 +833,21 @@ public final class Lwm2mAgent {
     public Builder sharedExecutor(ScheduledExecutorService executor) {
       Objects.requireNonNull(executor, "executor");
       return copy(b -> b.executor = executor);
+    }
+
+    /**
+     * An executor shared by many agents in one JVM for Californium, the CoAP and DTLS stack under
+     * Leshan (protocol stage, timers, handshakes): without it each {@code coaps} agent keeps about 5
+     * threads of its own, with it one (its socket's receiver). Its tasks never block; do not give
+     * the {@link #sharedExecutor(ScheduledExecutorService) shared executor} here, whose threads
+     * Leshan blocks while it registers. Not shut down by the agent.
+     *
+     * @param executor the executor
+     * @return a new builder
+     */
+    public Builder coapExecutor(ScheduledExecutorService executor) {
+      Objects.requireNonNull(executor, "executor");
+      return copy(b -> b.coapExecutor = executor);
     }
 
     /**
@@ -712,22 +859,6 @@ public final class Lwm2mAgent {
     public Builder localAddress(InetAddress address) {
       Objects.requireNonNull(address, "address");
       return copy(b -> b.localAddress = address);
-    }
-
-    /**
-     * The Device object's manufacturer and model number.
-     *
-     * @param manufacturer resource 0
-     * @param model resource 1
-     * @return a new builder
-     */
-    public Builder device(String manufacturer, String model) {
-      Objects.requireNonNull(manufacturer, "manufacturer");
-      Objects.requireNonNull(model, "model");
-      return copy(b -> {
-        b.manufacturer = manufacturer;
-        b.model = model;
-      });
     }
 
     /**

@@ -1,9 +1,10 @@
 package io.otaflux.lwm2m;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.Reader;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,7 +53,10 @@ record PendingUpdate(SlotId slot, Sha256 sha256, String packageName, String pack
     }
   }
 
-  /** Writes this to {@code file} atomically: temporary file, sync, rename. */
+  /**
+   * Writes this to {@code file} so that a power cut leaves the old record or the new one: a
+   * temporary file written and synced, renamed over the file, the directory synced.
+   */
   void write(@Nullable Path file) {
     if (file == null) {
       return;
@@ -62,17 +66,28 @@ record PendingUpdate(SlotId slot, Sha256 sha256, String packageName, String pack
     p.setProperty("sha256", sha256.hex());
     p.setProperty("name", packageName);
     p.setProperty("version", packageVersion);
+    StringWriter text = new StringWriter();
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Path dir = file.toAbsolutePath().getParent();
     try {
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        p.store(out, "otaflux lwm2m agent: an update waiting for mark-good");
-      }
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      p.store(text, "otaflux lwm2m agent: an update waiting for mark-good");
+      ByteBuffer bytes = StandardCharsets.UTF_8.encode(text.toString()); // as read() reads it
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        while (bytes.hasRemaining()) {
+          ch.write(bytes);
+        }
         ch.force(true);
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      if (dir != null) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+          d.force(true); // the rename itself
+        }
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw OtaException.of(OtaException.Detail.IO_ERROR, "The agent's pending-update file " + file
+          + " cannot be written: " + e.getMessage(), e);
     }
   }
 

@@ -30,7 +30,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * A fleet in one JVM: 100 agents over DTLS with a shared executor, one Leshan server, one HTTPS
+ * A fleet in one JVM: 100 agents over DTLS sharing two executors (Leshan's, Californium's), one Leshan server, one HTTPS
  * firmware server, one campaign. Prints the figures (registration time, campaign time, threads,
  * heap) on stdout.
  */
@@ -46,6 +46,7 @@ class FleetTest {
   private DmServer dm;
   private TestServer https;
   private ScheduledExecutorService shared;
+  private ScheduledExecutorService coap;
   private reactor.core.scheduler.Scheduler campaign;
 
   @AfterEach
@@ -64,6 +65,9 @@ class FleetTest {
     if (shared != null) {
       shared.shutdownNow();
     }
+    if (coap != null) {
+      coap.shutdownNow();
+    }
   }
 
   @Test
@@ -78,6 +82,11 @@ class FleetTest {
       t.setDaemon(true);
       return t;
     });
+    coap = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "fleet-coap-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
     int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
     long heapBefore = usedHeap();
 
@@ -87,7 +96,7 @@ class FleetTest {
     for (int i = 0; i < AGENTS; i++) {
       String name = String.format(Locale.ROOT, "gw-%03d", i);
       FileSlotStore store = FileSlotStore.init(dir.resolve(name), 256 * 1024);
-      Lwm2mAgent agent = Fixtures.agent(dm, name, store, dir.resolve(name)).sharedExecutor(shared)
+      Lwm2mAgent agent = Fixtures.agent(dm, name, store, dir.resolve(name)).sharedExecutor(shared).coapExecutor(coap)
           .requestTimeout(Duration.ofSeconds(10)).confirmEvery(Duration.ofMillis(250)).build();
       agents.add(agent);
       stores.add(store);
@@ -105,6 +114,8 @@ class FleetTest {
       kinds.merge(t.getName().replaceAll("[0-9]+", "#"), 1L, Long::sum);
     }
     System.out.println("fleet: thread kinds " + kinds);
+    // Californium on the shared executor: each agent keeps its DTLS socket's receiver thread, no more
+    assertThat(threadsRunning - threadsBefore).as("threads of %d agents", AGENTS).isLessThan(AGENTS * 3 / 2);
 
     // the campaign: observe, write the Package URI, wait for 2, execute Update, wait for 0
     String url = https.url("/fleet-2.bin");
@@ -144,7 +155,7 @@ class FleetTest {
       assertThat(status.slot(SlotId.B).digest()).contains(digest);
       assertThat(agents.get(i).result()).isEqualTo(FirmwareResult.SUCCESS);
     }
-    System.out.printf(Locale.ROOT, "fleet: %d agents (coaps+PSK, shared executor of 4), image %d bytes%n", AGENTS,
+    System.out.printf(Locale.ROOT, "fleet: %d agents (coaps+PSK, shared executors of 4 and 2), image %d bytes%n", AGENTS,
         image.length);
     System.out.printf(Locale.ROOT, "fleet: all registered in %d ms; campaign (write, download, verify, Update) %d ms; "
         + "confirmed (Result 1 seen by the server) after %d ms more%n", ms(registered - t0), ms(updated - registered),

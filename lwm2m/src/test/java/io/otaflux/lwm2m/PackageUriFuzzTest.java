@@ -23,7 +23,7 @@ class PackageUriFuzzTest {
         "coap://dm.example/fw.bin", "HTTPS://FW.EXAMPLE/FW.JSON"), List.of("://", "@", "%", "%2", "[", "]", ":", "?",
         "#", "//", "https", "http", "..", ".json", "%00", "[::1.", "\u00e9", " "), input -> {
           try {
-            UpdateRequest.of(FirmwareUpdateObject.checkPackageUri(input));
+            UpdateRequest.of(FirmwareMachine.checkPackageUri(input));
           } catch (io.otaflux.OtaException e) {
             assertThat(FirmwareResult.of(e).code()).isBetween(2, 9);
             throw e;

@@ -6,11 +6,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 import io.otaflux.storage.FileSlotStore;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Agents outlive their server: after a restart that forgot every registration, they register again. */
@@ -21,6 +25,7 @@ class ServerRestartTest {
 
   private final List<Lwm2mAgent> agents = new ArrayList<>();
   private DmServer dm;
+  private @Nullable ScheduledExecutorService coap;
 
   @AfterEach
   void stop() {
@@ -28,16 +33,25 @@ class ServerRestartTest {
     if (dm != null) {
       dm.close();
     }
+    if (coap != null) {
+      coap.shutdownNow();
+    }
   }
 
-  @Test
-  void agentsRegisterAgainWhenTheServerRestartedAndForgotThem() throws Exception {
+  /** With {@code sharedCoap}, Californium runs on one executor shared by the agents (coapExecutor). */
+  @ParameterizedTest(name = "Californium on a shared executor: {0}")
+  @ValueSource(booleans = {false, true})
+  void agentsRegisterAgainWhenTheServerRestartedAndForgotThem(boolean sharedCoap) throws Exception {
     dm = DmServer.start();
+    if (sharedCoap) {
+      coap = Executors.newScheduledThreadPool(1);
+    }
     List<String> names = List.of("restart-a", "restart-b", "restart-c");
     for (String name : names) {
       FileSlotStore store = FileSlotStore.init(dir.resolve(name), Fixtures.SLOT_SIZE);
       // a 5 s lifetime: Leshan updates the registration every ~1.5 s
-      Lwm2mAgent agent = Fixtures.agent(dm, name, store, dir.resolve(name)).lifetime(Duration.ofSeconds(5)).build();
+      Lwm2mAgent.Builder builder = Fixtures.agent(dm, name, store, dir.resolve(name)).lifetime(Duration.ofSeconds(5));
+      Lwm2mAgent agent = (coap == null ? builder : builder.coapExecutor(coap)).build();
       agents.add(agent);
       agent.start();
     }
@@ -62,14 +76,19 @@ class ServerRestartTest {
     }
   }
 
-  @Test
-  void anAgentStartedBeforeItsServerRegistersOnceTheServerIsUp() throws Exception {
+  @ParameterizedTest(name = "Californium on a shared executor: {0}")
+  @ValueSource(booleans = {false, true})
+  void anAgentStartedBeforeItsServerRegistersOnceTheServerIsUp(boolean sharedCoap) throws Exception {
+    if (sharedCoap) {
+      coap = Executors.newScheduledThreadPool(1); // the client is stopped and started again between tries
+    }
     DmServer probe = DmServer.start();
     java.net.URI uri = probe.coapsUri();
     probe.close(); // a port with nobody behind it, for now
     FileSlotStore store = FileSlotStore.init(dir.resolve("early"), Fixtures.SLOT_SIZE);
-    Lwm2mAgent agent = Fixtures.agent(probe, "early", store, dir).server(uri)
-        .requestTimeout(Duration.ofSeconds(1)).registrationBackoff(Duration.ofMillis(200), Duration.ofSeconds(1)).build();
+    Lwm2mAgent.Builder builder = Fixtures.agent(probe, "early", store, dir).server(uri)
+        .requestTimeout(Duration.ofSeconds(1)).registrationBackoff(Duration.ofMillis(200), Duration.ofSeconds(1));
+    Lwm2mAgent agent = (coap == null ? builder : builder.coapExecutor(coap)).build();
     agents.add(agent);
     agent.start();
     AgentEvent.Failed failed = agent.events().ofType(AgentEvent.Failed.class).blockFirst(DmServer.TIMEOUT);
