@@ -335,6 +335,95 @@ class ManifestUpdaterTest {
   }
 
   @Test
+  void theManifestsCredentialsReachAnImageOnItsOriginWrittenWithAnotherCaseAndAnExplicitPort() {
+    URI manifestUrl = URI.create("https://FW.Example/gw/manifest.json");
+    URI imageUrl = URI.create("https://fw.example:443/gw/gw.bin");
+    source.serve(manifestUrl, utf8(manifest("2.0.0", imageUrl.toString(), image, Fixtures.ED25519)))
+        .serve(imageUrl, image);
+    StepVerifier.create(updates(trusted).update(URI.create("https://ops:secret@FW.Example/gw/manifest.json")))
+        .thenConsumeWhile(e -> true).expectComplete().verify(TIMEOUT);
+    assertThat(source.opened()).containsExactly(manifestUrl, imageUrl);
+    assertThat(source.requests).allSatisfy(r -> assertThat(r.credentials()).isPresent());
+  }
+
+  @Test
+  void aCompressedImagesFileOnTheManifestsOriginGetsItsCredentialsAndOneOnAnotherOriginNone() throws Exception {
+    URI manifestUrl = URI.create("https://fw.example/gw/manifest.json");
+    URI imageUrl = URI.create("https://fw.example/gw/gw.bin");
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+      out.write(image);
+    }
+    byte[] compressed = gz.toByteArray();
+    for (String fileUrl : List.of("https://FW.EXAMPLE:443/gw/gw.bin.gz", "https://cdn.example/gw/gw.bin.gz")) {
+      URI file = URI.create(fileUrl);
+      source.requests.clear();
+      source.serve(manifestUrl, utf8(Manifest.builder().version("2.0.0").url(imageUrl.toString()).image(image)
+          .transfer(fileUrl, compressed.length, io.otaflux.Sha256.digest(compressed), io.otaflux.delta.Compression.GZIP)
+          .sign(Fixtures.ED25519).json()))
+          .serve(file, compressed);
+      StepVerifier.create(ManifestUpdater.of(source, InMemorySlotStore.create(1024 * 1024), trusted)
+              .update(URI.create("https://ops:secret@fw.example/gw/manifest.json")))
+          .thenConsumeWhile(e -> true).expectComplete().verify(TIMEOUT);
+      assertThat(source.opened()).containsExactly(manifestUrl, file);
+      assertThat(source.requests.get(1).credentials().isPresent()).as(fileUrl)
+          .isEqualTo(file.getHost().equalsIgnoreCase("fw.example"));
+    }
+  }
+
+  @Test
+  void resolvingYieldsTheImageRequestForADownloadWithoutActivation() {
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519))).serve(IMAGE_URL, image);
+    ResolvedUpdate resolved = updates(trusted).resolve(UpdateRequest.of(MANIFEST_URL)).block(TIMEOUT);
+    assertThat(resolved.check().outcome()).isEqualTo(VersionCheck.Outcome.NEWER);
+    assertThat(resolved.manifest().version()).hasToString("2.0.0");
+    assertThat(resolved.request().uri()).isEqualTo(IMAGE_URL);
+    assertThat(resolved.request().version()).contains("2.0.0");
+    assertThat(source.opened()).containsExactly(MANIFEST_URL);
+    StepVerifier.create(OtaUpdater.create().source(source).store(store).update(resolved.request().withActivation(false)))
+        .thenConsumeWhile(e -> true).expectComplete().verify(TIMEOUT);
+    assertThat(status().slot(SlotId.B).version()).isEqualTo("2.0.0");
+    assertThat(status().next()).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void resolvingRefusesADowngradeButNotTheInstalledVersionItself() {
+    install("2.0.0");
+    source.serve(MANIFEST_URL, utf8(manifest("1.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)));
+    StepVerifier.create(updates(trusted).resolve(UpdateRequest.of(MANIFEST_URL)))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(OtaException.class,
+            ota -> assertThat(ota.detail()).isEqualTo(OtaException.Detail.DOWNGRADE)))
+        .verify(TIMEOUT);
+    StepVerifier.create(updates(trusted).allowDowngrade(true).resolve(UpdateRequest.of(MANIFEST_URL)))
+        .assertNext(r -> assertThat(r.check().isDowngrade()).isTrue()).expectComplete().verify(TIMEOUT);
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)));
+    StepVerifier.create(updates(trusted).resolve(UpdateRequest.of(MANIFEST_URL)))
+        .assertNext(r -> assertThat(r.check().outcome()).isEqualTo(VersionCheck.Outcome.SAME)).expectComplete()
+        .verify(TIMEOUT);
+    assertThat(source.opened()).containsOnly(MANIFEST_URL);
+  }
+
+  @Test
+  void resolvingIsLazyAndTheSubscribersContextReachesTheSource() {
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)));
+    List<Object> seen = Collections.synchronizedList(new ArrayList<>());
+    FirmwareSource reading = new FirmwareSource() {
+      @Override
+      public Mono<ImageDownload> open(UpdateRequest request, ResumeFrom from) {
+        return Mono.deferContextual(ctx -> {
+          seen.add(ctx.getOrDefault("trace", "none"));
+          return source.open(request, from);
+        });
+      }
+    };
+    Mono<ResolvedUpdate> step = ManifestUpdater.of(reading, store, trusted).resolve(UpdateRequest.of(MANIFEST_URL));
+    assertThat(source.opened()).isEmpty();
+    StepVerifier.create(step.contextWrite(ctx -> ctx.put("trace", "t-42"))).expectNextCount(1).expectComplete()
+        .verify(TIMEOUT);
+    assertThat(seen).containsExactly("t-42");
+  }
+
+  @Test
   void anUncheckedManifestIsNotInstalledWhenKeysAreConfigured() {
     Manifest unchecked = TrustedKeys.skipSignatureCheck()
         .verify(utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.OTHER_ED25519)), MANIFEST_URL);
