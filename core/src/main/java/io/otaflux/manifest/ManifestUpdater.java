@@ -74,11 +74,6 @@ public final class ManifestUpdater {
   private final boolean delta;
 
   private ManifestUpdater(FirmwareSource source, SlotStore store, TrustedKeys keys, OtaUpdater updater,
-      boolean allowDowngrade, int maxManifestBytes) {
-    this(source, store, keys, updater, allowDowngrade, maxManifestBytes, true);
-  }
-
-  private ManifestUpdater(FirmwareSource source, SlotStore store, TrustedKeys keys, OtaUpdater updater,
       boolean allowDowngrade, int maxManifestBytes, boolean delta) {
     this.delta = delta;
     this.source = source;
@@ -100,7 +95,7 @@ public final class ManifestUpdater {
    */
   public static ManifestUpdater of(FirmwareSource source, SlotStore store, TrustedKeys keys) {
     return new ManifestUpdater(Objects.requireNonNull(source, "source"), Objects.requireNonNull(store, "store"),
-        Objects.requireNonNull(keys, "keys"), OtaUpdater.create(), false, DEFAULT_MAX_MANIFEST_BYTES);
+        Objects.requireNonNull(keys, "keys"), OtaUpdater.create(), false, DEFAULT_MAX_MANIFEST_BYTES, true);
   }
 
   /**
