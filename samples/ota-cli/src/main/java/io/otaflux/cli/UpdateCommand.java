@@ -45,6 +45,7 @@ import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 
 /** {@code ota update}: download, verify and activate an image as a trial. */
 @Command(name = "update", mixinStandardHelpOptions = true,
@@ -225,13 +226,15 @@ final class UpdateCommand implements Callable<Integer> {
       }
       outputs.add(bar.watch(session).subscribe());
     }
-    Mono<?> statusPage = webUi == null ? Mono.empty()
-        : WebStatusPage.create().port(webUi).title(title(request.uri())).serve(session).doOnNext(served -> {
-          page = served;
-          err.println("Status page with an Abort button: " + served.uri());
-          err.flush();
-        });
-    return statusPage.then(Mono.defer(() -> session.start().result()));
+    Mono<UpdateResult> started = Mono.defer(() -> session.start().result());
+    if (webUi == null) {
+      return started;
+    }
+    return WebStatusPage.create().port(webUi).title(title(request.uri())).serve(session).doOnNext(served -> {
+      page = served;
+      err.println("Status page with an Abort button: " + served.uri());
+      err.flush();
+    }).then(started.subscribeOn(Schedulers.boundedElastic())); // not on the page's event loop
   }
 
   /**
