@@ -19,6 +19,7 @@ import io.otaflux.OtaException.Detail;
 import io.otaflux.Sha256;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
+import io.otaflux.internal.Origin;
 import io.otaflux.internal.Sizes;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.spi.FirmwareSource;
@@ -651,11 +652,7 @@ public final class ImageTransfer implements FirmwareSource {
 
   /** A request for a file next to the image, with the image's credentials when it has the same origin. */
   private static UpdateRequest sibling(UpdateRequest image, URI file) {
-    UpdateRequest r = UpdateRequest.of(file);
-    URI a = image.uri();
-    boolean sameOrigin = Objects.equals(a.getScheme(), file.getScheme()) && Objects.equals(a.getHost(), file.getHost())
-        && a.getPort() == file.getPort();
-    return sameOrigin && image.credentials().isPresent() ? r.withCredentials(image.credentials().get()) : r;
+    return Origin.carryCredentials(image, UpdateRequest.of(file));
   }
 
   /** The compressed transfer file, decoded, with its own size and digest checked. */

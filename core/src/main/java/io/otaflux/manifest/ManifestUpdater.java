@@ -13,6 +13,7 @@ import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.delta.ImageTransfer;
+import io.otaflux.internal.Origin;
 import io.otaflux.internal.Redaction;
 import io.otaflux.spi.FirmwareSource;
 import io.otaflux.spi.ImageDownload;
@@ -44,8 +45,9 @@ import reactor.core.publisher.Mono;
  * }</pre>
  *
  * <p><b>Credentials:</b> credentials given for the manifest (user-info in its URL, or
- * {@link #fetch(UpdateRequest)}) are sent for the image by {@link #update(URI)} only when the image
- * has the same origin (scheme, host and port); {@link #update(Manifest)} sends none.
+ * {@link #resolve(UpdateRequest)}) are sent for the image by {@link #update(URI)} and
+ * {@link #resolve} only when the image has the same origin (scheme, host without case, effective
+ * port); {@link #update(Manifest)} sends none.
  *
  * <p><b>Errors:</b> those of the source while fetching the manifest ({@code TRUST}, {@code NETWORK},
  * {@code SERVER}; the manifest fetch itself is not retried, wrap it in
@@ -72,11 +74,6 @@ public final class ManifestUpdater {
   private final boolean delta;
 
   private ManifestUpdater(FirmwareSource source, SlotStore store, TrustedKeys keys, OtaUpdater updater,
-      boolean allowDowngrade, int maxManifestBytes) {
-    this(source, store, keys, updater, allowDowngrade, maxManifestBytes, true);
-  }
-
-  private ManifestUpdater(FirmwareSource source, SlotStore store, TrustedKeys keys, OtaUpdater updater,
       boolean allowDowngrade, int maxManifestBytes, boolean delta) {
     this.delta = delta;
     this.source = source;
@@ -98,7 +95,7 @@ public final class ManifestUpdater {
    */
   public static ManifestUpdater of(FirmwareSource source, SlotStore store, TrustedKeys keys) {
     return new ManifestUpdater(Objects.requireNonNull(source, "source"), Objects.requireNonNull(store, "store"),
-        Objects.requireNonNull(keys, "keys"), OtaUpdater.create(), false, DEFAULT_MAX_MANIFEST_BYTES);
+        Objects.requireNonNull(keys, "keys"), OtaUpdater.create(), false, DEFAULT_MAX_MANIFEST_BYTES, true);
   }
 
   /**
@@ -226,9 +223,42 @@ public final class ManifestUpdater {
   }
 
   /**
+   * The signed-manifest step, composable with any update: fetches and verifies the manifest that
+   * {@code manifest} locates (with its credentials), compares its version with the store's
+   * installed one and refuses a downgrade unless allowed (the same version passes: it is installed
+   * again), and resolves its image URL against the manifest's effective URL. The image request
+   * carries the manifest's credentials when the image has the same origin (scheme, host without
+   * case, effective port), and none otherwise. Nothing but the
+   * manifest is downloaded.
+   *
+   * <pre>{@code
+   * updates.resolve(UpdateRequest.of(manifestUrl))
+   *     .flatMapMany(r -> updater.update(r.request().withActivation(false)));   // download only
+   * }</pre>
+   *
+   * <p>Lazy: nothing is fetched before subscription; the subscriber's {@code Context} reaches the
+   * source. {@link #update(URI)} is this step followed by the image update (with compressed and
+   * delta files when the manifest offers them).
+   *
+   * <p><b>Cancellation:</b> cancelling closes the manifest's connection.
+   *
+   * <p><b>Errors:</b> those of {@link #fetch(UpdateRequest)}; {@code POLICY}
+   * ({@link OtaException.Detail#DOWNGRADE}) for a refused downgrade; {@code USAGE} when the image
+   * URL is relative and the manifest's own URL unknown.
+   *
+   * @param manifest the manifest's URL and credentials (size, digest and version are ignored)
+   * @return the verified manifest, its version check and its image request
+   */
+  public Mono<ResolvedUpdate> resolve(UpdateRequest manifest) {
+    Objects.requireNonNull(manifest, "manifest");
+    return fetch(manifest).flatMap(m -> store.status().map(status -> resolved(m, status, manifest)));
+  }
+
+  /**
    * Fetches and verifies the manifest, refuses a downgrade unless allowed, then downloads,
-   * verifies and activates its image ({@code ota update --manifest}). The same version as the
-   * installed one is installed again (it is no downgrade): use {@link #check} first to skip it.
+   * verifies and activates its image ({@code ota update --manifest}): {@link #resolve} followed by
+   * the update. The same version as the installed one is installed again (it is no downgrade): use
+   * {@link #check} first to skip it.
    *
    * <p><b>Cancellation:</b> cancelling aborts, as for {@link OtaUpdater#update}.
    *
@@ -249,35 +279,28 @@ public final class ManifestUpdater {
   public Flux<UpdateEvent> update(URI manifestUrl, Publisher<?> abortTrigger) {
     Objects.requireNonNull(manifestUrl, "manifestUrl");
     Objects.requireNonNull(abortTrigger, "abortTrigger");
-    return Flux.defer(() -> {
-      UpdateRequest manifestRequest = UpdateRequest.of(manifestUrl);
-      return fetch(manifestRequest).flatMapMany(m -> install(m, manifestRequest, abortTrigger));
-    });
+    return Mono.fromSupplier(() -> UpdateRequest.of(manifestUrl))
+        .flatMap(this::resolve)
+        .flatMapMany(resolved -> install(resolved, abortTrigger));
   }
 
   /**
    * Installs the image of a manifest already fetched (by {@link #fetch}, say, to show its version
    * first): checks its signature against this updater's trusted keys again, refuses a downgrade
-   * unless allowed, then runs the update.
+   * unless allowed, then runs the update. No credentials are sent.
    *
    * @param manifest a verified manifest
    * @return the events of the image update
    */
   public Flux<UpdateEvent> update(Manifest manifest) {
     Objects.requireNonNull(manifest, "manifest");
-    return install(manifest, null, Mono.never());
-  }
-
-  private Flux<UpdateEvent> install(Manifest manifest, @Nullable UpdateRequest origin,
-      Publisher<?> abortTrigger) {
     return Mono.fromCallable(() -> keys.isChecking() ? keys.authenticate(manifest) : manifest)
-        .zipWith(store.status())
-        .flatMapMany(checked -> run(checked.getT1(), checked.getT2(), origin, abortTrigger));
+        .flatMap(m -> store.status().map(status -> resolved(m, status, null)))
+        .flatMapMany(resolved -> install(resolved, Mono.never()));
   }
 
-  /** Runs in the {@code flatMapMany}: what it throws ends the stream as an error. */
-  private Flux<UpdateEvent> run(Manifest manifest, StoreStatus status, @Nullable UpdateRequest origin,
-      Publisher<?> abortTrigger) {
+  /** The version policy and the image request; what it throws ends the stream as an error. */
+  private ResolvedUpdate resolved(Manifest manifest, StoreStatus status, @Nullable UpdateRequest origin) {
     VersionCheck check = manifest.check(status);
     if (!allowDowngrade) {
       check.refuseDowngrade();
@@ -285,30 +308,20 @@ public final class ManifestUpdater {
       log.warn("Installing version {} over {}: downgrade allowed", check.offered(), check.installed().orElse(null));
     }
     UpdateRequest request = manifest.request();
-    if (origin != null && origin.credentials().isPresent() && sameOrigin(origin.uri(), request.uri())) {
-      request = request.withCredentials(origin.credentials().get());
-    }
+    return new ResolvedUpdate(manifest, check, origin == null ? request : Origin.carryCredentials(origin, request));
+  }
+
+  private Flux<UpdateEvent> install(ResolvedUpdate resolved, Publisher<?> abortTrigger) {
+    Manifest manifest = resolved.manifest();
     if (manifest.transfer().isEmpty()) {
-      return updater.source(source).store(store).update(request, abortTrigger);
+      return updater.source(source).store(store).update(resolved.request(), abortTrigger);
     }
     // compressed and delta downloads: the transfer turns the manifest's files into the image's bytes,
     // and says so when it falls back from a delta (its notices join the events)
     ImageTransfer transfer = ImageTransfer.of(source, manifest, store, delta);
-    Flux<UpdateEvent> events = updater.source(transfer).store(store).update(request, abortTrigger)
+    Flux<UpdateEvent> events = updater.source(transfer).store(store).update(resolved.request(), abortTrigger)
         .doFinally(signal -> transfer.complete());
     return Flux.merge(transfer.notices(), events);
-  }
-
-  private static boolean sameOrigin(URI a, URI b) {
-    return Objects.equals(a.getScheme(), b.getScheme()) && Objects.equals(a.getHost(), b.getHost())
-        && port(a) == port(b);
-  }
-
-  private static int port(URI u) {
-    if (u.getPort() >= 0) {
-      return u.getPort();
-    }
-    return "https".equalsIgnoreCase(u.getScheme()) ? 443 : "http".equalsIgnoreCase(u.getScheme()) ? 80 : -1;
   }
 
   @Override

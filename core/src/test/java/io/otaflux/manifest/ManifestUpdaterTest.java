@@ -275,10 +275,14 @@ class ManifestUpdaterTest {
   @Test
   void refusesAManifestLargerThanTheLimitWithoutReadingIt() {
     source.serve(MANIFEST_URL, new byte[ManifestUpdater.DEFAULT_MAX_MANIFEST_BYTES + 1]);
-    StepVerifier.create(updates(trusted).fetch(MANIFEST_URL))
+    assertRefusedAsLargerThan(updates(trusted).fetch(MANIFEST_URL), 65536);
+  }
+
+  private static void assertRefusedAsLargerThan(Mono<Manifest> fetch, int limit) {
+    StepVerifier.create(fetch)
         .expectErrorSatisfies(e -> {
           assertReason(e, Reason.INTEGRITY);
-          assertThat(e).hasMessageContaining("at most 65536 bytes");
+          assertThat(e).hasMessageContaining("at most " + limit + " bytes");
         })
         .verify(TIMEOUT);
   }
@@ -287,12 +291,7 @@ class ManifestUpdaterTest {
   void stopsReadingAManifestOfUnknownLengthAtTheLimit() {
     byte[] huge = new byte[10 * 1024 * 1024];
     source.serve(MANIFEST_URL, InMemoryFirmwareSource.of(huge).withoutLength().chunkSize(1024).effectiveUri(MANIFEST_URL));
-    StepVerifier.create(updates(trusted).maxManifestSize(4096).fetch(MANIFEST_URL))
-        .expectErrorSatisfies(e -> {
-          assertReason(e, Reason.INTEGRITY);
-          assertThat(e).hasMessageContaining("at most 4096 bytes");
-        })
-        .verify(TIMEOUT);
+    assertRefusedAsLargerThan(updates(trusted).maxManifestSize(4096).fetch(MANIFEST_URL), 4096);
   }
 
   @Test
@@ -332,6 +331,95 @@ class ManifestUpdaterTest {
     assertThat(source.requests.get(0).credentials()).isPresent();
     assertThat(source.requests.get(1).uri()).isEqualTo(cdnImage);
     assertThat(source.requests.get(1).credentials()).isEmpty();
+  }
+
+  @Test
+  void theManifestsCredentialsReachAnImageOnItsOriginWrittenWithAnotherCaseAndAnExplicitPort() {
+    URI manifestUrl = URI.create("https://FW.Example/gw/manifest.json");
+    URI imageUrl = URI.create("https://fw.example:443/gw/gw.bin");
+    source.serve(manifestUrl, utf8(manifest("2.0.0", imageUrl.toString(), image, Fixtures.ED25519)))
+        .serve(imageUrl, image);
+    StepVerifier.create(updates(trusted).update(URI.create("https://ops:secret@FW.Example/gw/manifest.json")))
+        .thenConsumeWhile(e -> true).expectComplete().verify(TIMEOUT);
+    assertThat(source.opened()).containsExactly(manifestUrl, imageUrl);
+    assertThat(source.requests).allSatisfy(r -> assertThat(r.credentials()).isPresent());
+  }
+
+  @Test
+  void aCompressedImagesFileOnTheManifestsOriginGetsItsCredentialsAndOneOnAnotherOriginNone() throws Exception {
+    URI manifestUrl = URI.create("https://fw.example/gw/manifest.json");
+    URI imageUrl = URI.create("https://fw.example/gw/gw.bin");
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+      out.write(image);
+    }
+    byte[] compressed = gz.toByteArray();
+    for (String fileUrl : List.of("https://FW.EXAMPLE:443/gw/gw.bin.gz", "https://cdn.example/gw/gw.bin.gz")) {
+      URI file = URI.create(fileUrl);
+      source.requests.clear();
+      source.serve(manifestUrl, utf8(Manifest.builder().version("2.0.0").url(imageUrl.toString()).image(image)
+          .transfer(fileUrl, compressed.length, io.otaflux.Sha256.digest(compressed), io.otaflux.delta.Compression.GZIP)
+          .sign(Fixtures.ED25519).json()))
+          .serve(file, compressed);
+      StepVerifier.create(ManifestUpdater.of(source, InMemorySlotStore.create(1024 * 1024), trusted)
+              .update(URI.create("https://ops:secret@fw.example/gw/manifest.json")))
+          .thenConsumeWhile(e -> true).expectComplete().verify(TIMEOUT);
+      assertThat(source.opened()).containsExactly(manifestUrl, file);
+      assertThat(source.requests.get(1).credentials().isPresent()).as(fileUrl)
+          .isEqualTo(file.getHost().equalsIgnoreCase("fw.example"));
+    }
+  }
+
+  @Test
+  void resolvingYieldsTheImageRequestForADownloadWithoutActivation() {
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519))).serve(IMAGE_URL, image);
+    ResolvedUpdate resolved = updates(trusted).resolve(UpdateRequest.of(MANIFEST_URL)).block(TIMEOUT);
+    assertThat(resolved.check().outcome()).isEqualTo(VersionCheck.Outcome.NEWER);
+    assertThat(resolved.manifest().version()).hasToString("2.0.0");
+    assertThat(resolved.request().uri()).isEqualTo(IMAGE_URL);
+    assertThat(resolved.request().version()).contains("2.0.0");
+    assertThat(source.opened()).containsExactly(MANIFEST_URL);
+    StepVerifier.create(OtaUpdater.create().source(source).store(store).update(resolved.request().withActivation(false)))
+        .thenConsumeWhile(e -> true).expectComplete().verify(TIMEOUT);
+    assertThat(status().slot(SlotId.B).version()).isEqualTo("2.0.0");
+    assertThat(status().next()).isEqualTo(SlotId.A);
+  }
+
+  @Test
+  void resolvingRefusesADowngradeButNotTheInstalledVersionItself() {
+    install("2.0.0");
+    source.serve(MANIFEST_URL, utf8(manifest("1.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)));
+    StepVerifier.create(updates(trusted).resolve(UpdateRequest.of(MANIFEST_URL)))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(OtaException.class,
+            ota -> assertThat(ota.detail()).isEqualTo(OtaException.Detail.DOWNGRADE)))
+        .verify(TIMEOUT);
+    StepVerifier.create(updates(trusted).allowDowngrade(true).resolve(UpdateRequest.of(MANIFEST_URL)))
+        .assertNext(r -> assertThat(r.check().isDowngrade()).isTrue()).expectComplete().verify(TIMEOUT);
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)));
+    StepVerifier.create(updates(trusted).resolve(UpdateRequest.of(MANIFEST_URL)))
+        .assertNext(r -> assertThat(r.check().outcome()).isEqualTo(VersionCheck.Outcome.SAME)).expectComplete()
+        .verify(TIMEOUT);
+    assertThat(source.opened()).containsOnly(MANIFEST_URL);
+  }
+
+  @Test
+  void resolvingIsLazyAndTheSubscribersContextReachesTheSource() {
+    source.serve(MANIFEST_URL, utf8(manifest("2.0.0", "gw-2.0.0.bin", image, Fixtures.ED25519)));
+    List<Object> seen = Collections.synchronizedList(new ArrayList<>());
+    FirmwareSource reading = new FirmwareSource() {
+      @Override
+      public Mono<ImageDownload> open(UpdateRequest request, ResumeFrom from) {
+        return Mono.deferContextual(ctx -> {
+          seen.add(ctx.getOrDefault("trace", "none"));
+          return source.open(request, from);
+        });
+      }
+    };
+    Mono<ResolvedUpdate> step = ManifestUpdater.of(reading, store, trusted).resolve(UpdateRequest.of(MANIFEST_URL));
+    assertThat(source.opened()).isEmpty();
+    StepVerifier.create(step.contextWrite(ctx -> ctx.put("trace", "t-42"))).expectNextCount(1).expectComplete()
+        .verify(TIMEOUT);
+    assertThat(seen).containsExactly("t-42");
   }
 
   @Test

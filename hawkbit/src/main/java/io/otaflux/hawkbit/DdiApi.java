@@ -9,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 
@@ -23,6 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.otaflux.Credentials;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Detail;
+import io.otaflux.internal.Origin;
 
 import org.jspecify.annotations.Nullable;
 
@@ -202,20 +202,5 @@ final class DdiApi {
           + e.getMessage() + ").", e);
     }
     return OtaException.wrap(e, OtaException.Reason.NETWORK, "Talking to " + where + " failed");
-  }
-
-  /** Scheme, lower-cased host and effective port. */
-  record Origin(String scheme, String host, int port) {
-    static Origin of(URI uri) {
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
-      int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : scheme.equals("http") ? 80 : -1;
-      return new Origin(scheme, host, port);
-    }
-
-    @Override
-    public String toString() {
-      return scheme + "://" + host + ":" + port;
-    }
   }
 }

@@ -16,7 +16,6 @@ import io.otaflux.OtaUpdater;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
-import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.SlotStore;
 
@@ -240,17 +239,14 @@ final class FirmwareUpdates {
           + "publisher's key (ota agent: --trusted-key), or --no-signature-check to accept unsigned manifests "
           + "knowingly."));
     }
-    return m.fetch(uri)
+    // the one signed-manifest step: signature, downgrade policy (the agent's allowDowngrade or the
+    // manifest updater's own), image URL, and the manifest's credentials for an image on its origin
+    return (allowDowngrade ? m.allowDowngrade(true) : m).resolve(UpdateRequest.of(uri))
         .takeUntilOther(abortTrigger)
         .switchIfEmpty(Mono.error(() -> OtaException.of(Reason.ABORTED, "The download was cancelled.")))
-        .zipWith(store.status())
-        .flatMapMany(fetched -> {
-          Manifest manifest = fetched.getT1();
-          if (!allowDowngrade) {
-            manifest.check(fetched.getT2()).refuseDowngrade();
-          }
-          UpdateRequest request = manifest.request();
-          named(fileName(request.uri()), manifest.version().toString());
+        .flatMapMany(resolved -> {
+          UpdateRequest request = resolved.request();
+          named(fileName(request.uri()), resolved.manifest().version().toString());
           return updater.update(request.withActivation(false), abortTrigger);
         });
   }

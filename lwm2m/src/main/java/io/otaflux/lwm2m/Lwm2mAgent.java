@@ -701,7 +701,9 @@ public final class Lwm2mAgent {
 
     /**
      * How Package URIs ending in {@code .json} are fetched and verified: a signed manifest's source
-     * and trusted keys. Without it such a URI fails with Update Result 7.
+     * and trusted keys, and its downgrade policy ({@link ManifestUpdater#allowDowngrade}, or
+     * {@link #allowDowngrade} here). Credentials in the Package URI's user-info go to the image only
+     * when it has the manifest's origin. Without it such a URI fails with Update Result 7.
      *
      * @param manifests the manifest updater (its store should be this agent's)
      * @return a new builder
@@ -713,7 +715,7 @@ public final class Lwm2mAgent {
 
     /**
      * Accepts a manifest whose version is lower than the installed one (refused by default, Update
-     * Result 8).
+     * Result 8, unless the {@link #manifests manifest updater} allows downgrades itself).
      *
      * @param allow whether downgrades are allowed
      * @return a new builder

@@ -349,6 +349,71 @@ class Lwm2mAgentTest {
     assertThat(status.slot(SlotId.B).version()).isEqualTo("2.0.0");
   }
 
+  /** A store whose running, confirmed slot holds {@code version} of {@code image}. */
+  private FileSlotStore running(String name, String version) {
+    FileSlotStore store = store(name);
+    io.otaflux.OtaUpdater.create().source(Fixtures.source()).store(store)
+        .update(io.otaflux.UpdateRequest.of(imageUrl).withVersion(version)).blockLast(DmServer.TIMEOUT);
+    store.boot().then(store.markGood()).block(DmServer.TIMEOUT);
+    return store;
+  }
+
+  @Test
+  void aManifestOfferingADowngradeEndsWithResult8AndNothingIsDownloadedOrWritten() throws Exception {
+    FileSlotStore store = running("s", "2.0.0");
+    StoreStatus before = store.status().block();
+    started(Fixtures.agent(dm, "downgrade", store, dir)
+        .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey()))));
+    DmServer.Device device = registered("downgrade", 1);
+    int imageRequests = (int) https.requests().stream().filter(r -> r.path().equals("/fw-1.bin")).count();
+    dm.writePackageUri("downgrade", https.url("/gw-1.0.0.json"));
+    device.awaitResult(8);
+    assertThat(device.states).doesNotContain(2L);
+    assertThat(https.requests().stream().filter(r -> r.path().equals("/fw-1.bin")).count()).isEqualTo(imageRequests);
+    assertThat(store.status().block()).isEqualTo(before);
+  }
+
+  @Test
+  void theAgentHonoursAManifestUpdaterThatAllowsDowngrades() throws Exception {
+    FileSlotStore store = running("s", "2.0.0");
+    started(Fixtures.agent(dm, "allowed", store, dir)
+        .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey())).allowDowngrade(true)));
+    DmServer.Device device = registered("allowed", 1);
+    dm.writePackageUri("allowed", https.url("/gw-1.0.0.json"));
+    device.awaitState(2);
+    assertThat(dm.read("allowed", "/5/0/7")).isEqualTo("1.0.0");
+    assertThat(device.results).doesNotContain(8L);
+    StoreStatus status = store.status().block();
+    assertThat(status.slot(status.active().other()).version()).isEqualTo("1.0.0");
+  }
+
+  @Test
+  void theManifestsCredentialsReachTheImageOnItsOriginWhateverTheHostsCaseAndNeverAnotherOrigin() throws Exception {
+    try (TestServer elsewhere = TestServer.https(TestPki.shared().localhost())) {
+      https.route("/cred/fw.bin", Routes.image(image));
+      elsewhere.route("/cred/fw.bin", Routes.image(image));
+      for (String where : List.of("same", "other")) {
+        String imageAt = where.equals("same") ? https.url("/cred/fw.bin") : elsewhere.url("/cred/fw.bin");
+        https.route("/cred/" + where + ".json", Routes.image(Manifest.builder().version("2.0.0").url(imageAt).image(image)
+            .sign(publisher).json().getBytes(StandardCharsets.UTF_8)));
+        FileSlotStore store = store(where);
+        started(Fixtures.agent(dm, "cred-" + where, store, dir)
+            .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey()))));
+        DmServer.Device device = registered("cred-" + where, 1);
+        // the host written in another case than the manifest's image URL: the same origin
+        String manifestAt = https.url("/cred/" + where + ".json").replace("https://localhost", "https://ops:s3cret@LocalHost");
+        assertThat(manifestAt).contains("@LocalHost:");
+        dm.writePackageUri("cred-" + where, manifestAt);
+        device.awaitState(2);
+      }
+      TestServer.Recorded same = https.requests().stream().filter(r -> r.path().equals("/cred/fw.bin")).findFirst()
+          .orElseThrow();
+      assertThat(same.header("Authorization")).startsWith("Basic ");
+      assertThat(elsewhere.requests()).isNotEmpty()
+          .allSatisfy(r -> assertThat(r.header("Authorization")).isNull());
+    }
+  }
+
   @Test
   void theDevicesRebootRunsTheRebootHook() throws Exception {
     FileSlotStore store = store("s");

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 
 import io.otaflux.OtaException;
+import io.otaflux.internal.Origin;
 import io.otaflux.internal.Redaction;
 
 /**
@@ -57,10 +58,8 @@ final class Redirects {
     return target;
   }
 
+  /** Whether credentials for {@code a} may go to {@code b}: the one rule of {@link Origin}. */
   static boolean sameOrigin(URI a, URI b) {
-    return a.getScheme() != null && b.getScheme() != null
-        && a.getScheme().equalsIgnoreCase(b.getScheme())
-        && a.getHost() != null && b.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
-        && Failures.port(a) == Failures.port(b);
+    return Origin.of(a).equals(Origin.of(b));
   }
 }

@@ -6,10 +6,12 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 
 import io.otaflux.Credentials;
 import io.otaflux.OtaException;
+import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.OtaUpdater;
 import io.otaflux.Sha256;
@@ -21,8 +23,9 @@ import io.otaflux.delta.ImageTransfer;
 import io.otaflux.internal.Redaction;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
-import io.otaflux.spi.BootRules;
+import io.otaflux.manifest.ResolvedUpdate;
 import io.otaflux.manifest.TrustedKeys;
+import io.otaflux.spi.BootRules;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.storage.BootloaderSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
@@ -39,6 +42,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 
 /** {@code ota update}: download, verify and activate an image as a trial. */
 @Command(name = "update", mixinStandardHelpOptions = true,
@@ -90,8 +97,6 @@ final class UpdateCommand implements Callable<Integer> {
       + " image instead.")
   boolean noDelta;
 
-  private @Nullable Manifest verified;
-
   @Option(names = "--no-progress", description = "No progress bar.")
   boolean noProgress;
 
@@ -105,6 +110,11 @@ final class UpdateCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  /** What one run holds until it has reported: the transfer's counters, the outputs, the status page. */
+  private @Nullable ImageTransfer transfer;
+  private final Disposable.Composite outputs = Disposables.composite();
+  private volatile @Nullable WebStatusServer page;
+
   @Override
   public Integer call() {
     PrintStream out = System.out;
@@ -115,59 +125,29 @@ final class UpdateCommand implements Callable<Integer> {
     if (url != null && manifest != null) {
       throw OtaException.of(Reason.USAGE, "Give an image URL or --manifest URL, not both.");
     }
+    if (webUi != null && (webUi < 0 || webUi > 65535)) {
+      throw OtaException.of(Reason.USAGE, "--web-ui takes a port from 0 to 65535, not " + webUi + ".");
+    }
     HttpsFirmwareSource source = proxy.apply(https.source());
     UpdateRequest direct = manifest == null ? request() : null;
     UpdateRequest manifestRequest = manifest == null ? null : credentials(httpsOnly(manifest));
     SlotStore store = SlotsOption.openOrInit(slots);
-    // a trial running or a reboot pending refuses the update before anything is fetched (exit 9)
-    BootRules.writableSlot(store.status().block(StatusCommand.WAIT));
-    UpdateRequest request = direct != null ? direct : fromManifest(source, store, manifestRequest);
-    // compressed and delta files of a manifest; a plain download otherwise (counting the bytes received)
-    Manifest offered = verified;
-    ImageTransfer transfer = offered != null && offered.transfer().isPresent()
-        ? ImageTransfer.of(source, offered, store, !noDelta) : ImageTransfer.of(source);
-    OtaUpdater updater = OtaUpdater.create()
-        .source(transfer)
-        .store(store)
-        .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
-    UpdateSession session = updater.session(request);
-    Interrupts.onSignal(session::abort);
-
-    Disposable output;
-    Disposable notices = transfer.notices().subscribe(e -> {
-      if (json) {
-        Json.print(out, Json.event(e));
-      } else if (e instanceof UpdateEvent.DeltaFallback) {
-        err.println("warning: " + ((UpdateEvent.DeltaFallback) e).reason());
-        err.flush();
-      }
-    });
-    if (json) {
-      output = session.events().subscribe(e -> Json.print(out, Json.event(e)), e -> { });
-    } else if (noProgress) {
-      output = session.events().filter(e -> !(e instanceof UpdateEvent.Progress))
-          .subscribe(e -> milestone(err, e), e -> { });
-    } else {
-      boolean terminal = Terminal.isStderrTerminal();
-      ConsoleProgressBar bar = ConsoleProgressBar.create(err).terminal(terminal).title(title(request.uri()));
-      if (terminal && Terminal.isStdinTerminal()) {
-        bar = bar.abortKey(System.in);
-      }
-      output = bar.watch(session).subscribe();
-    }
-    WebStatusServer page = null;
-    if (webUi != null) {
-      if (webUi < 0 || webUi > 65535) {
-        throw OtaException.of(Reason.USAGE, "--web-ui takes a port from 0 to 65535, not " + webUi + ".");
-      }
-      page = WebStatusPage.create().port(webUi).title(title(request.uri())).serve(session).block(StatusCommand.WAIT);
-      err.println("Status page with an Abort button: " + page.uri());
-      err.flush();
-    }
-    session.start();
+    Sinks.One<Boolean> signal = Sinks.one();
+    Interrupts.onSignal(() -> signal.tryEmitValue(Boolean.TRUE));
+    // one chain: a trial running or a reboot pending refuses the update before anything is fetched
+    // (exit 9); then the signed manifest, when there is one; then the image
+    Mono<UpdateResult> run = store.status().map(BootRules::writableSlot)
+        .then(manifestRequest == null
+            ? Mono.defer(() -> update(source, store, Objects.requireNonNull(direct), null, signal.asMono()))
+            : fromManifest(source, store, manifestRequest)
+                .takeUntilOther(signal.asMono())
+                .switchIfEmpty(Mono.error(() -> OtaException.of(Detail.ABORTED,
+                    "The update was aborted while its manifest was fetched; nothing was written.")))
+                .flatMap(r -> update(source, store, r.request(), r.manifest(), signal.asMono())));
     try {
-      UpdateResult result = session.result().block();
-      if (result == null) {
+      UpdateResult result = run.block();
+      ImageTransfer transfer = this.transfer;
+      if (result == null || transfer == null) {
         throw OtaException.of(Reason.STORAGE, "The update ended without a result; run it again.");
       }
       if (json) {
@@ -199,49 +179,82 @@ final class UpdateCommand implements Callable<Integer> {
       }
       throw e;
     } finally {
-      output.dispose();
-      notices.dispose();
-      if (page != null) {
-        page.close();
+      outputs.dispose();
+      WebStatusServer served = page;
+      if (served != null) {
+        served.close();
       }
     }
   }
 
-  /** The signed manifest's request, after its signature and the downgrade rule are checked. */
-  private UpdateRequest fromManifest(HttpsFirmwareSource source, SlotStore store, @Nullable UpdateRequest manifestRequest) {
-    if (manifestRequest == null) {
-      throw OtaException.of(Reason.USAGE, "No URL given: `ota update https://host/firmware.bin --slots DIR`.");
+  /**
+   * Downloads, verifies and activates {@code request} in one session that the outputs (JSON, the
+   * bar or milestones, the status page) and a signal share.
+   */
+  private Mono<UpdateResult> update(HttpsFirmwareSource source, SlotStore store, UpdateRequest request,
+      @Nullable Manifest offered, Mono<Boolean> signal) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    // compressed and delta files of a manifest; a plain download otherwise (counting the bytes received)
+    ImageTransfer transfer = offered != null && offered.transfer().isPresent()
+        ? ImageTransfer.of(source, offered, store, !noDelta) : ImageTransfer.of(source);
+    this.transfer = transfer;
+    OtaUpdater updater = OtaUpdater.create()
+        .source(transfer)
+        .store(store)
+        .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
+    UpdateSession session = updater.session(request);
+    outputs.add(signal.subscribe(s -> session.abort()));
+    outputs.add(transfer.notices().subscribe(e -> {
+      if (json) {
+        Json.print(out, Json.event(e));
+      } else if (e instanceof UpdateEvent.DeltaFallback) {
+        err.println("warning: " + ((UpdateEvent.DeltaFallback) e).reason());
+        err.flush();
+      }
+    }));
+    if (json) {
+      outputs.add(session.events().subscribe(e -> Json.print(out, Json.event(e)), e -> { }));
+    } else if (noProgress) {
+      outputs.add(session.events().filter(e -> !(e instanceof UpdateEvent.Progress))
+          .subscribe(e -> milestone(err, e), e -> { }));
+    } else {
+      boolean terminal = Terminal.isStderrTerminal();
+      ConsoleProgressBar bar = ConsoleProgressBar.create(err).terminal(terminal).title(title(request.uri()));
+      if (terminal && Terminal.isStdinTerminal()) {
+        bar = bar.abortKey(System.in);
+      }
+      outputs.add(bar.watch(session).subscribe());
     }
-    TrustedKeys keys = manifests.keys();
-    manifests.warnIfUnchecked(System.out, System.err, json);
-    Manifest verified = ManifestUpdater.of(source, store, keys).fetch(manifestRequest)
-        .block(StatusCommand.WAIT);
-    this.verified = verified;
-    if (verified == null) {
-      throw OtaException.of(Reason.SERVER, "The manifest could not be read; check --manifest.");
+    Mono<UpdateResult> started = Mono.defer(() -> session.start().result());
+    if (webUi == null) {
+      return started;
     }
-    if (!allowDowngrade) {
-      verified.check(store.status().block(StatusCommand.WAIT)).refuseDowngrade();
-    }
-    UpdateRequest request = verified.request();
-    if (sha256 != null && !request.sha256().map(d -> d.equals(Sha256.ofHex(sha256))).orElse(false)) {
-      throw OtaException.of(Reason.INTEGRITY, "--sha256 differs from the manifest's SHA-256; one of them is wrong.");
-    }
-    if (size != null && request.size().orElse(-1) != size) {
-      throw OtaException.of(Reason.INTEGRITY, "--size differs from the manifest's size; one of them is wrong.");
-    }
-    boolean sameOrigin = sameOrigin(request.uri(), manifestRequest.uri());
-    return sameOrigin && manifestRequest.credentials().isPresent()
-        ? request.withCredentials(manifestRequest.credentials().get()) : request;
+    return WebStatusPage.create().port(webUi).title(title(request.uri())).serve(session).doOnNext(served -> {
+      page = served;
+      err.println("Status page with an Abort button: " + served.uri());
+      err.flush();
+    }).then(started.subscribeOn(Schedulers.boundedElastic())); // not on the page's event loop
   }
 
-  static boolean sameOrigin(URI a, URI b) {
-    return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
-        && port(a) == port(b);
-  }
-
-  private static int port(URI uri) {
-    return uri.getPort() >= 0 ? uri.getPort() : 443;
+  /**
+   * The signed-manifest step: fetched, its signature and the downgrade rule checked, its image
+   * request with the manifest's credentials on the same origin; and the same as --sha256 and --size.
+   */
+  private Mono<ResolvedUpdate> fromManifest(HttpsFirmwareSource source, SlotStore store, UpdateRequest manifestRequest) {
+    return Mono.defer(() -> {
+      TrustedKeys keys = manifests.keys();
+      manifests.warnIfUnchecked(System.out, System.err, json);
+      return ManifestUpdater.of(source, store, keys).allowDowngrade(allowDowngrade).resolve(manifestRequest);
+    }).doOnNext(resolved -> {
+      UpdateRequest request = resolved.request();
+      if (sha256 != null && !request.sha256().map(d -> d.equals(Sha256.ofHex(sha256))).orElse(false)) {
+        throw OtaException.of(Reason.INTEGRITY, "--sha256 differs from the manifest's SHA-256; one of them is wrong.");
+      }
+      if (size != null && request.size().orElse(-1) != size) {
+        throw OtaException.of(Reason.INTEGRITY, "--size differs from the manifest's size; one of them is wrong.");
+      }
+    });
   }
 
   static UpdateRequest httpsOnly(String url) {
