@@ -92,6 +92,10 @@ public final class OtaException extends RuntimeException {
     CERTIFICATE_DATES(Reason.TRUST),
     /** The server offers only TLS versions older than 1.2. */
     TLS_VERSION(Reason.TRUST),
+    /** The server requires a TLS client certificate (mutual TLS) and none was given. */
+    CLIENT_CERT_REQUIRED(Reason.TRUST),
+    /** The server refused the TLS client certificate this device presented. */
+    CLIENT_CERT_REFUSED(Reason.TRUST),
 
     /** The network failed, for a reason not named below. */
     NETWORK_FAILED(Reason.NETWORK),

@@ -43,10 +43,16 @@ final class DdiApi {
   private final @Nullable Credentials credentials;
   private final Duration timeout;
   private final String controllerId;
+  /** The proxy the calls go through ({@code host:port}, for sentences), or null. */
+  private final @Nullable String proxy;
+  /** {@code Proxy-Authorization} for the tunnel, or null; the JDK keeps proxy headers from the origin. */
+  private final @Nullable String proxyAuthorization;
 
   DdiApi(HttpClient http, URI server, String tenant, String controllerId, @Nullable Credentials credentials,
-      Duration timeout) {
+      Duration timeout, @Nullable String proxy, @Nullable String proxyAuthorization) {
     this.http = http;
+    this.proxy = proxy;
+    this.proxyAuthorization = proxyAuthorization;
     String root = server.toString().endsWith("/") ? server.toString() : server + "/";
     this.base = URI.create(root + encode(tenant) + "/controller/v1/" + encode(controllerId));
     this.origin = Origin.of(server);
@@ -97,6 +103,9 @@ final class DdiApi {
           .header("Accept", "application/hal+json, application/json");
       if (credentials != null) {
         request.header("Authorization", credentials.authorization());
+      }
+      if (proxyAuthorization != null) {
+        request.header("Proxy-Authorization", proxyAuthorization);
       }
       if (body == null) {
         request.GET();
@@ -185,22 +194,48 @@ final class DdiApi {
       return OtaException.transientFailure(Detail.TIMEOUT, where + " did not answer within " + timeout.toSeconds()
           + " s.", e);
     }
+    if (e instanceof ConnectException && proxy != null) {
+      return OtaException.transientFailure(Detail.PROXY_FAILED, "Could not connect to the proxy " + proxy + " on the"
+          + " way to " + where + "; check that it is up and the proxy setting (--proxy, https_proxy).", e);
+    }
     if (e instanceof ConnectException) {
       return OtaException.transientFailure(Detail.CONNECTION_REFUSED, where + " refused the connection (is it "
           + "running?).", e);
     }
+    if (e instanceof SSLException && closedByPeer(e)) {
+      // the server hung up mid-handshake (restarting, or the network): not a verdict on trust
+      return OtaException.transientFailure(Detail.CONNECTION_LOST, where + " closed the connection during the TLS"
+          + " handshake; trying again later.", e);
+    }
     if (e instanceof SSLHandshakeException || e.getCause() instanceof java.security.cert.CertificateException) {
-      return OtaException.of(Detail.TRUST_FAILED, where + " is not trusted (" + e.getMessage()
-          + "); give its root certificate (--root-cert) or check the pins.", e);
+      return OtaException.of(Detail.TRUST_FAILED, "The TLS handshake with " + where + " failed (" + e.getMessage()
+          + "): check its root certificate (--root-cert) and the pins, and, if it requires a client certificate,"
+          + " that one is given (--client-cert, --client-key) and issued by a CA it trusts.", e);
     }
     if (e instanceof SSLException) {
       return OtaException.transientFailure(Detail.CONNECTION_LOST, where + ": the TLS connection failed ("
           + e.getMessage() + ").", e);
+    }
+    if (e instanceof IOException && proxy != null) {
+      // the JDK reports a refused tunnel as a plain IOException: through a proxy, name it
+      return OtaException.transientFailure(Detail.PROXY_FAILED, where + " through the proxy " + proxy + ": the tunnel"
+          + " was refused or the connection lost (" + e.getMessage() + "); check the proxy setting (--proxy,"
+          + " https_proxy), its credentials, and that it allows CONNECT to the server's port.", e);
     }
     if (e instanceof IOException) {
       return OtaException.transientFailure(Detail.CONNECTION_LOST, where + ": the connection was lost ("
           + e.getMessage() + ").", e);
     }
     return OtaException.wrap(e, OtaException.Reason.NETWORK, "Talking to " + where + " failed");
+  }
+
+  /** Whether an end of stream or a reset, not an alert, ended the TLS exchange. */
+  private static boolean closedByPeer(Throwable error) {
+    for (Throwable c = error.getCause(); c != null; c = c.getCause()) {
+      if (c instanceof java.io.EOFException || c instanceof java.net.SocketException) {
+        return true;
+      }
+    }
+    return false;
   }
 }

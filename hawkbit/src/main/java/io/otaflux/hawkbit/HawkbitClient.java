@@ -1,5 +1,9 @@
 package io.otaflux.hawkbit;
 
+import java.net.InetSocketAddress;
+import java.net.PasswordAuthentication;
+import java.net.Proxy;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -113,12 +117,34 @@ public final class HawkbitClient {
     if (b.sslContext != null) {
       http.sslContext(b.sslContext);
     }
+    URI server = Objects.requireNonNull(b.server);
+    String proxy = null;
+    String proxyAuthorization = null;
+    if (b.proxy != null) {
+      http.proxy(b.proxy);
+      proxy = proxyOf(b.proxy, server);
+      PasswordAuthentication login = b.proxyLogin;
+      if (proxy != null && login != null) {
+        proxyAuthorization = Credentials.basic(login.getUserName(), new String(login.getPassword())).authorization();
+      }
+    }
     Credentials token = b.token == null ? null : Credentials.token(b.gateway ? "GatewayToken" : "TargetToken", b.token);
-    DdiApi api = new DdiApi(http.build(), Objects.requireNonNull(b.server), b.tenant, b.controllerId, token,
-        b.requestTimeout);
+    DdiApi api = new DdiApi(http.build(), server, b.tenant, b.controllerId, token, b.requestTimeout, proxy,
+        proxyAuthorization);
     Backoff backoff = new Backoff(b.firstBackoff, b.maxBackoff, n -> ThreadLocalRandom.current().nextLong(n));
     this.controller = new Controller(api, Objects.requireNonNull(b.updater), Objects.requireNonNull(b.store),
         new ActionFile(b.actionFile), work, b.rebootHook, b.consent, this::emit, this::send, backoff);
+  }
+
+  /** {@code host:port} of the proxy {@code selector} picks for the server, or null for a direct connection. */
+  private static @Nullable String proxyOf(ProxySelector selector, URI server) {
+    for (Proxy p : selector.select(server)) {
+      if (p.type() == Proxy.Type.HTTP && p.address() instanceof InetSocketAddress) {
+        InetSocketAddress a = (InetSocketAddress) p.address();
+        return a.getHostString() + ":" + a.getPort();
+      }
+    }
+    return null;
   }
 
   /**
@@ -249,6 +275,8 @@ public final class HawkbitClient {
     private @Nullable String token;
     private boolean gateway;
     private @Nullable SSLContext sslContext;
+    private @Nullable ProxySelector proxy;
+    private @Nullable PasswordAuthentication proxyLogin;
     private @Nullable OtaUpdater updater;
     private @Nullable SlotStore store;
     private @Nullable Path actionFile;
@@ -271,6 +299,8 @@ public final class HawkbitClient {
       b.token = token;
       b.gateway = gateway;
       b.sslContext = sslContext;
+      b.proxy = proxy;
+      b.proxyLogin = proxyLogin;
       b.updater = updater;
       b.store = store;
       b.actionFile = actionFile;
@@ -358,6 +388,29 @@ public final class HawkbitClient {
     public Builder sslContext(SSLContext context) {
       Objects.requireNonNull(context, "context");
       return copy(b -> b.sslContext = context);
+    }
+
+    /**
+     * The DDI calls go through the HTTP proxy {@code selector} picks for the server (by
+     * {@code CONNECT}: TLS, trust and the client key stay end to end), with {@code credentials}
+     * sent to the proxy only, never logged. Artifacts go the way the updater's source goes: give
+     * it the same proxy. Default: the JDK's default selector is not used; connections are direct.
+     *
+     * <p>The JDK sends Basic credentials on a tunnel only when the system property
+     * {@code jdk.http.auth.tunneling.disabledSchemes} does not name {@code Basic} (by default it
+     * does): set it to an empty value before the JVM's first {@code HttpClient} request, as
+     * {@code ota hawkbit} does.
+     *
+     * @param selector chooses the proxy (or none) for the server; e.g. {@code JdkProxy.selector()} of the transport
+     * @param credentials the proxy's user and password, or null for none
+     * @return a new builder
+     */
+    public Builder proxy(ProxySelector selector, @Nullable PasswordAuthentication credentials) {
+      Objects.requireNonNull(selector, "selector");
+      return copy(b -> {
+        b.proxy = selector;
+        b.proxyLogin = credentials;
+      });
     }
 
     /**
@@ -503,7 +556,8 @@ public final class HawkbitClient {
     @Override
     public String toString() {
       return "server=" + server + ", tenant=" + tenant + ", controllerId=" + controllerId
-          + (token == null ? "" : gateway ? ", gateway-token=<redacted>" : ", target-token=<redacted>");
+          + (token == null ? "" : gateway ? ", gateway-token=<redacted>" : ", target-token=<redacted>")
+          + (proxy == null ? "" : ", proxy" + (proxyLogin == null ? "" : " (with credentials)"));
     }
   }
 }

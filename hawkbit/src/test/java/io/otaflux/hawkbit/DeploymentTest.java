@@ -56,7 +56,7 @@ class DeploymentTest {
   @Test
   void theTokenGoesOnlyToTheServersOrigin() {
     DdiApi api = new DdiApi(java.net.http.HttpClient.newHttpClient(), URI.create("https://HawkBit.example.com"),
-        "DEFAULT", "gw-1", Credentials.token("TargetToken", "secret"), java.time.Duration.ofSeconds(5));
+        "DEFAULT", "gw-1", Credentials.token("TargetToken", "secret"), java.time.Duration.ofSeconds(5), null, null);
     assertThat(api.credentialsFor(URI.create("https://hawkbit.example.com:443/DEFAULT/x/fw.bin"))).isPresent();
     assertThat(api.credentialsFor(URI.create("https://cdn.example.com/fw.bin"))).isEmpty();
     assertThat(api.credentialsFor(URI.create("https://hawkbit.example.com:8443/fw.bin"))).isEmpty();

@@ -14,13 +14,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
+import io.otaflux.transport.ClientKey;
 import io.otaflux.transport.HttpsFirmwareSource;
+import io.otaflux.transport.JdkTls;
 import io.otaflux.transport.TrustAnchors;
 import io.otaflux.transport.testing.FaultProxy;
 import io.otaflux.transport.testing.TestPki;
 import io.otaflux.hawkbit.testing.HawkbitServer;
 import io.otaflux.hawkbit.testing.Mgmt;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +56,16 @@ class HawkbitClientTest {
   private static void show(String title, List<String> history) {
     System.out.println("hawkBit recorded for " + title + ":");
     history.forEach(line -> System.out.println("  " + line));
+  }
+
+  /** The closed/failure feedback of {@code a}: hawkBit shows the action as an error, slot a stays the boot choice. */
+  private static HawkbitEvent.FeedbackSent failure(HawkbitClient client, Mgmt mgmt, Device d, Mgmt.Assigned a,
+      String title) {
+    HawkbitEvent.FeedbackSent failure = feedback(client, "closed", "failure", WAIT);
+    assertThat(mgmt.actionStatus(d.id, a.actionId())).isEqualTo("error");
+    assertThat(d.status().next()).isEqualTo(SlotId.A);
+    show(title, mgmt.history(d.id, a.actionId()));
+    return failure;
   }
 
   @Test
@@ -146,11 +159,60 @@ class HawkbitClientTest {
       HttpsFirmwareSource otherRoot = HttpsFirmwareSource.create()
           .trustAnchors(TrustAnchors.of(List.of(TestPki.shared().root().certificate())));
       HawkbitClient client = d.start(d.builder(server, otherRoot));
-      HawkbitEvent.FeedbackSent failure = feedback(client, "closed", "failure", WAIT);
+      HawkbitEvent.FeedbackSent failure = failure(client, mgmt, d, a, "a trust failure");
       assertThat(failure.details().get(1)).matches("reason: trust, detail: (untrusted_chain|trust_failed).*");
-      assertThat(mgmt.actionStatus(d.id, a.actionId())).isEqualTo("error");
-      assertThat(d.status().next()).isEqualTo(SlotId.A);
-      show("a trust failure", mgmt.history(d.id, a.actionId()));
+    }
+  }
+
+  /** Trust in hawkBit's certificate, presenting {@code key} when asked. */
+  private static javax.net.ssl.SSLContext presenting(HawkbitServer.Running server, ClientKey key) {
+    return JdkTls.sslContext(TrustAnchors.fromPemFile(server.certificate()), List.of(), key.keyManagers());
+  }
+
+  @Test
+  void mutualTlsCarriesTheDdiCallsAndTheArtifactDownload(HawkbitServer.Running server, Mgmt mgmt) throws Exception {
+    Assumptions.assumeTrue(server.asksForClientCertificates(), "a server attached by hand asks for no client certificate");
+    ClientKey key = ClientKey.fromPemFiles(server.device().certificate(), server.device().key());
+    try (Device d = device(mgmt, "mtls", 1 << 20)) {
+      Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, image(30_000));
+      HawkbitClient client = d.start(d.builder(server, Device.source(server).clientKey(key))
+          .sslContext(presenting(server, key)));
+      Device.await(client, HawkbitEvent.FeedbackSent.class, e -> e.details().get(0).contains("trial boot choice"), WAIT);
+      assertThat(mgmt.history(d.id, a.actionId())).anyMatch(l -> l.startsWith("downloaded:"));
+      // hawkBit's access log: the polls and the artifact came with the certificate, the test's own calls without
+      List<String> log = server.accessLogOnceContains("/rest/v1/targets/" + d.id + "/actions/" + a.actionId()
+          + "/status", WAIT);
+      assertThat(log).filteredOn(l -> l.contains("/controller/v1/" + d.id + " ")).isNotEmpty()
+          .allMatch(l -> l.contains("cert=[Ljava.security.cert.X509Certificate;"));
+      assertThat(log).filteredOn(l -> l.contains("/controller/v1/" + d.id + "/softwaremodules/"))
+          .isNotEmpty().allMatch(l -> l.contains("cert=[Ljava.security.cert.X509Certificate;"));
+      assertThat(log).filteredOn(l -> l.contains("/rest/v1/targets/" + d.id)).isNotEmpty()
+          .allMatch(l -> l.endsWith("cert=-"));
+    }
+  }
+
+  @Test
+  void aClientCertificateHawkbitDoesNotTrustIsRefusedWithItsOwnDetail(HawkbitServer.Running server, Mgmt mgmt) {
+    Assumptions.assumeTrue(server.asksForClientCertificates(), "a server attached by hand asks for no client certificate");
+    ClientKey device = ClientKey.fromPemFiles(server.device().certificate(), server.device().key());
+    TestPki.shared().unrelatedRoot().client("gw-stranger").writePem(tmp.resolve("s.crt"), tmp.resolve("s.key"));
+    ClientKey stranger = ClientKey.fromPemFiles(tmp.resolve("s.crt"), tmp.resolve("s.key"));
+    try (Device d = device(mgmt, "mtls-refused", 1 << 20)) {
+      Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, image(20_000));
+      // the polls present the device's certificate, the download a stranger's
+      HawkbitClient client = d.start(d.builder(server, Device.source(server).clientKey(stranger))
+          .sslContext(presenting(server, device)));
+      HawkbitEvent.FeedbackSent failure = failure(client, mgmt, d, a, "a client certificate hawkBit does not trust");
+      assertThat(failure.details().get(1)).startsWith("reason: trust, detail: client_cert_refused");
+      assertThat(failure.details().get(0)).contains("refused this device's client certificate", "CN=gw-stranger");
+      client.stop();
+
+      // the polls with the stranger's certificate: a failed poll that names the client certificate, and backoff
+      HawkbitClient refused = d.start(d.builder(server).sslContext(presenting(server, stranger)));
+      HawkbitEvent.Failed poll = Device.await(refused, HawkbitEvent.Failed.class, e -> true, WAIT);
+      assertThat(poll.message()).contains("client certificate");
+      assertThat(poll.retryIn()).isGreaterThanOrEqualTo(Duration.ofMillis(500));
+      System.out.println("A poll with an untrusted client certificate: " + poll.detail() + ": " + poll.message());
     }
   }
 
@@ -167,11 +229,8 @@ class HawkbitClientTest {
         f.write(b ^ 0x01);
       }
       HawkbitClient client = d.start(d.builder(server));
-      HawkbitEvent.FeedbackSent failure = feedback(client, "closed", "failure", WAIT);
+      HawkbitEvent.FeedbackSent failure = failure(client, mgmt, d, a, "an integrity failure");
       assertThat(failure.details().get(1)).matches("reason: integrity, detail: (digest_mismatch|integrity_failed).*");
-      assertThat(mgmt.actionStatus(d.id, a.actionId())).isEqualTo("error");
-      assertThat(d.status().next()).isEqualTo(SlotId.A);
-      show("an integrity failure", mgmt.history(d.id, a.actionId()));
     }
   }
 
@@ -180,11 +239,9 @@ class HawkbitClientTest {
     try (Device d = device(mgmt, "large", 64 * 1024)) {
       Mgmt.Assigned a = mgmt.assign(d.id, "fw-" + d.id, image(100_000));
       HawkbitClient client = d.start(d.builder(server));
-      HawkbitEvent.FeedbackSent failure = feedback(client, "closed", "failure", WAIT);
+      HawkbitEvent.FeedbackSent failure = failure(client, mgmt, d, a, "an image too large");
       assertThat(failure.details().get(1)).matches("reason: storage, detail: (slot_too_small|io_error).*");
       assertThat(failure.details().get(0)).contains("larger than");
-      assertThat(mgmt.actionStatus(d.id, a.actionId())).isEqualTo("error");
-      show("an image too large", mgmt.history(d.id, a.actionId()));
     }
   }
 
@@ -199,11 +256,8 @@ class HawkbitClientTest {
       io.otaflux.spi.FirmwareSource cut = (request, from) -> Device.source(server).open(io.otaflux.UpdateRequest.of(
           java.net.URI.create("https://localhost:" + proxy.port() + request.uri().getRawPath())), from);
       HawkbitClient client = d.start(d.builder(server, cut));
-      HawkbitEvent.FeedbackSent failure = feedback(client, "closed", "failure", WAIT);
+      HawkbitEvent.FeedbackSent failure = failure(client, mgmt, d, a, "a network failure after the retries");
       assertThat(failure.details().get(1)).startsWith("reason: network");
-      assertThat(mgmt.actionStatus(d.id, a.actionId())).isEqualTo("error");
-      assertThat(d.status().next()).isEqualTo(SlotId.A);
-      show("a network failure after the retries", mgmt.history(d.id, a.actionId()));
     }
   }
 

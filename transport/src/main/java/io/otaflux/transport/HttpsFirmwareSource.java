@@ -55,6 +55,8 @@ import reactor.netty.http.client.HttpClient;
  *   <li><b>Proxy:</b> with {@link #proxy(String, String)} or {@link #proxyFromEnvironment()}, through
  *   an HTTP proxy by {@code CONNECT}; the TLS session is end to end inside the tunnel, so every
  *   rule above holds unchanged.</li>
+ *   <li><b>Mutual TLS:</b> with {@link #clientKey(ClientKey)}, the device's certificate goes to
+ *   servers that ask for one.</li>
  *   <li><b>Your own client settings:</b> {@link #httpClient(UnaryOperator)}; the subscriber's
  *   Reactor {@code Context} reaches the client's hooks.</li>
  * </ul>
@@ -87,12 +89,13 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   private final @Nullable Scheduler timer;
   private final @Nullable ProxyRoute proxy;
   private final @Nullable UnaryOperator<HttpClient> customizer;
+  private final @Nullable ClientKey clientKey;
 
   private volatile @Nullable Transport transport;
 
   private HttpsFirmwareSource(TrustAnchors anchors, @Nullable Set<SpkiPin> pins, @Nullable Duration connectTimeout,
       @Nullable Duration handshakeTimeout, Duration idleTimeout, int maxRedirects, @Nullable Scheduler timer,
-      @Nullable ProxyRoute proxy, @Nullable UnaryOperator<HttpClient> customizer) {
+      @Nullable ProxyRoute proxy, @Nullable UnaryOperator<HttpClient> customizer, @Nullable ClientKey clientKey) {
     this.anchors = anchors;
     this.pins = pins;
     this.connectTimeout = connectTimeout;
@@ -102,6 +105,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     this.timer = timer;
     this.proxy = proxy;
     this.customizer = customizer;
+    this.clientKey = clientKey;
   }
 
   /**
@@ -111,7 +115,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    * @return the source
    */
   public static HttpsFirmwareSource create() {
-    return new HttpsFirmwareSource(TrustAnchors.jdkDefault(), null, null, null, DEFAULT_TIMEOUT, 10, null, null, null);
+    return new HttpsFirmwareSource(TrustAnchors.jdkDefault(), null, null, null, DEFAULT_TIMEOUT, 10, null, null, null,
+        null);
   }
 
   /**
@@ -122,7 +127,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource trustAnchors(TrustAnchors anchors) {
     Objects.requireNonNull(anchors, "anchors");
-    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer, proxy, customizer);
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
+        proxy, customizer, clientKey);
   }
 
   /**
@@ -139,7 +145,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
       copy.add(Objects.requireNonNull(p, "pin"));
     }
     return new HttpsFirmwareSource(anchors, Set.copyOf(copy), connectTimeout, handshakeTimeout, idleTimeout,
-        maxRedirects, timer, proxy, customizer);
+        maxRedirects, timer, proxy, customizer, clientKey);
   }
 
   /**
@@ -156,7 +162,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     }
     copy.add(pin);
     return new HttpsFirmwareSource(anchors, Set.copyOf(copy), connectTimeout, handshakeTimeout, idleTimeout,
-        maxRedirects, timer, proxy, customizer);
+        maxRedirects, timer, proxy, customizer, clientKey);
   }
 
   /**
@@ -167,7 +173,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource connectTimeout(Duration timeout) {
     return new HttpsFirmwareSource(anchors, pins, positive(timeout, "connect timeout"), handshakeTimeout, idleTimeout,
-        maxRedirects, timer, proxy, customizer);
+        maxRedirects, timer, proxy, customizer, clientKey);
   }
 
   /**
@@ -180,7 +186,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource handshakeTimeout(Duration timeout) {
     return new HttpsFirmwareSource(anchors, pins, connectTimeout, positive(timeout, "handshake timeout"), idleTimeout,
-        maxRedirects, timer, proxy, customizer);
+        maxRedirects, timer, proxy, customizer, clientKey);
   }
 
   /**
@@ -193,7 +199,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource idleTimeout(Duration timeout) {
     return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, positive(timeout, "idle timeout"),
-        maxRedirects, timer, proxy, customizer);
+        maxRedirects, timer, proxy, customizer, clientKey);
   }
 
   /**
@@ -206,7 +212,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     if (hops < 0 || hops > 50) {
       throw OtaException.of(Reason.USAGE, "Allow from 0 to 50 redirects, not " + hops + ".");
     }
-    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, hops, timer, proxy, customizer);
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, hops, timer, proxy,
+        customizer, clientKey);
   }
 
   /**
@@ -217,7 +224,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
    */
   public HttpsFirmwareSource scheduler(Scheduler timer) {
     Objects.requireNonNull(timer, "timer");
-    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer, proxy, customizer);
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
+        proxy, customizer, clientKey);
   }
 
   /**
@@ -240,7 +248,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   public HttpsFirmwareSource proxy(String proxy, @Nullable String noProxy) {
     Objects.requireNonNull(proxy, "proxy");
     return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
-        ProxyRoute.parse(proxy, noProxy), customizer);
+        ProxyRoute.parse(proxy, noProxy), customizer, clientKey);
   }
 
   /**
@@ -258,7 +266,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   /** {@link #proxyFromEnvironment()} with {@code env} as the environment. */
   HttpsFirmwareSource proxyFrom(Map<String, String> env) {
     return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
-        ProxyRoute.fromEnvironment(env), customizer);
+        ProxyRoute.fromEnvironment(env), customizer, clientKey);
   }
 
   /**
@@ -278,7 +286,23 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   public HttpsFirmwareSource httpClient(UnaryOperator<HttpClient> customizer) {
     Objects.requireNonNull(customizer, "customizer");
     return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
-        proxy, customizer);
+        proxy, customizer, clientKey);
+  }
+
+  /**
+   * This source, presenting {@code key}'s certificate to servers that ask for one (mutual TLS): for
+   * the image, a manifest and every range request, through a proxy too. Without it, a server that
+   * requires a client certificate fails with {@link OtaException.Detail#CLIENT_CERT_REQUIRED}; a
+   * server that refuses the certificate given, with {@link OtaException.Detail#CLIENT_CERT_REFUSED}
+   * (both {@code TRUST}, not transient).
+   *
+   * @param key the certificate chain and private key, e.g. {@link ClientKey#fromPemFiles}
+   * @return a new source
+   */
+  public HttpsFirmwareSource clientKey(ClientKey key) {
+    Objects.requireNonNull(key, "key");
+    return new HttpsFirmwareSource(anchors, pins, connectTimeout, handshakeTimeout, idleTimeout, maxRedirects, timer,
+        proxy, customizer, key);
   }
 
   /**
@@ -343,7 +367,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
         + Failures.human(connectTimeout != null ? connectTimeout : idleTimeout) + ", handshake "
         + Failures.human(handshakeTimeout != null ? handshakeTimeout : idleTimeout) + ", idle "
         + Failures.human(idleTimeout) + ", redirects " + maxRedirects + (proxy == null ? "" : ", " + proxy)
-        + (customizer == null ? "" : ", customized client") + "]";
+        + (customizer == null ? "" : ", customized client") + (clientKey == null ? "" : ", " + clientKey) + "]";
   }
 
   private Transport transport() {
@@ -364,11 +388,14 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   private Transport buildTransport() {
     AnchoredTrustManager trust;
     SslContext context;
+    // installed with or without a key: it also tells a server that requires a client certificate
+    ClientKeyManager keys = new ClientKeyManager(clientKey);
     try {
       trust = AnchoredTrustManager.create(anchors, pins);
       context = SslContextBuilder.forClient()
           .protocols("TLSv1.3", "TLSv1.2")
           .trustManager(trust)
+          .keyManager(keys)
           .endpointIdentificationAlgorithm("HTTPS")
           .build();
     } catch (GeneralSecurityException | SSLException e) {
@@ -388,6 +415,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
         // (benchmarks/RESULTS.md); deprecated only because Netty 5 drops the setting
         .httpResponseDecoder(spec -> spec.maxChunkSize(BODY_CHUNK))
         .headers(h -> h.set("User-Agent", "otaflux"));
+    http = keys.on(http);
     if (proxy != null) {
       http = proxy.on(http, connect.toMillis());
     }

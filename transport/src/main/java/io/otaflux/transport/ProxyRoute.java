@@ -202,6 +202,19 @@ final class ProxyRoute {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
 
+  /** The proxy's address, unresolved (resolved when connecting, as for the origin). */
+  InetSocketAddress address() {
+    return InetSocketAddress.createUnresolved(host, port);
+  }
+
+  /** The user and password of the proxy's URL. */
+  java.util.Optional<java.net.PasswordAuthentication> credentials() {
+    String u = user;
+    String p = password;
+    return u == null ? java.util.Optional.empty()
+        : java.util.Optional.of(new java.net.PasswordAuthentication(u, (p == null ? "" : p).toCharArray()));
+  }
+
   boolean hasCredentials() {
     return user != null;
   }

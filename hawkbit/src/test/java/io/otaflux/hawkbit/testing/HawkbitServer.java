@@ -59,6 +59,50 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
       return dir.resolve("hb.pem");
     }
 
+    /**
+     * A device whose client certificate the server accepts: the server asks every client for one
+     * ({@code server.ssl.client-auth=want}, so clients without one are served too) and refuses any
+     * it does not trust.
+     */
+    public DeviceFiles device() {
+      return new DeviceFiles(dir.resolve("device.crt"), dir.resolve("device.key"));
+    }
+
+    /** The access log's lines so far: {@code "GET /path HTTP/1.1 cert=..."}, {@code cert=-} without a client certificate. */
+    public java.util.List<String> accessLog() throws IOException {
+      Path logs = dir.resolve("access");
+      if (!Files.isDirectory(logs)) {
+        return java.util.List.of();
+      }
+      java.util.List<String> lines = new java.util.ArrayList<>();
+      try (Stream<Path> files = Files.list(logs)) {
+        for (Path f : (Iterable<Path>) files.sorted()::iterator) {
+          lines.addAll(Files.readAllLines(f));
+        }
+      }
+      return lines;
+    }
+
+    /**
+     * The access log once a line contains {@code text} (Tomcat writes it after the answer, buffered), or as it is
+     * after {@code wait}.
+     */
+    public java.util.List<String> accessLogOnceContains(String text, java.time.Duration wait)
+        throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + wait.toNanos();
+      java.util.List<String> lines = accessLog();
+      while (lines.stream().noneMatch(l -> l.contains(text)) && System.nanoTime() < deadline) {
+        Thread.sleep(200); // waiting for another process's file
+        lines = accessLog();
+      }
+      return lines;
+    }
+
+    /** Whether this server asks for client certificates (not one attached by hand). */
+    public boolean asksForClientCertificates() {
+      return Files.exists(device().certificate());
+    }
+
     /** An SSL context trusting the server's certificate as it is now. */
     public SSLContext sslContext() {
       return trusting(certificate());
@@ -73,6 +117,16 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
       pb.environment().put("HAWKBIT_CONTROLLER_POLLINGTIME", "00:00:01");
       // a file database, so a restarted server still knows its targets and actions
       pb.environment().put("SPRING_DATASOURCE_URL", "jdbc:h2:file:" + dir.resolve("db") + ";MODE=LEGACY;");
+      // mutual TLS on offer: a client certificate is asked for, checked when given, not required
+      pb.environment().put("SERVER_SSL_CLIENTAUTH", "want");
+      pb.environment().put("SERVER_SSL_TRUSTSTORE", clientCas().toString());
+      pb.environment().put("SERVER_SSL_TRUSTSTOREPASSWORD", "changeit");
+      pb.environment().put("SERVER_SSL_TRUSTSTORETYPE", "PKCS12");
+      // an access log naming whether each request came with a client certificate ("-" when not)
+      pb.environment().put("SERVER_TOMCAT_ACCESSLOG_ENABLED", "true");
+      pb.environment().put("SERVER_TOMCAT_ACCESSLOG_DIRECTORY", dir.resolve("access").toString());
+      pb.environment().put("SERVER_TOMCAT_ACCESSLOG_BUFFERED", "false");
+      pb.environment().put("SERVER_TOMCAT_ACCESSLOG_PATTERN", "%r cert=%{jakarta.servlet.request.X509Certificate}r");
       starter = pb.start();
       boolean ready = starter.waitFor(150, TimeUnit.SECONDS) && starter.exitValue() == 0;
       // the script gives up after 90 s; on a busy shared machine the server may need longer
@@ -88,6 +142,28 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
         throw new IllegalStateException("hawkBit did not start: " + Files.readString(dir.resolve("start.out"))
             + " (see " + dir.resolve("server.log") + ")");
       }
+    }
+
+    /** A device CA (the trust store the server checks client certificates with) and one device under it, once. */
+    private Path clientCas() throws IOException {
+      Path store = dir.resolve("client-cas.p12");
+      if (Files.exists(store)) {
+        return store;
+      }
+      io.otaflux.transport.testing.TestPki.Ca ca = io.otaflux.transport.testing.TestPki.shared()
+          .newRoot("CN=hawkBit Test Device CA,O=OtaFlux Tests");
+      ca.client("gw-mtls").writePem(device().certificate(), device().key());
+      try {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setCertificateEntry("devices", ca.certificate());
+        try (java.io.OutputStream out = Files.newOutputStream(store)) {
+          ks.store(out, "changeit".toCharArray());
+        }
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+      return store;
     }
 
     private boolean alive() throws IOException {
@@ -149,6 +225,15 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
         stop();
       }
     }
+  }
+
+  /**
+   * A device's TLS client certificate and its private key.
+   *
+   * @param certificate the PEM file with the certificate
+   * @param key the PEM file with the private key
+   */
+  public record DeviceFiles(Path certificate, Path key) {
   }
 
   public static SSLContext trusting(Path pem) {

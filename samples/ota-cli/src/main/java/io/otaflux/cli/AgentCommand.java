@@ -1,7 +1,6 @@
 package io.otaflux.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -14,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
@@ -47,10 +45,6 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--endpoint", required = true, paramLabel = "NAME", description = "The endpoint name to register as.")
   String endpoint;
 
-  @Option(names = "--slots", required = true, paramLabel = "DIR",
-      description = "The slot store (initialised with 1G slots if DIR has none).")
-  Path slots;
-
   @Option(names = "--psk-identity", paramLabel = "ID", description = "The DTLS pre-shared key identity.")
   @Nullable String pskIdentity;
 
@@ -61,21 +55,10 @@ final class AgentCommand implements Callable<Integer> {
   boolean insecureCoap;
 
   @Mixin
-  HttpsOptions https;
-
-  @Mixin
-  ProxyOption proxy;
+  FleetOptions fleet;
 
   @Mixin
   ManifestOptions manifests;
-
-  @Option(names = "--retries", paramLabel = "N", defaultValue = "3",
-      description = "How many times a broken download is resumed (default: ${DEFAULT-VALUE}).")
-  int retries;
-
-  @Option(names = "--on-update", paramLabel = "CMD",
-      description = "Command run (sh -c) after Update made the trial slot the boot choice, and on the Device's Reboot.")
-  @Nullable String onUpdate;
 
   @Option(names = "--lifetime", paramLabel = "SECONDS", defaultValue = "300",
       description = "Registration lifetime in seconds (default: ${DEFAULT-VALUE}).")
@@ -94,9 +77,7 @@ final class AgentCommand implements Callable<Integer> {
     PrintStream out = System.out;
     PrintStream err = System.err;
     URI uri = serverUri();
-    if (retries < 0) {
-      throw OtaException.of(Reason.USAGE, "--retries cannot be negative.");
-    }
+    fleet.check();
     if (lifetime < 1) {
       throw OtaException.of(Reason.USAGE, "--lifetime takes a number of seconds, at least 1.");
     }
@@ -109,32 +90,20 @@ final class AgentCommand implements Callable<Integer> {
     if (pskIdentity != null && pskKeyFile != null) {
       builder = builder.psk(pskIdentity, readKey(pskKeyFile));
     }
-    SlotStore store = SlotsOption.openOrInit(slots);
-    HttpsFirmwareSource source = proxy.apply(https.source());
-    OtaUpdater updater = OtaUpdater.create().source(source).store(store)
-        .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
+    HttpsFirmwareSource source = fleet.source();
+    SlotStore store = fleet.store();
+    OtaUpdater updater = fleet.updater(source, store);
     TrustedKeys keys = manifests.keysOrNone();
     Lwm2mAgent agent = builder.updater(updater).store(store)
         .manifests(ManifestUpdater.of(source, store, keys).updater(updater))
-        .pendingFile(slots.resolve("lwm2m-agent.properties"))
-        .rebootHook(onUpdate == null ? () -> { } : () -> runHook(onUpdate, err))
+        .pendingFile(fleet.slots.resolve("lwm2m-agent.properties"))
+        .rebootHook(fleet.rebootHook(err))
         .build();
 
-    CountDownLatch stop = new CountDownLatch(1);
-    Interrupts.onSignal(stop::countDown);
     Disposable output = agent.events().subscribe(e -> print(e, out, err));
     manifests.warnIfUnchecked(out, err, json);
-    agent.start();
-    if (!json) {
-      err.println("Agent " + endpoint + " for " + uri + " on slots " + slots + "; Ctrl-C or SIGTERM deregisters and stops.");
-      err.flush();
-    }
-    try {
-      stop.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    agent.stop();
+    FleetOptions.runUntilSignal(agent::start, agent::stop, json ? null : "Agent " + endpoint + " for " + uri
+        + " on slots " + fleet.slots + "; Ctrl-C or SIGTERM deregisters and stops.", err);
     output.dispose();
     return 0;
   }
@@ -174,26 +143,6 @@ final class AgentCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       // never show the file's content: it is the key
       throw OtaException.of(Reason.USAGE, "The key file " + file + " must hold the pre-shared key in hex.");
-    }
-  }
-
-  /** Runs the hook; its output goes to stderr so stdout keeps one JSON event per line. */
-  private static void runHook(String command, PrintStream err) {
-    try {
-      Process process = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true)
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-      try (InputStream in = process.getInputStream()) {
-        in.transferTo(err);
-      }
-      int code = process.waitFor();
-      if (code != 0) {
-        throw new IllegalStateException("--on-update exited with " + code);
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("--on-update could not run: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("--on-update was interrupted", e);
     }
   }
 

@@ -1,32 +1,25 @@
 package io.otaflux.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
-import io.otaflux.OtaUpdater;
 import io.otaflux.hawkbit.HawkbitClient;
 import io.otaflux.hawkbit.HawkbitEvent;
-import io.otaflux.storage.FileSlotStore;
+import io.otaflux.spi.SlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
-import io.otaflux.transport.JdkTls;
-import io.otaflux.transport.SpkiPin;
-import io.otaflux.transport.TrustAnchors;
+import io.otaflux.transport.JdkProxy;
 
 import org.jspecify.annotations.Nullable;
 
@@ -57,64 +50,42 @@ final class HawkbitCommand implements Callable<Integer> {
   @Option(names = "--gateway-token-file", paramLabel = "FILE", description = "A file holding the tenant's gateway token.")
   @Nullable Path gatewayTokenFile;
 
-  @Option(names = "--slots", required = true, paramLabel = "DIR",
-      description = "The slot store (initialised with 1G slots if DIR has none).")
-  Path slots;
-
   @Mixin
-  HttpsOptions https;
-
-  @Option(names = "--retries", paramLabel = "N", defaultValue = "3",
-      description = "How many times a broken download is resumed (default: ${DEFAULT-VALUE}).")
-  int retries;
-
-  @Option(names = "--on-update", paramLabel = "CMD",
-      description = "Command run (sh -c) after a new image was made the trial boot choice (a gateway reboots here).")
-  @Nullable String onUpdate;
+  FleetOptions fleet;
 
   @Option(names = "--json", description = "One JSON event per line on stdout: deployment, feedback, consent, cancel, error.")
   boolean json;
 
   @Override
   public Integer call() {
+    // the JDK leaves Basic proxy credentials off a tunnel unless told otherwise (read at its first use)
+    System.setProperty("jdk.http.auth.tunneling.disabledSchemes", "");
     PrintStream out = System.out;
     PrintStream err = System.err;
     URI uri = serverUri();
-    if (retries < 0) {
-      throw OtaException.of(Reason.USAGE, "--retries cannot be negative.");
-    }
+    fleet.check();
     if ((targetTokenFile == null) == (gatewayTokenFile == null)) {
       throw OtaException.of(Reason.USAGE, "Give one of --target-token-file and --gateway-token-file.");
     }
     HawkbitClient.Builder builder = HawkbitClient.builder().server(uri).tenant(tenant).controllerId(controllerId)
-        .sslContext(JdkTls.sslContext(anchors(), pins(), null))
-        .requestTimeout(https.timeout);
+        .sslContext(fleet.https.jdkSslContext())
+        .requestTimeout(fleet.https.timeout);
     builder = targetTokenFile != null ? builder.targetToken(readToken(targetTokenFile))
         : builder.gatewayToken(readToken(java.util.Objects.requireNonNull(gatewayTokenFile)));
-    FileSlotStore store = FileSlotStore.openOrInit(slots);
-    HttpsFirmwareSource source = https.source();
-    OtaUpdater updater = OtaUpdater.create().source(source).store(store)
-        .retry(retries, Duration.ofSeconds(1), Duration.ofSeconds(30));
-    HawkbitClient client = builder.updater(updater).store(store)
-        .actionFile(slots.resolve("hawkbit-action.properties"))
-        .rebootHook(onUpdate == null ? () -> { } : () -> runHook(onUpdate, err))
+    Optional<JdkProxy> proxy = fleet.proxy.jdk();
+    if (proxy.isPresent()) {
+      builder = builder.proxy(proxy.get().selector(), proxy.get().credentials().orElse(null));
+    }
+    HttpsFirmwareSource source = fleet.source();
+    SlotStore store = fleet.store();
+    HawkbitClient client = builder.updater(fleet.updater(source, store)).store(store)
+        .actionFile(fleet.slots.resolve("hawkbit-action.properties"))
+        .rebootHook(fleet.rebootHook(err))
         .build();
 
-    CountDownLatch stop = new CountDownLatch(1);
-    Interrupts.onSignal(stop::countDown);
     Disposable output = client.events().subscribe(e -> print(e, out, err));
-    client.start();
-    if (!json) {
-      err.println("hawkBit client " + controllerId + " for " + uri + " (tenant " + tenant + ") on slots " + slots
-          + "; Ctrl-C or SIGTERM stops.");
-      err.flush();
-    }
-    try {
-      stop.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    client.stop();
+    FleetOptions.runUntilSignal(client::start, client::stop, json ? null : "hawkBit client " + controllerId + " for "
+        + uri + " (tenant " + tenant + ") on slots " + fleet.slots + "; Ctrl-C or SIGTERM stops.", err);
     output.dispose();
     return 0;
   }
@@ -135,25 +106,6 @@ final class HawkbitCommand implements Callable<Integer> {
     return uri;
   }
 
-  private TrustAnchors anchors() {
-    if (https.rootCerts.isEmpty()) {
-      return TrustAnchors.jdkDefault();
-    }
-    TrustAnchors anchors = TrustAnchors.fromPemFile(https.rootCerts.get(0));
-    for (Path file : https.rootCerts.subList(1, https.rootCerts.size())) {
-      anchors = anchors.and(TrustAnchors.fromPemFile(file));
-    }
-    return anchors;
-  }
-
-  private List<SpkiPin> pins() {
-    List<SpkiPin> parsed = new ArrayList<>();
-    for (String pin : https.pins) {
-      parsed.add(SpkiPin.parse(pin));
-    }
-    return parsed;
-  }
-
   private static String readToken(Path file) {
     String token;
     try {
@@ -166,26 +118,6 @@ final class HawkbitCommand implements Callable<Integer> {
       throw OtaException.of(Reason.USAGE, "The token file " + file + " must hold the token on one line.");
     }
     return token;
-  }
-
-  /** Runs the hook; its output goes to stderr so stdout keeps one JSON event per line. */
-  private static void runHook(String command, PrintStream err) {
-    try {
-      Process process = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true)
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-      try (InputStream in = process.getInputStream()) {
-        in.transferTo(err);
-      }
-      int code = process.waitFor();
-      if (code != 0) {
-        throw new IllegalStateException("--on-update exited with " + code);
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("--on-update could not run: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("--on-update was interrupted", e);
-    }
   }
 
   private void print(HawkbitEvent event, PrintStream out, PrintStream err) {

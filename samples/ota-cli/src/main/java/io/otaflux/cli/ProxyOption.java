@@ -1,9 +1,11 @@
 package io.otaflux.cli;
 
 import java.util.Map;
+import java.util.Optional;
 
 import io.otaflux.transport.CertificateFetcher;
 import io.otaflux.transport.HttpsFirmwareSource;
+import io.otaflux.transport.JdkProxy;
 
 import org.jspecify.annotations.Nullable;
 
@@ -31,6 +33,15 @@ final class ProxyOption {
       return fetcher.proxyFromEnvironment();
     }
     return given.isBlank() ? fetcher : fetcher.proxy(given, noProxy(System.getenv()));
+  }
+
+  /** The same proxy for a client on the JDK's HttpClient; empty for a direct connection. */
+  Optional<JdkProxy> jdk() {
+    String given = proxy;
+    if (given == null) {
+      return JdkProxy.fromEnvironment();
+    }
+    return given.isBlank() ? Optional.empty() : Optional.of(JdkProxy.of(given, noProxy(System.getenv())));
   }
 
   /** curl honours no_proxy for a proxy given on the command line too ({@code --proxy ""}: no proxy at all). */

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.otaflux.hawkbit.testing.HawkbitServer;
 import io.otaflux.hawkbit.testing.Mgmt;
+import io.otaflux.transport.testing.Tinyproxy;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -47,19 +48,33 @@ class HawkbitCommandIT {
     }
   }
 
-  @Test
-  void installsWhatHawkbitAssignsAndReportsSuccessOnlyAfterMarkGoodThenStopsOnSigterm(HawkbitServer.Running server,
-      Mgmt mgmt) throws Exception {
-    String id = "cli-" + ProcessHandle.current().pid();
+  /** A target with its token (in a file), a slot store, and a forced assignment of an image. */
+  private record Target(String id, String token, Path tokenFile, Path slots, Mgmt.Assigned assigned) {
+  }
+
+  private Target target(Mgmt mgmt, String prefix, String version, int size) throws Exception {
+    String id = prefix + "-" + ProcessHandle.current().pid();
     String token = "cli-secret-" + id;
     mgmt.target(id, token);
     Path tokenFile = dir.resolve("token");
     Files.writeString(tokenFile, token + "\n", StandardCharsets.UTF_8);
     Path slots = dir.resolve("slots");
     assertThat(OtaProcess.run("init", "--slots", slots.toString(), "--slot-size", "4M").exitCode()).isZero();
-    byte[] image = new byte[200_000];
-    new Random(7).nextBytes(image);
-    Mgmt.Assigned a = mgmt.assign(id, "cli-fw-" + id, "5.0.0", image, "forced", false, null);
+    byte[] image = new byte[size];
+    new Random(size).nextBytes(image);
+    return new Target(id, token, tokenFile, slots, mgmt.assign(id, prefix + "-fw-" + id, version, image, "forced",
+        false, null));
+  }
+
+  @Test
+  void installsWhatHawkbitAssignsAndReportsSuccessOnlyAfterMarkGoodThenStopsOnSigterm(HawkbitServer.Running server,
+      Mgmt mgmt) throws Exception {
+    Target target = target(mgmt, "cli", "5.0.0", 200_000);
+    String id = target.id();
+    String token = target.token();
+    Path tokenFile = target.tokenFile();
+    Path slots = target.slots();
+    Mgmt.Assigned a = target.assigned();
     Path rebooted = dir.resolve("rebooted");
 
     Process client = OtaProcess.start("hawkbit", "--server", server.uri().toString(), "--controller-id", id,
@@ -85,6 +100,35 @@ class HawkbitCommandIT {
         .toList();
     assertThat(kinds).containsSubsequence("deployment", "feedback:proceeding/none", "feedback:downloaded/none",
         "feedback:proceeding/none", "feedback:closed/success");
+  }
+
+  @Test
+  void throughAProxyWithAClientCertificateTheDdiCallsAndTheDownloadPresentItAndTheCredentialsStayHidden(
+      HawkbitServer.Running server, Mgmt mgmt) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(server.asksForClientCertificates(), "a server attached by hand");
+    Target target = target(mgmt, "cli-mtls", "5.1.0", 150_000);
+    String id = target.id();
+    Path rebooted = dir.resolve("rebooted");
+    try (Tinyproxy proxy = Tinyproxy.start(dir, "gw", "pr0xy-s3cret", server.port)) {
+      Process client = OtaProcess.start("hawkbit", "--server", server.uri().toString(), "--controller-id", id,
+          "--target-token-file", target.tokenFile().toString(), "--slots", target.slots().toString(),
+          "--root-cert", server.certificate().toString(), "--on-update", "touch " + rebooted, "--json",
+          "--client-cert", server.device().certificate().toString(), "--client-key", server.device().key().toString(),
+          "--proxy", "http://gw:pr0xy-s3cret@127.0.0.1:" + proxy.port());
+      Flux.interval(Duration.ofMillis(100)).filter(t -> Files.exists(rebooted)).blockFirst(WAIT);
+      client.destroy(); // SIGTERM
+      OtaProcess.Run run = OtaProcess.finish(client);
+      assertThat(run.exitCode()).as(run.all()).isZero();
+      assertThat(run.all()).doesNotContain("pr0xy-s3cret").doesNotContain(target.token());
+      assertThat(mgmt.history(id, target.assigned().actionId())).anyMatch(l -> l.startsWith("downloaded:"));
+      assertThat(proxy.logOnceContains("CONNECT localhost:" + server.port, WAIT)).contains("CONNECT localhost:"
+          + server.port);
+      // hawkBit's access log: the polls and the artifact request came with the client certificate
+      List<String> log = server.accessLogOnceContains("/controller/v1/" + id + "/softwaremodules/", WAIT);
+      assertThat(log).filteredOn(l -> l.contains("/controller/v1/" + id)).isNotEmpty()
+          .allMatch(l -> l.contains("cert=[Ljava.security.cert.X509Certificate;"));
+      assertThat(log).filteredOn(l -> l.contains("/controller/v1/" + id + "/softwaremodules/")).isNotEmpty();
+    }
   }
 
   @Test

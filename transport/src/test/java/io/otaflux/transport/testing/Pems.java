@@ -12,6 +12,18 @@ public final class Pems {
   }
 
   /**
+   * A private key as PKCS#8 PEM ({@code -----BEGIN PRIVATE KEY-----}), as {@code openssl} writes it.
+   *
+   * @param key the key
+   * @return the PEM text
+   */
+  public static String of(java.security.PrivateKey key) {
+    return "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+        + "\n-----END PRIVATE KEY-----\n";
+  }
+
+  /**
    * The certificates as concatenated PEM blocks.
    *
    * @param certificates the certificates

@@ -293,9 +293,13 @@ public final class TestPki {
      * @return the identity
      */
     public Identity serve(Instant from, Instant to, String... names) {
+      return issue("CN=" + names[0] + ",O=OtaFlux Tests", from, to, KeyPurposeId.id_kp_serverAuth, names);
+    }
+
+    private Identity issue(String subject, Instant from, Instant to, KeyPurposeId purpose, String... names) {
       KeyPair keys = keyPair();
-      X509Certificate leaf = TestPki.certificate("CN=" + names[0] + ",O=OtaFlux Tests", keys,
-          nameOf(certificate), this.keys, from, to, false, names);
+      X509Certificate leaf = TestPki.certificate(subject, keys, nameOf(certificate), this.keys, from, to, false,
+          purpose, names);
       List<X509Certificate> chain = new ArrayList<>();
       chain.add(leaf);
       if (!above.isEmpty()) {
@@ -303,6 +307,19 @@ public final class TestPki {
         chain.addAll(above.subList(0, above.size() - 1));
       }
       return new Identity(keys.getPrivate(), List.copyOf(chain));
+    }
+
+    /**
+     * A TLS client identity (extended key usage clientAuth) named {@code CN=name}, valid from
+     * yesterday for a year; the chain holds the CAs up to, but not including, the root.
+     *
+     * @param name the common name, a device id say
+     * @return the identity
+     */
+    public Identity client(String name) {
+      Instant now = Instant.now();
+      return issue("CN=" + name + ",O=OtaFlux Test Devices", now.minus(Duration.ofDays(1)),
+          now.plus(Duration.ofDays(365)), KeyPurposeId.id_kp_clientAuth);
     }
 
     /** @return the certificate as PEM */
@@ -322,6 +339,42 @@ public final class TestPki {
     /** @return the leaf certificate */
     public X509Certificate leaf() {
       return chain.get(0);
+    }
+
+    /**
+     * A Netty server context presenting this identity that requires a client certificate issued
+     * under {@code clientCa} (mutual TLS).
+     *
+     * @param clientCa the CA client certificates must lead to
+     * @param protocols the TLS versions; none: 1.3 and 1.2
+     * @return the context
+     */
+    public SslContext serverContextRequiringClients(X509Certificate clientCa, String... protocols) {
+      try {
+        return SslContextBuilder.forServer(new PresentingKeyManager(key, chain))
+            .protocols(protocols.length == 0 ? new String[] {"TLSv1.3", "TLSv1.2"} : protocols)
+            .trustManager(clientCa)
+            .clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE)
+            .build();
+      } catch (javax.net.ssl.SSLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /**
+     * Writes the chain and the key as PEM files (what {@code openssl} writes: certificates, then a
+     * PKCS#8 {@code PRIVATE KEY}).
+     *
+     * @param certificateFile where the chain goes
+     * @param keyFile where the key goes
+     */
+    public void writePem(java.nio.file.Path certificateFile, java.nio.file.Path keyFile) {
+      try {
+        java.nio.file.Files.writeString(certificateFile, Pems.of(chain.toArray(new X509Certificate[0])));
+        java.nio.file.Files.writeString(keyFile, Pems.of(key));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
 
     /** @return a Netty server context presenting this identity with TLS 1.2 and 1.3 */
@@ -364,6 +417,11 @@ public final class TestPki {
 
   static X509Certificate certificate(String subject, KeyPair subjectKeys, X500Name issuer, KeyPair issuerKeys,
       Instant from, Instant to, boolean ca, String... dnsNames) {
+    return certificate(subject, subjectKeys, issuer, issuerKeys, from, to, ca, KeyPurposeId.id_kp_serverAuth, dnsNames);
+  }
+
+  static X509Certificate certificate(String subject, KeyPair subjectKeys, X500Name issuer, KeyPair issuerKeys,
+      Instant from, Instant to, boolean ca, KeyPurposeId purpose, String... dnsNames) {
     try {
       JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer,
@@ -384,9 +442,11 @@ public final class TestPki {
             names.add(new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
           }
         }
-        builder.addExtension(Extension.subjectAlternativeName, false,
-            new GeneralNames(names.toArray(new GeneralName[0])));
-        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+        if (!names.isEmpty()) {
+          builder.addExtension(Extension.subjectAlternativeName, false,
+              new GeneralNames(names.toArray(new GeneralName[0])));
+        }
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
       }
       return new JcaX509CertificateConverter().getCertificate(
           builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKeys.getPrivate())));

@@ -76,6 +76,15 @@ public final class TestServer implements AutoCloseable {
     this(scheme, identity, silent, false, protocols);
   }
 
+  private TestServer(String scheme, io.netty.handler.ssl.SslContext context) {
+    this.scheme = scheme;
+    server = HttpServer.create().host("127.0.0.1").port(0)
+        .doOnConnection(this::opened)
+        .handle(this::dispatch)
+        .secure(spec -> spec.sslContext(context))
+        .bindNow(Duration.ofSeconds(5));
+  }
+
   private TestServer(String scheme, byte[] reply) {
     this.scheme = scheme;
     server = TcpServer.create().host("127.0.0.1").port(0)
@@ -112,6 +121,20 @@ public final class TestServer implements AutoCloseable {
    */
   public static TestServer https(TestPki.Identity identity) {
     return new TestServer("https", identity, false);
+  }
+
+  /**
+   * An HTTPS server presenting {@code identity} that requires a client certificate under
+   * {@code clientCa} (mutual TLS) with these TLS versions (none: 1.3 and 1.2).
+   *
+   * @param identity key and chain
+   * @param clientCa the CA client certificates must lead to
+   * @param protocols the TLS versions
+   * @return the started server
+   */
+  public static TestServer httpsRequiringClientCertificate(TestPki.Identity identity,
+      java.security.cert.X509Certificate clientCa, String... protocols) {
+    return new TestServer("https", identity.serverContextRequiringClients(clientCa, protocols));
   }
 
   /**
