@@ -2,7 +2,6 @@ package io.otaflux.delta;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -401,7 +400,7 @@ public final class ImageTransfer implements FirmwareSource {
   }
 
   /** The running slot's image as a stream. */
-  private static final class SlotInput extends InputStream {
+  private static final class SlotInput extends ChunkedInput {
     private final SlotReader reader;
     private final ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER).flip();
     private long position;
@@ -411,13 +410,7 @@ public final class ImageTransfer implements FirmwareSource {
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
+    int readSome(byte[] b, int off, int len) throws IOException {
       if (!buffer.hasRemaining()) {
         long left = reader.size() - position;
         if (left <= 0) {

@@ -1,6 +1,7 @@
 package io.otaflux.transport;
 
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,6 +25,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
 import reactor.netty.Connection;
 import reactor.netty.NettyPipeline;
 import reactor.netty.http.client.HttpClient;
@@ -65,17 +67,34 @@ final class Exchange {
     }
   }
 
-  private final HttpsFirmwareSource.Transport transport;
+  /** How a failed exchange is told to the user. */
+  @FunctionalInterface
+  interface Failure {
+    OtaException of(Throwable error, URI uri, TlsVersionWatch tls);
+  }
+
   private final URI origin;
   private final @Nullable Credentials credentials;
   private final Redirects redirects;
+  private final Duration idleTimeout;
+  private final Scheduler timer;
+  private final Failure failure;
   private volatile boolean onOrigin = true;
 
-  Exchange(HttpsFirmwareSource.Transport transport, UpdateRequest request) {
-    this.transport = transport;
-    this.origin = request.uri();
-    this.credentials = request.credentials().orElse(null);
-    this.redirects = new Redirects(origin, transport.maxRedirects());
+  Exchange(URI origin, @Nullable Credentials credentials, int maxRedirects, Duration idleTimeout, Scheduler timer,
+      Failure failure) {
+    this.origin = origin;
+    this.credentials = credentials;
+    this.redirects = new Redirects(origin, maxRedirects);
+    this.idleTimeout = idleTimeout;
+    this.timer = timer;
+    this.failure = failure;
+  }
+
+  /** The exchanges of {@code request} on a source's transport. */
+  static Exchange of(HttpsFirmwareSource.Transport transport, UpdateRequest request) {
+    return new Exchange(request.uri(), request.credentials().orElse(null), transport.maxRedirects(),
+        transport.idleTimeout(), transport.timer(), transport::failure);
   }
 
   URI origin() {
@@ -83,11 +102,22 @@ final class Exchange {
   }
 
   /**
-   * A GET of {@code uri} on {@code client} with {@code headers} added, following redirects; the
-   * answer that is not a redirect is read by {@code answer}.
+   * A GET of {@code uri} on {@code client} (a new connection for each hop, each with its own TLS
+   * version watch) with {@code headers} added, following redirects; the answer that is not a
+   * redirect is read by {@code answer}.
    */
-  <T> Flux<T> get(HttpClient client, URI uri, TlsVersionWatch tls, Consumer<HttpHeaders> headers, Answer<T> answer) {
+  <T> Flux<T> get(HttpClient client, URI uri, Consumer<HttpHeaders> headers, Answer<T> answer) {
+    return get(client, uri, null, headers, answer);
+  }
+
+  /**
+   * As {@link #get(HttpClient, URI, Consumer, Answer)}, on a client that {@code shared} already
+   * watches (a pooled client: changing its channel set-up per request would change its pool).
+   */
+  <T> Flux<T> get(HttpClient client, URI uri, @Nullable TlsVersionWatch shared, Consumer<HttpHeaders> headers,
+      Answer<T> answer) {
     return Flux.defer(() -> {
+      TlsVersionWatch tls = shared != null ? shared : new TlsVersionWatch();
       if (!Redirects.sameOrigin(uri, origin)) {
         onOrigin = false;
       }
@@ -97,10 +127,10 @@ final class Exchange {
       // the idle timeout restarts with every byte, so a server dripping its headers (slowloris) would
       // hold the update forever: the status and headers must be complete within the idle timeout
       Mono<Long> headerDeadline = sent.asMono()
-          .then(Mono.delay(transport.idleTimeout(), transport.timer()))
+          .then(Mono.delay(idleTimeout, timer))
           .takeUntilOther(answered.asMono())
           .switchIfEmpty(Mono.never());
-      Flux<Object> answers = client
+      Flux<Object> answers = (shared != null ? client : tls.on(client))
           .headers(h -> {
             if (auth != null) {
               h.set(HttpHeaderNames.AUTHORIZATION, auth.authorization());
@@ -133,14 +163,14 @@ final class Exchange {
           .timeout(headerDeadline, item -> Mono.never())
           .onErrorMap(e -> !(e instanceof AskAgain), e -> e instanceof TimeoutException
               ? OtaException.transientFailure(Detail.TIMEOUT, Failures.origin(uri) + " sent no answer within "
-                  + Failures.human(transport.idleTimeout()) + " (its status and headers were not complete).", null)
-              : transport.failure(e, uri, tls));
+                  + Failures.human(idleTimeout) + " (its status and headers were not complete).", null)
+              : failure.of(e, uri, tls));
       return answers.switchOnFirst((first, all) -> {
         Object value = first.get();
         if (value instanceof Redirect) {
           URI next = redirects.next(uri, ((Redirect) value).location());
           log.debug("{} redirects to {}", uri, next);
-          return get(client, next, tls, headers, answer);
+          return get(client, next, shared, headers, answer);
         }
         @SuppressWarnings("unchecked")
         Flux<T> items = (Flux<T>) (Flux<?>) all;
@@ -158,7 +188,7 @@ final class Exchange {
     HttpHeaders headers = response.responseHeaders();
     OtaException failure = Failures.status(code, response.status().reasonPhrase(), uri,
         headers.get(HttpHeaderNames.RETRY_AFTER), headers.get(HttpHeaderNames.DATE),
-        Instant.ofEpochMilli(transport.timer().now(TimeUnit.MILLISECONDS)));
+        Instant.ofEpochMilli(timer.now(TimeUnit.MILLISECONDS)));
     if ((code == 401 || code == 403) && credentials != null && !onOrigin) {
       return failure.withMessage(failure.getMessage() + " The credentials were not sent: they go only to "
           + Failures.origin(origin) + ", and this answer came from another origin after a redirect.");

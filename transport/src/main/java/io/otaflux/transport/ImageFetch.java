@@ -45,7 +45,7 @@ final class ImageFetch {
 
   ImageFetch(HttpsFirmwareSource.Transport transport, UpdateRequest request, ResumeFrom from) {
     this.transport = transport;
-    this.exchange = new Exchange(transport, request);
+    this.exchange = Exchange.of(transport, request);
     // without a validator a changed image cannot be told apart: ask for all of it; a weak ETag
     // (a journal from an older version) must never go into If-Range (RFC 9110 13.1.5)
     String v = from.validator();
@@ -60,8 +60,7 @@ final class ImageFetch {
   private Mono<ImageDownload> attempt(URI start) {
     long from = offset;
     String ifRange = validator;
-    TlsVersionWatch tls = new TlsVersionWatch();
-    Flux<Object> answers = exchange.get(tls.on(transport.http()), start, tls, h -> {
+    Flux<Object> answers = exchange.get(transport.http(), start, h -> {
       if (from > 0) {
         h.set(HttpHeaderNames.RANGE, "bytes=" + from + "-");
         if (ifRange != null) {

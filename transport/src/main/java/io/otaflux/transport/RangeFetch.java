@@ -69,7 +69,7 @@ final class RangeFetch {
 
   RangeFetch(HttpsFirmwareSource.Transport transport, UpdateRequest request, @Nullable String validator) {
     this.transport = transport;
-    this.exchange = new Exchange(transport, request);
+    this.exchange = Exchange.of(transport, request);
     // a weak ETag must never go into If-Range (RFC 9110 13.1.5)
     this.ifRange = validator == null || validator.isBlank() || validator.startsWith("W/") ? null : validator;
   }
@@ -77,9 +77,7 @@ final class RangeFetch {
   /** One range, opened: its status and headers checked before any of its body is read. */
   Mono<ImageDownload> open(long first, long length) {
     Range range = new Range(first, length);
-    TlsVersionWatch tls = new TlsVersionWatch();
-    return Exchange.first(exchange.get(tls.on(transport.http()), exchange.origin(), tls,
-        h -> headers(h, List.of(range)), (uri, response, connection) -> {
+    return Exchange.first(exchange.get(transport.http(), exchange.origin(), h -> headers(h, List.of(range)), (uri, response, connection) -> {
           HttpHeaders headers = check(uri, response, 1);
           String type = headers.get(HttpHeaderNames.CONTENT_TYPE);
           if (type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/")) {
