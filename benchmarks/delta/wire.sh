@@ -35,13 +35,19 @@ run() { # rate label
   fi
   sleep 0.5
   local before; before=$(tail -1 proxy.log | awk '/^bytes/ {print $2+$3}'); before=${before:-0}
+  local t0; t0=$(date +%s.%N)
   /usr/bin/time -f "%e %U %S %M" -o time.txt java -jar "$JAR" update --manifest "https://localhost:$port/m-new.json" \
-    --slots slots --root-cert "$ROOT" --trusted-key keys/ota-signing-key.pub.pem --json > update.json 2> update.err
+    --slots slots --root-cert "$ROOT" --trusted-key keys/ota-signing-key.pub.pem --json 2> update.err \
+    | while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done > update.timed
+  cut -d' ' -f2- update.timed > update.json
   sleep 1
   local after; after=$(tail -1 proxy.log | awk '/^bytes/ {print $2+$3}')
   local conns; conns=$(tail -1 proxy.log | awk '/^bytes/ {print $5}')
   read -r wall user sys rss < time.txt
-  echo "$label wire=$((after - before)) connections=$conns wall=${wall}s cpu=$(echo "$user + $sys" | bc)s rssKiB=$rss $(tail -1 update.json | grep -o '"downloaded": *[0-9]*') $(tail -1 update.json | grep -o '"reused": *[0-9]*')"
+  # phases: start to the first image byte (JVM, manifest, index, scan of the running slot), the bytes, the end
+  local phases; phases=$(awk -v t0="$t0" '/"event":"progress"/ && !p {p=$1} /"event":"progress"/ {q=$1} /"event":"done"/ {d=$1}
+    END {printf "start-to-first-byte=%.1fs bytes=%.1fs last-byte-to-done=%.1fs", p-t0, q-p, d-q}' update.timed)
+  echo "$label wire=$((after - before)) connections=$conns wall=${wall}s cpu=$(echo "$user + $sys" | bc)s rssKiB=$rss $(tail -1 update.json | grep -o '"downloaded": *[0-9]*') $(tail -1 update.json | grep -o '"reused": *[0-9]*') $phases"
   kill $proxy
   wait $proxy 2>/dev/null || true
 }

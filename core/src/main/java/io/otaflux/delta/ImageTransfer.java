@@ -44,8 +44,10 @@ import reactor.core.scheduler.Schedulers;
  *   <li>With an index ({@code --delta}) it reads the running slot, copies every chunk it holds
  *       (each chunk's digest checked as it is read, so a flipped bit never reaches the new slot),
  *       and fetches the others from the transfer file with Range requests (adjacent chunks in one
- *       request; each chunk's digest checked as it arrives). A resumed update starts at the durable
- *       offset the slot writer kept, so nothing the target slot holds is fetched twice.</li>
+ *       range, all ranges in one {@link FirmwareSource#readRanges} stream, which the source may send
+ *       several ranges per request and keep in flight; each chunk's digest checked as it arrives).
+ *       A resumed update starts at the durable offset the slot writer kept, so nothing the target
+ *       slot holds is fetched twice.</li>
  *   <li>When a delta cannot be used (no index on the server, a server without Range, a running slot
  *       that cannot be read) it says so with an {@link UpdateEvent.DeltaFallback} in
  *       {@link #notices()} and downloads the whole compressed image instead, or fails with that

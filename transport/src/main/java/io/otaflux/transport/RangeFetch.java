@@ -61,7 +61,7 @@ final class RangeFetch {
   private static final long COVER_SLACK = 1L << 20;
 
   private final HttpsFirmwareSource.Transport transport;
-  private final Exchange exchange;
+  private final UpdateRequest request;
   private final @Nullable String ifRange;
   private final AtomicBoolean oneRangePerRequest = new AtomicBoolean();
   private @Nullable String firstValidator;
@@ -69,7 +69,7 @@ final class RangeFetch {
 
   RangeFetch(HttpsFirmwareSource.Transport transport, UpdateRequest request, @Nullable String validator) {
     this.transport = transport;
-    this.exchange = Exchange.of(transport, request);
+    this.request = request;
     // a weak ETag must never go into If-Range (RFC 9110 13.1.5)
     this.ifRange = validator == null || validator.isBlank() || validator.startsWith("W/") ? null : validator;
   }
@@ -77,8 +77,10 @@ final class RangeFetch {
   /** One range, opened: its status and headers checked before any of its body is read. */
   Mono<ImageDownload> open(long first, long length) {
     Range range = new Range(first, length);
-    return Exchange.first(exchange.get(transport.http(), exchange.origin(), h -> headers(h, List.of(range)), (uri, response, connection) -> {
-          HttpHeaders headers = check(uri, response, 1);
+    Exchange exchange = Exchange.of(transport, request);
+    return Exchange.first(exchange.get(transport.http(), request.uri(), h -> headers(h, List.of(range)),
+        (uri, response, connection) -> {
+          HttpHeaders headers = check(exchange, uri, response, 1);
           String type = headers.get(HttpHeaderNames.CONTENT_TYPE);
           if (type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/")) {
             throw OtaException.of(Detail.MALFORMED_RESPONSE, "The server answered a single-range request for " + uri
@@ -142,25 +144,27 @@ final class RangeFetch {
         return Flux.fromIterable(batch).concatMap(r -> batch(client, tls, List.of(r)), 1);
       }
       Cursor cursor = new Cursor(batch);
-      return exchange.get(client, exchange.origin(), tls, h -> headers(h, batch),
-              (uri, response, connection) -> answer(uri, response, connection, batch, cursor))
+      // each request follows its own redirects (a loop is a loop within one request)
+      Exchange exchange = Exchange.of(transport, request);
+      return exchange.get(client, request.uri(), tls, h -> headers(h, batch),
+              (uri, response, connection) -> answer(exchange, uri, response, connection, batch, cursor))
           .concatWith(Mono.defer(() -> cursor.missing() == 0 ? Mono.empty()
               : Mono.error(OtaException.transientFailure(Detail.CONNECTION_LOST, "The answer from "
-                  + Failures.origin(exchange.origin()) + " ended " + cursor.missing() + " bytes before the end of the"
+                  + Failures.origin(request.uri()) + " ended " + cursor.missing() + " bytes before the end of the"
                   + " ranges asked for.", null))))
           .onErrorResume(Exchange.AskAgain.class::isInstance, e -> {
             if (oneRangePerRequest.compareAndSet(false, true)) {
               log.info("{} does not serve several ranges per request ({}); asking one range per request",
-                  Failures.origin(exchange.origin()), e.getMessage());
+                  Failures.origin(request.uri()), e.getMessage());
             }
             return batch(client, tls, batch);
           });
     });
   }
 
-  private Publisher<ByteBuffer> answer(URI uri, HttpClientResponse response, Connection connection, List<Range> batch,
-      Cursor cursor) {
-    HttpHeaders headers = check(uri, response, batch.size());
+  private Publisher<ByteBuffer> answer(Exchange exchange, URI uri, HttpClientResponse response, Connection connection,
+      List<Range> batch, Cursor cursor) {
+    HttpHeaders headers = check(exchange, uri, response, batch.size());
     String type = headers.get(HttpHeaderNames.CONTENT_TYPE);
     Flux<ByteBuffer> body = new HttpsDownload(connection, uri, batch.get(0).first(), -1, null, List.of(), transport)
         .body();
@@ -195,7 +199,7 @@ final class RangeFetch {
   }
 
   /** The headers of a 200 or 206 answer, after the checks every range answer passes. */
-  private HttpHeaders check(URI uri, HttpClientResponse response, int ranges) {
+  private HttpHeaders check(Exchange exchange, URI uri, HttpClientResponse response, int ranges) {
     int code = response.status().code();
     HttpHeaders headers = response.responseHeaders();
     if (code != 200 && code != 206) {

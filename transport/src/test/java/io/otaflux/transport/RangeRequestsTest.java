@@ -20,6 +20,7 @@ import io.otaflux.UpdateRequest;
 import io.otaflux.spi.FirmwareSource.Range;
 import io.otaflux.transport.testing.NoLeaks;
 import io.otaflux.transport.testing.RawHttpsServer;
+import io.otaflux.transport.testing.Routes;
 import io.otaflux.transport.testing.StaticFile;
 import io.otaflux.transport.testing.TestServer;
 
@@ -113,6 +114,17 @@ class RangeRequestsTest {
     assertThat(server.channels()).isLessThanOrEqualTo(RangeFetch.IN_FLIGHT);
     // the pool is closed at the end: no connection is left open
     StepVerifier.create(server.allClosed(server.connections())).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void everyRequestOfSeveralFollowsTheRedirectOnItsOwn() {
+    TestServer server = servers.https().route("/f.bin", StaticFile.of(FILE));
+    TestServer front = servers.https().route("/latest/f.bin", Routes.redirect(302, server.url("/f.bin")));
+    List<Range> ranges = scattered();
+
+    assertThat(read(front.url("/latest/f.bin"), ranges)).isEqualTo(expected(ranges));
+    assertThat(front.requests()).hasSize(4);
+    assertThat(server.requests()).hasSize(4);
   }
 
   @Test
