@@ -268,7 +268,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   /**
    * This source, letting {@code customizer} adjust the Reactor Netty {@link HttpClient} every
    * request goes out on, after this source has configured it: a resolver, metrics, wiretap, your
-   * own {@code LoopResources} or headers. It is applied once, when the first image is opened.
+   * own {@code LoopResources} or headers. It is applied when the first image is opened, and again
+   * to the pooled client each {@link #readRanges} builds for its kept-alive connections.
    *
    * <p><b>Must not be undone:</b> the TLS set-up ({@code secure(...)}: the trust anchors, pins and
    * host-name check live there), {@code followRedirect(false)} (redirects are followed by this
