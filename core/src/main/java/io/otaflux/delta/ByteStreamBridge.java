@@ -16,7 +16,7 @@ import reactor.core.CoreSubscriber;
  * (xz, zstd, gzip streams). At most {@code prefetch} buffers wait in the queue: the source is
  * asked for more only as the reader consumes, so backpressure reaches the network.
  */
-final class ByteStreamBridge extends InputStream implements CoreSubscriber<ByteBuffer> {
+final class ByteStreamBridge extends ChunkedInput implements CoreSubscriber<ByteBuffer> {
 
   private static final Object END = new Object();
   private static final Object CANCELLED = new Object();
@@ -70,17 +70,7 @@ final class ByteStreamBridge extends InputStream implements CoreSubscriber<ByteB
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
-  public int read(byte[] b, int off, int len) throws IOException {
-    if (len == 0) {
-      return 0;
-    }
+  int readSome(byte[] b, int off, int len) throws IOException {
     ByteBuffer buffer = next();
     if (buffer == null) {
       return -1;

@@ -15,7 +15,7 @@ import java.util.zip.ZipException;
  * member is skipped silently ({@link java.util.zip.GZIPInputStream} stops at a member boundary when
  * its source has nothing "available", and ignores a malformed next header).
  */
-final class GzipMembers extends InputStream {
+final class GzipMembers extends ChunkedInput {
 
   private static final int BUFFER = 64 * 1024;
 
@@ -33,17 +33,7 @@ final class GzipMembers extends InputStream {
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
-  public int read(byte[] b, int off, int len) throws IOException {
-    if (len == 0) {
-      return 0;
-    }
+  int readSome(byte[] b, int off, int len) throws IOException {
     while (!done) {
       if (!inMember) {
         int first = in.read();

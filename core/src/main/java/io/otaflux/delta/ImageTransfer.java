@@ -2,7 +2,6 @@ package io.otaflux.delta;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -46,8 +45,10 @@ import reactor.core.scheduler.Schedulers;
  *   <li>With an index ({@code --delta}) it reads the running slot, copies every chunk it holds
  *       (each chunk's digest checked as it is read, so a flipped bit never reaches the new slot),
  *       and fetches the others from the transfer file with Range requests (adjacent chunks in one
- *       request; each chunk's digest checked as it arrives). A resumed update starts at the durable
- *       offset the slot writer kept, so nothing the target slot holds is fetched twice.</li>
+ *       range, all ranges in one {@link FirmwareSource#readRanges} stream, which the source may send
+ *       several ranges per request and keep in flight; each chunk's digest checked as it arrives).
+ *       A resumed update starts at the durable offset the slot writer kept, so nothing the target
+ *       slot holds is fetched twice.</li>
  *   <li>When a delta cannot be used (no index on the server, a server without Range, a running slot
  *       that cannot be read) it says so with an {@link UpdateEvent.DeltaFallback} in
  *       {@link #notices()} and downloads the whole compressed image instead, or fails with that
@@ -71,6 +72,11 @@ public final class ImageTransfer implements FirmwareSource {
   static final long COALESCE_GAP = 8 * 1024;
   private static final int MAX_INDEX = 64 << 20;
   private static final int READ_BUFFER = 1 << 20;
+  /**
+   * Fetched buffers (up to 64 KiB each) held while held chunks are copied from the running slot, so
+   * the link keeps receiving meanwhile: at most 2 MiB.
+   */
+  private static final int FETCH_BUFFERS = 32;
 
   private final FirmwareSource network;
   private final Manifest.@Nullable Transfer transfer;
@@ -194,6 +200,11 @@ public final class ImageTransfer implements FirmwareSource {
   @Override
   public Mono<ImageDownload> openRange(UpdateRequest request, long from, long length, @Nullable String validator) {
     return network.openRange(request, from, length, validator).map(this::counted);
+  }
+
+  @Override
+  public Flux<ByteBuffer> readRanges(UpdateRequest request, List<Range> ranges, @Nullable String validator) {
+    return network.readRanges(request, ranges, validator).doOnNext(b -> downloaded.addAndGet(b.remaining()));
   }
 
   private Mono<ImageDownload> full(UpdateRequest request, ResumeFrom from) {
@@ -392,7 +403,7 @@ public final class ImageTransfer implements FirmwareSource {
   }
 
   /** The running slot's image as a stream. */
-  private static final class SlotInput extends InputStream {
+  private static final class SlotInput extends ChunkedInput {
     private final SlotReader reader;
     private final ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER).flip();
     private long position;
@@ -402,13 +413,7 @@ public final class ImageTransfer implements FirmwareSource {
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
+    int readSome(byte[] b, int off, int len) throws IOException {
       if (!buffer.hasRemaining()) {
         long left = reader.size() - position;
         if (left <= 0) {
@@ -471,14 +476,63 @@ public final class ImageTransfer implements FirmwareSource {
     if (from == 0) {
       long fetched = segments.stream().filter(Segment::fetch)
           .mapToLong(s -> idx.compressedOffset(s.last + 1) - idx.compressedOffset(s.first)).sum();
-      log.info("Delta: {} of {} chunks in the running slot; fetching {} in {} requests", Arrays.stream(where)
+      log.info("Delta: {} of {} chunks in the running slot; fetching {} in {} ranges", Arrays.stream(where)
           .filter(w -> w >= 0).count(), idx.chunks(), Sizes.human(fetched), segments.stream().filter(Segment::fetch).count());
     }
-    Flux<ByteBuffer> body = Flux.fromIterable(segments)
-        .concatMap(s -> s.fetch ? fetch(plan, idx, s) : copy(idx, where, s), 1)
-        .skip(0);
+    Flux<ByteBuffer> body = Flux.defer(() -> assemble(plan, idx, where, segments));
     Flux<ByteBuffer> trimmed = skip == 0 ? body : trim(body, skip);
     return new DeltaDownload(Objects.requireNonNull(plan.transfer).uri(), from, idx.imageSize(), trimmed);
+  }
+
+  /**
+   * The image's chunks from the first segment on, in order: the fetched ones come from one stream of
+   * ranges that the source keeps in flight, the held ones are copied from the running slot in between,
+   * so the link does not wait for the slot (the fetched bytes are buffered while chunks are copied).
+   */
+  private Flux<ByteBuffer> assemble(Plan plan, ChunkIndex idx, long[] where, List<Segment> segments) {
+    if (segments.isEmpty()) {
+      return Flux.empty();
+    }
+    List<FirmwareSource.Range> ranges = new ArrayList<>();
+    int count = 0;
+    for (Segment s : segments) {
+      if (s.fetch) {
+        long start = idx.compressedOffset(s.first);
+        ranges.add(new FirmwareSource.Range(start, idx.compressedOffset(s.last + 1) - start));
+        count += s.last - s.first + 1;
+      }
+    }
+    int[] fetchedChunks = new int[count];
+    int at = 0;
+    for (Segment s : segments) {
+      for (int j = s.first; s.fetch && j <= s.last; j++) {
+        fetchedChunks[at++] = j;
+      }
+    }
+    int end = segments.get(segments.size() - 1).last + 1;
+    UpdateRequest file = Objects.requireNonNull(plan.transfer);
+    Framer framer = new Framer(idx, fetchedChunks);
+    Flux<Frame> fetched = ranges.isEmpty() ? Flux.empty() : network.readRanges(file, ranges, plan.validator)
+        .doOnNext(b -> downloaded.addAndGet(b.remaining()))
+        .publishOn(Workers.INSTANCE, FETCH_BUFFERS)
+        .concatMapIterable(framer::accept)
+        .concatWith(Mono.defer(() -> framer.missing() > 0 ? Mono.error(OtaException.transientFailure(
+            Detail.CONNECTION_LOST, "The answers from " + file.uri() + " ended " + framer.missing()
+                + " bytes before the chunks asked for.", null)) : Mono.empty()));
+    // the held chunks before the first fetched one go out at once, while the first answers arrive
+    int start = segments.get(0).first;
+    int firstFetched = count > 0 ? fetchedChunks[0] : end;
+    Flux<ByteBuffer> before = start < firstFetched ? copy(idx, where, start, firstFetched - 1) : Flux.empty();
+    int[] next = {firstFetched};
+    Flux<ByteBuffer> after = fetched
+        .concatMap(f -> {
+          int held = next[0];
+          next[0] = f.chunk + 1;
+          return held < f.chunk ? copy(idx, where, held, f.chunk - 1).concatWith(Mono.just(f.data)) : Mono.just(f.data);
+        })
+        .concatWith(Flux.defer(() -> next[0] < end ? copy(idx, where, next[0], end - 1) : Flux.empty()));
+    // both subscribed at once, emitted in order; a failed fetch still lets the chunks before it be written
+    return Flux.mergeSequentialDelayError(FETCH_BUFFERS, before, after);
   }
 
   private static Flux<ByteBuffer> trim(Flux<ByteBuffer> body, long skip) {
@@ -534,67 +588,51 @@ public final class ImageTransfer implements FirmwareSource {
     return segments;
   }
 
-  private Flux<ByteBuffer> fetch(Plan plan, ChunkIndex idx, Segment s) {
-    long start = idx.compressedOffset(s.first);
-    long length = idx.compressedOffset(s.last + 1) - start;
-    UpdateRequest file = Objects.requireNonNull(plan.transfer);
-    Framer framer = new Framer(idx, s, length);
-    return network.openRange(file, start, length, plan.validator)
-        .flatMapMany(d -> {
-          if (d.offset() != start) {
-            d.discard();
-            return Flux.error(OtaException.of(Detail.INCONSISTENT_RESPONSE, "The server sent bytes from " + d.offset()
-                + " of " + file.uri() + " when " + start + " was asked for."));
-          }
-          return d.body();
-        })
-        .doOnNext(b -> downloaded.addAndGet(b.remaining()))
-        .publishOn(Workers.INSTANCE, 4)
-        .concatMapIterable(framer::accept)
-        .concatWith(Mono.defer(() -> framer.received < length ? Mono.error(OtaException.transientFailure(
-            Detail.CONNECTION_LOST, "The connection closed after " + framer.received + " of the " + length
-                + " bytes asked for.", null)) : Mono.empty()));
+  /** A fetched chunk, decoded and verified. */
+  private record Frame(int chunk, ByteBuffer data) {
   }
 
-  /** Splits a fetched range into chunk frames, decodes and verifies each. */
+  /** Splits the fetched ranges' bytes into the chunks' frames, decodes and verifies each. */
   private static final class Framer {
     private final ChunkIndex idx;
-    private final Segment segment;
-    private final long length;
-    private int chunk;
-    private byte[] frame;
+    private final int[] chunks;
+    private int next;
+    private byte @Nullable [] frame;
     private int filled;
-    private long received;
 
-    Framer(ChunkIndex idx, Segment segment, long length) {
+    Framer(ChunkIndex idx, int[] chunks) {
       this.idx = idx;
-      this.segment = segment;
-      this.length = length;
-      this.chunk = segment.first;
-      this.frame = new byte[idx.compressedSize(chunk)];
+      this.chunks = chunks;
+      this.frame = chunks.length == 0 ? null : new byte[idx.compressedSize(chunks[0])];
     }
 
-    List<ByteBuffer> accept(ByteBuffer b) {
-      List<ByteBuffer> out = new ArrayList<>(2);
-      received += b.remaining();
-      if (received > length) {
-        throw OtaException.of(Detail.MALFORMED_RESPONSE, "The server sent more than the " + length
-            + " bytes of the range asked for.");
-      }
+    List<Frame> accept(ByteBuffer b) {
+      List<Frame> out = new ArrayList<>(2);
       while (b.hasRemaining()) {
-        int n = Math.min(b.remaining(), frame.length - filled);
-        b.get(frame, filled, n);
+        byte[] f = frame;
+        if (f == null) {
+          throw OtaException.of(Detail.MALFORMED_RESPONSE, "The server sent more than the bytes of the ranges asked for.");
+        }
+        int n = Math.min(b.remaining(), f.length - filled);
+        b.get(f, filled, n);
         filled += n;
-        if (filled == frame.length) {
-          out.add(ByteBuffer.wrap(decode(idx, chunk, frame)));
-          chunk++;
+        if (filled == f.length) {
+          int chunk = chunks[next++];
+          out.add(new Frame(chunk, ByteBuffer.wrap(decode(idx, chunk, f))));
           filled = 0;
-          if (chunk <= segment.last) {
-            frame = new byte[idx.compressedSize(chunk)];
-          }
+          frame = next < chunks.length ? new byte[idx.compressedSize(chunks[next])] : null;
         }
       }
       return out;
+    }
+
+    /** Bytes still expected. */
+    long missing() {
+      long left = frame == null ? 0 : frame.length - filled;
+      for (int k = next + 1; k < chunks.length; k++) {
+        left += idx.compressedSize(chunks[k]);
+      }
+      return left;
     }
   }
 
@@ -617,9 +655,10 @@ public final class ImageTransfer implements FirmwareSource {
     return data;
   }
 
-  private Flux<ByteBuffer> copy(ChunkIndex idx, long[] where, Segment s) {
+  /** Chunks {@code first} to {@code last}, read from the running slot and verified. */
+  private Flux<ByteBuffer> copy(ChunkIndex idx, long[] where, int first, int last) {
     SlotStore slots = Objects.requireNonNull(store);
-    return Flux.usingWhen(slots.openRunning(), reader -> Flux.range(s.first, s.last - s.first + 1)
+    return Flux.usingWhen(slots.openRunning(), reader -> Flux.range(first, last - first + 1)
         .map(j -> {
           byte[] data = new byte[idx.size(j)];
           ByteBuffer dst = ByteBuffer.wrap(data);

@@ -1,10 +1,14 @@
 package io.otaflux.spi;
 
+import java.nio.ByteBuffer;
+import java.util.List;
+
 import io.otaflux.OtaException;
 import io.otaflux.UpdateRequest;
 
 import org.jspecify.annotations.Nullable;
 
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -52,5 +56,61 @@ public interface FirmwareSource {
   default Mono<ImageDownload> openRange(UpdateRequest request, long from, long length, @Nullable String validator) {
     return Mono.error(OtaException.of(OtaException.Detail.RANGE_NOT_SUPPORTED,
         "This firmware source (" + getClass().getSimpleName() + ") cannot fetch byte ranges."));
+  }
+
+  /**
+   * Reads several byte ranges of a file, in order: the bytes of {@code ranges}, one after the
+   * other, nothing between them. A source may ask for several ranges per request and keep its
+   * requests in flight; the default opens each range with {@link #openRange} in turn.
+   *
+   * <p><b>Errors:</b> as {@link #openRange}; {@code INCONSISTENT_RESPONSE} when the file changed
+   * between two requests (its validator differs) or an answer does not hold what was asked for;
+   * {@code CONNECTION_LOST} (transient) when an answer ends before the bytes asked for.
+   *
+   * @param request the file and its credentials
+   * @param ranges the ranges, ascending and not overlapping
+   * @param validator the file's validator from an earlier answer ({@code If-Range}), or null
+   * @return the bytes of the ranges, in order
+   */
+  default Flux<ByteBuffer> readRanges(UpdateRequest request, List<Range> ranges, @Nullable String validator) {
+    return Flux.fromIterable(ranges).concatMap(r -> openRange(request, r.first(), r.length(), validator)
+        .flatMapMany(d -> {
+          if (d.offset() != r.first()) {
+            d.discard();
+            return Flux.error(OtaException.of(OtaException.Detail.INCONSISTENT_RESPONSE, "The server sent bytes from "
+                + d.offset() + " of " + request.uri() + " when " + r.first() + " was asked for."));
+          }
+          return d.body();
+        }), 1);
+  }
+
+  /**
+   * Bytes {@code first} to {@code first + length - 1} of a file.
+   *
+   * @param first the first byte, at least 0
+   * @param length how many bytes, at least 1
+   */
+  record Range(long first, long length) {
+
+    /**
+     * Checks the bounds.
+     *
+     * @param first the first byte, at least 0
+     * @param length how many bytes, at least 1
+     */
+    public Range {
+      if (first < 0 || length < 1) {
+        throw new IllegalArgumentException("a range needs first >= 0 and length >= 1, not " + first + "+" + length);
+      }
+    }
+
+    /**
+     * The last byte.
+     *
+     * @return {@code first + length - 1}
+     */
+    public long last() {
+      return first + length - 1;
+    }
   }
 }

@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
@@ -20,7 +19,6 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 import io.netty.channel.ChannelOption;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.otaflux.OtaException;
@@ -32,8 +30,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
 
 /**
@@ -179,54 +177,25 @@ public final class CertificateFetcher {
         return Mono.error(OtaException.of(OtaException.Detail.NOT_HTTPS, "Only https:// URLs have certificates to fetch, not \"" + uri
             + "\"."));
       }
-      HttpClient http = client();
-      Redirects redirects = new Redirects(uri, maxRedirects);
-      return hop(http, uri, redirects);
+      return follow(client(), uri);
     });
   }
 
-  private Mono<FetchedCertificate> hop(HttpClient http, URI uri, Redirects redirects) {
-    return exchange(http, uri).flatMap(answer -> {
-      if (Redirects.isRedirect(answer.status()) && answer.location() != null) {
-        return hop(http, redirects.next(uri, answer.location()), redirects);
+  private Mono<FetchedCertificate> follow(HttpClient http, URI uri) {
+    Exchange exchange = new Exchange(uri, null, maxRedirects, timeout, Schedulers.parallel(), (error, at, tls) -> {
+      ProxyRoute p = proxy;
+      OtaException viaProxy = p != null && p.proxies(at) ? Failures.viaProxy(error, at, p.where(), timeout, tls) : null;
+      return viaProxy != null ? viaProxy : Failures.map(error, at, timeout, timeout, timeout, tls);
+    });
+    // whatever the status, the chain is what was asked for
+    return exchange.get(http, uri, h -> { }, (at, response, connection) -> {
+      X509Certificate[] chain = ImageFetch.peerChain(connection);
+      connection.dispose();
+      if (chain.length == 0) {
+        throw OtaException.of(Reason.TRUST, Failures.origin(at) + " presented no certificate.");
       }
-      if (answer.chain().length == 0) {
-        return Mono.error(OtaException.of(Reason.TRUST, Failures.origin(uri) + " presented no certificate."));
-      }
-      return Mono.just(choose(uri, answer.chain()));
-    });
-  }
-
-  private record Answer(int status, @Nullable String location, X509Certificate[] chain) {
-  }
-
-  private Mono<Answer> exchange(HttpClient http, URI uri) {
-    return Mono.create(sink -> {
-      AtomicBoolean settled = new AtomicBoolean();
-      TlsVersionWatch tls = new TlsVersionWatch();
-      Disposable call = tls.on(http).get().uri(uri).responseConnection((response, connection) -> {
-        Answer answer = new Answer(response.status().code(), response.responseHeaders().get(HttpHeaderNames.LOCATION),
-            ImageFetch.peerChain(connection));
-        connection.dispose();
-        if (settled.compareAndSet(false, true)) {
-          sink.success(answer);
-        }
-        return Mono.<Void>empty();
-      }).contextWrite(sink.contextView()).subscribe(ignored -> { }, error -> {
-        if (settled.compareAndSet(false, true)) {
-          ProxyRoute p = proxy;
-          OtaException viaProxy = p != null && p.proxies(uri)
-              ? Failures.viaProxy(error, uri, p.where(), timeout, tls) : null;
-          sink.error(viaProxy != null ? viaProxy : Failures.map(error, uri, timeout, timeout, timeout, tls));
-        } else {
-          log.debug("After the answer from {}: {}", Failures.origin(uri), error.toString());
-        }
-      });
-      sink.onCancel(() -> {
-        settled.set(true);
-        call.dispose();
-      });
-    });
+      return Mono.just(choose(at, chain));
+    }).next();
   }
 
   private HttpClient client() {

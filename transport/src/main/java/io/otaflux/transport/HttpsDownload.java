@@ -46,9 +46,9 @@ final class HttpsDownload implements ImageDownload {
     this.transport = transport;
   }
 
-  /** Completes when the body has ended or the download was discarded. */
-  Mono<Void> released() {
-    return released.asMono();
+  /** This download, then completion once the body has ended or the download was discarded. */
+  Flux<Object> held() {
+    return Flux.concat(Mono.just(this), released.asMono().then(Mono.empty()));
   }
 
   @Override

@@ -1,9 +1,11 @@
 package io.otaflux.transport;
 
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Map;
@@ -24,10 +26,12 @@ import io.otaflux.spi.ResumeFrom;
 
 import org.jspecify.annotations.Nullable;
 
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
  * Firmware images over HTTPS, on Reactor Netty.
@@ -272,7 +276,8 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   /**
    * This source, letting {@code customizer} adjust the Reactor Netty {@link HttpClient} every
    * request goes out on, after this source has configured it: a resolver, metrics, wiretap, your
-   * own {@code LoopResources} or headers. It is applied once, when the first image is opened.
+   * own {@code LoopResources} or headers. It is applied when the first image is opened, and again
+   * to the pooled client each {@link #readRanges} builds for its kept-alive connections.
    *
    * <p><b>Must not be undone:</b> the TLS set-up ({@code secure(...)}: the trust anchors, pins and
    * host-name check live there), {@code followRedirect(false)} (redirects are followed by this
@@ -330,11 +335,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(from, "from");
     return Mono.defer(() -> {
-      String scheme = request.uri().getScheme();
-      if (scheme == null || !"https".equals(scheme.toLowerCase(Locale.ROOT))) {
-        return Mono.error(OtaException.of(OtaException.Detail.NOT_HTTPS, "Only https:// URLs are fetched, not \"" + request.uri()
-            + "\"; give the image's https URL."));
-      }
+      checkHttps(request);
       return new ImageFetch(transport(), request, from).open();
     });
   }
@@ -356,9 +357,43 @@ public final class HttpsFirmwareSource implements FirmwareSource {
       throw new IllegalArgumentException("a range needs from >= 0 and length >= 1");
     }
     return Mono.defer(() -> {
-      RangeFetch.checkHttps(request);
-      return new RangeFetch(transport(), request, from, length, validator).open();
+      checkHttps(request);
+      return new RangeFetch(transport(), request, validator).open(from, length);
     });
+  }
+
+  /**
+   * Reads byte ranges of a file, several ranges per request ({@code multipart/byteranges}), with up to
+   * two requests in flight on pooled keep-alive connections that are closed at the end; see
+   * {@link FirmwareSource#readRanges}. A server that answers several ranges with the whole file, or
+   * with one range much larger than what was asked for, is asked one range per request instead.
+   *
+   * <p><b>Errors:</b> as {@link #open}; {@code INCONSISTENT_RESPONSE} when the file changed between
+   * two answers (another validator or size); {@code RANGE_NOT_SUPPORTED} when a single range is
+   * answered with the whole file.
+   *
+   * @param request the file and its credentials
+   * @param ranges the ranges, ascending and not overlapping
+   * @param validator the file's validator for {@code If-Range}, or null
+   * @return the bytes of the ranges, in order
+   */
+  @Override
+  public Flux<ByteBuffer> readRanges(UpdateRequest request, List<Range> ranges, @Nullable String validator) {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(ranges, "ranges");
+    List<Range> copy = List.copyOf(ranges);
+    return Flux.defer(() -> {
+      checkHttps(request);
+      return copy.isEmpty() ? Flux.empty() : new RangeFetch(transport(), request, validator).read(copy);
+    });
+  }
+
+  private static void checkHttps(UpdateRequest request) {
+    String scheme = request.uri().getScheme();
+    if (scheme == null || !"https".equals(scheme.toLowerCase(Locale.ROOT))) {
+      throw OtaException.of(OtaException.Detail.NOT_HTTPS, "Only https:// URLs are fetched, not \"" + request.uri()
+          + "\"; give the image's https URL.");
+    }
   }
 
   @Override
@@ -384,7 +419,6 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     return t;
   }
 
-  @SuppressWarnings("deprecation")
   private Transport buildTransport() {
     AnchoredTrustManager trust;
     SslContext context;
@@ -405,7 +439,15 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     // every silence is bounded by the idle timeout the user gave, unless connect and handshake have their own
     Duration connect = connectTimeout != null ? connectTimeout : idleTimeout;
     Duration handshake = handshakeTimeout != null ? handshakeTimeout : idleTimeout;
-    HttpClient http = HttpClient.newConnection()
+    UnaryOperator<HttpClient> setUp = client -> configured(client, context, connect, handshake);
+    return new Transport(setUp.apply(HttpClient.newConnection()), setUp, trust, connect, handshake, idleTimeout,
+        maxRedirects, timer != null ? timer : Schedulers.parallel(), proxy);
+  }
+
+  /** One set-up for every client this source uses: TLS, timeouts, no redirects, the proxy, the user's customizer. */
+  @SuppressWarnings("deprecation")
+  private HttpClient configured(HttpClient client, SslContext context, Duration connect, Duration handshake) {
+    HttpClient http = client
         .secure(spec -> spec.sslContext(context).handshakeTimeout(handshake))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connect.toMillis()))
         .responseTimeout(idleTimeout)
@@ -422,8 +464,7 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     if (customizer != null) {
       http = Objects.requireNonNull(customizer.apply(http), "the HttpClient customizer returned null");
     }
-    return new Transport(http, trust, connect, handshake, idleTimeout, maxRedirects,
-        timer != null ? timer : Schedulers.parallel(), proxy);
+    return http;
   }
 
   private static Duration positive(Duration d, String what) {
@@ -435,8 +476,13 @@ public final class HttpsFirmwareSource implements FirmwareSource {
   }
 
   /** What the opens of one configured source share. */
-  record Transport(HttpClient http, AnchoredTrustManager trust, Duration connectTimeout, Duration handshakeTimeout,
+  record Transport(HttpClient http, UnaryOperator<HttpClient> setUp, AnchoredTrustManager trust, Duration connectTimeout, Duration handshakeTimeout,
       Duration idleTimeout, int maxRedirects, Scheduler timer, @Nullable ProxyRoute proxy) {
+
+    /** The same client on connections from {@code pool}, kept alive between requests. */
+    HttpClient pooled(ConnectionProvider pool) {
+      return setUp.apply(HttpClient.create(pool));
+    }
 
     OtaException failure(Throwable error, java.net.URI uri) {
       OtaException viaProxy = proxyFailure(error, uri, null);

@@ -4,15 +4,12 @@ import java.net.URI;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.ssl.SslHandler;
-import io.otaflux.Credentials;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Detail;
 import io.otaflux.UpdateRequest;
@@ -23,12 +20,9 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import reactor.core.Disposable;
-import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
-import reactor.netty.NettyPipeline;
-import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.HttpClientResponse;
 
 /**
@@ -39,28 +33,19 @@ final class ImageFetch {
 
   private static final Logger log = LoggerFactory.getLogger(HttpsFirmwareSource.class);
 
-  /** A redirect to follow. */
-  private record Redirect(String location) {
-  }
-
-  /** A 416 to a ranged request, or a 206 of another image: ask again for the whole image. */
-  private record Restart(String why) {
+  /** A 416 to a ranged request, or a 206 of another image: ask {@code uri} again for the whole image. */
+  private record Restart(URI uri, String why) {
   }
 
   private final HttpsFirmwareSource.Transport transport;
-  private final URI origin;
-  private final @Nullable Credentials credentials;
-  private final Redirects redirects;
+  private final Exchange exchange;
   private long offset;
   private @Nullable String validator;
-  private boolean onOrigin = true;
   private boolean restarted;
 
   ImageFetch(HttpsFirmwareSource.Transport transport, UpdateRequest request, ResumeFrom from) {
     this.transport = transport;
-    this.origin = request.uri();
-    this.credentials = request.credentials().orElse(null);
-    this.redirects = new Redirects(origin, transport.maxRedirects());
+    this.exchange = Exchange.of(transport, request);
     // without a validator a changed image cannot be told apart: ask for all of it; a weak ETag
     // (a journal from an older version) must never go into If-Range (RFC 9110 13.1.5)
     String v = from.validator();
@@ -69,123 +54,45 @@ final class ImageFetch {
   }
 
   Mono<ImageDownload> open() {
-    return hop(origin);
+    return attempt(exchange.origin());
   }
 
-  private Mono<ImageDownload> hop(URI uri) {
-    if (!Redirects.sameOrigin(uri, origin)) {
-      onOrigin = false;
-    }
-    boolean authorize = credentials != null && onOrigin;
+  private Mono<ImageDownload> attempt(URI start) {
     long from = offset;
     String ifRange = validator;
-    return exchange(uri, authorize, from, ifRange).flatMap(answer -> {
-      if (answer instanceof Redirect) {
-        URI next = redirects.next(uri, ((Redirect) answer).location());
-        log.debug("{} redirects to {}", uri, next);
-        return hop(next);
-      }
-      if (answer instanceof Restart) {
-        log.debug("{} cannot serve from byte {} ({}); asking for the whole image", uri, from, ((Restart) answer).why());
-        offset = 0;
-        validator = null;
-        restarted = true;
-        return hop(uri);
-      }
-      return Mono.just((ImageDownload) answer);
-    });
-  }
-
-  private Mono<Object> exchange(URI uri, boolean authorize, long from, @Nullable String ifRange) {
-    Credentials auth = authorize ? credentials : null;
-    TlsVersionWatch tls = new TlsVersionWatch();
-    HttpClient client = tls.on(transport.http()).headers(h -> {
-      if (auth != null) {
-        h.set(HttpHeaderNames.AUTHORIZATION, auth.authorization());
-      }
+    Flux<Object> answers = exchange.get(transport.http(), start, h -> {
       if (from > 0) {
         h.set(HttpHeaderNames.RANGE, "bytes=" + from + "-");
         if (ifRange != null) {
           h.set(HttpHeaderNames.IF_RANGE, ifRange);
         }
       }
+    }, (uri, response, connection) -> {
+      Object answer = interpret(uri, response, connection, from);
+      if (answer instanceof HttpsDownload) {
+        return ((HttpsDownload) answer).held();
+      }
+      connection.dispose();
+      return Mono.just(answer);
     });
-    return Mono.create(sink -> {
-      AtomicBoolean settled = new AtomicBoolean();
-      Disposable.Swap deadline = Disposables.swap();
-      Disposable.Swap callRef = Disposables.swap();
-      // the idle timeout restarts with every byte, so a server dripping its headers (slowloris) would
-      // hold the update forever: the status and headers must be complete within the idle timeout
-      HttpClient timed = client.doAfterRequest((request, connection) -> deadline.update(transport.timer().schedule(
-          () -> {
-            if (settled.compareAndSet(false, true)) {
-              sink.error(OtaException.transientFailure(Detail.TIMEOUT, Failures.origin(uri) + " sent no answer within "
-                  + Failures.human(transport.idleTimeout()) + " (its status and headers were not complete).", null));
-              callRef.dispose();
-            }
-          }, transport.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)));
-      Disposable call = timed.get().uri(uri).responseConnection((response, connection) -> {
-        deadline.dispose();
-        // the answer has come: from now on the body's own idle watch counts silence
-        connection.removeHandler(NettyPipeline.ResponseTimeoutHandler);
-        Object answer;
-        try {
-          answer = interpret(uri, response, connection, from);
-        } catch (OtaException e) {
-          connection.dispose();
-          if (settled.compareAndSet(false, true)) {
-            sink.error(e);
-          }
-          return Mono.empty();
-        }
-        if (answer instanceof HttpsDownload) {
-          HttpsDownload download = (HttpsDownload) answer;
-          if (settled.compareAndSet(false, true)) {
-            sink.success(download);
-          } else {
-            download.discard();
-          }
-          return download.released();
-        }
-        connection.dispose();
-        if (settled.compareAndSet(false, true)) {
-          sink.success(answer);
-        }
-        return Mono.empty();
-      })
-          // the inner subscription carries the subscriber's Context, so HttpClient hooks (doOnRequest,
-          // metrics, tracing) see what the caller put there
-          .contextWrite(sink.contextView())
-          .subscribe(ignored -> { }, error -> {
-        deadline.dispose();
-        if (settled.compareAndSet(false, true)) {
-          sink.error(transport.failure(error, uri, tls));
-        } else {
-          log.debug("After the answer from {}: {}", Failures.origin(uri), error.toString());
-        }
-      });
-      callRef.update(call);
-      sink.onCancel(() -> {
-        settled.set(true);
-        deadline.dispose();
-        call.dispose();
-      });
+    return Exchange.first(answers).flatMap(answer -> {
+      if (answer instanceof Restart) {
+        Restart restart = (Restart) answer;
+        log.debug("{} cannot serve from byte {} ({}); asking for the whole image", restart.uri(), from, restart.why());
+        offset = 0;
+        validator = null;
+        restarted = true;
+        return attempt(restart.uri());
+      }
+      return Mono.just((ImageDownload) answer);
     });
   }
 
   private Object interpret(URI uri, HttpClientResponse response, Connection connection, long from) {
     int code = response.status().code();
     HttpHeaders headers = response.responseHeaders();
-    if (Redirects.isRedirect(code)) {
-      String location = headers.get(HttpHeaderNames.LOCATION);
-      if (location == null || location.isBlank()) {
-        throw OtaException.of(Detail.MALFORMED_RESPONSE, "The server answered " + code + " (a redirect) for " + uri
-            + " without saying where to; ask its operator.");
-      }
-      return new Redirect(location);
-    }
     if (code == 416 && from > 0 && !restarted) {
-      return new Restart("416");
+      return new Restart(uri, "416");
     }
     long length = contentLength(headers, uri);
     long start;
@@ -212,21 +119,14 @@ final class ImageFetch {
         if (restarted) {
           throw inconsistent(uri, from);
         }
-        return new Restart("206 with validator " + validatorOf(headers) + " for If-Range " + ifRange);
+        return new Restart(uri, "206 with validator " + validatorOf(headers) + " for If-Range " + ifRange);
       }
     } else if (code == 206) {
       throw OtaException.of(Detail.INCONSISTENT_RESPONSE, "The server answered 206 (a part of the image) for " + uri
           + " when all of it was asked for; its answers are inconsistent. Nothing was written; try again later or ask"
           + " the server's operator.");
     } else {
-      OtaException failure = Failures.status(code, response.status().reasonPhrase(), uri,
-          headers.get(HttpHeaderNames.RETRY_AFTER), headers.get(HttpHeaderNames.DATE),
-          java.time.Instant.ofEpochMilli(transport.timer().now(TimeUnit.MILLISECONDS)));
-      if ((code == 401 || code == 403) && credentials != null && !onOrigin) {
-        throw failure.withMessage(failure.getMessage() + " The credentials were not sent: they go only to "
-            + Failures.origin(origin) + ", and this answer came from another origin after a redirect.");
-      }
-      throw failure;
+      throw exchange.status(uri, response);
     }
     List<String> warnings = transport.trust().warnings(peerChain(connection));
     log.debug("Opened {} from byte {} (status {}, image size {})", uri, start, code, total < 0 ? "unknown" : total);
@@ -259,7 +159,7 @@ final class ImageFetch {
   }
 
   /** Whether a 206 carries the validator that was sent in If-Range (strong comparison). */
-  private static boolean continues(String ifRange, HttpHeaders headers) {
+  static boolean continues(String ifRange, HttpHeaders headers) {
     if (ifRange.startsWith("\"")) {
       String etag = headers.get(HttpHeaderNames.ETAG);
       return etag != null && etag.strip().equals(ifRange);
@@ -273,7 +173,7 @@ final class ImageFetch {
     return now != null && now.equals(then);
   }
 
-  private static String validatorOf(HttpHeaders headers) {
+  static String validatorOf(HttpHeaders headers) {
     String etag = headers.get(HttpHeaderNames.ETAG);
     return etag != null ? etag.strip() : String.valueOf(headers.get(HttpHeaderNames.LAST_MODIFIED));
   }
@@ -284,7 +184,7 @@ final class ImageFetch {
         + " its answers are inconsistent. Nothing of them was written; try again later or ask the server's operator.");
   }
 
-  private static long contentLength(HttpHeaders headers, URI uri) {
+  static long contentLength(HttpHeaders headers, URI uri) {
     String value = headers.get(HttpHeaderNames.CONTENT_LENGTH);
     if (value == null) {
       return -1;

@@ -138,6 +138,43 @@ class DeltaUpdateTest {
         .syncEvery(64 * 1024);
   }
 
+  /** One update of a store running OLD to what a site publishes, through the delta when it offers one. */
+  private record Run(Site site, InMemorySlotStore store, Manifest manifest, ImageTransfer transfer) {
+
+    static Run of(Site site) {
+      InMemorySlotStore store = runningOld();
+      Manifest manifest = fetch(site, store);
+      return new Run(site, store, manifest, ImageTransfer.of(Servers.trustingRoot(), manifest, store, true));
+    }
+
+    Run deltaOnly() {
+      return new Run(site, store, manifest, transfer.deltaOnly());
+    }
+
+    /** Runs it to the activation of slot A and returns the slot's bytes. */
+    byte[] activates() {
+      StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
+          .thenConsumeWhile(e -> !(e instanceof UpdateEvent.Activated))
+          .expectNext(new UpdateEvent.Activated(SlotId.A))
+          .verifyComplete();
+      return store.contents(SlotId.A);
+    }
+
+    /** Runs it to a failure, checks nothing was activated, and returns the failure. */
+    OtaException fails(Detail expected) {
+      Throwable[] failure = new Throwable[1];
+      StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
+          .thenConsumeWhile(e -> true)
+          .expectErrorSatisfies(e -> {
+            assertThat(detail(e)).isEqualTo(expected);
+            failure[0] = e;
+          })
+          .verify(TIMEOUT);
+      assertNothingActivated(store);
+      return (OtaException) failure[0];
+    }
+  }
+
   private static void assertNothingActivated(InMemorySlotStore store) {
     assertThat(store.status().block(TIMEOUT).next()).isEqualTo(SlotId.B);
   }
@@ -149,8 +186,9 @@ class DeltaUpdateTest {
 
   private static long rangeBytes(TestServer server, String path) {
     return server.requests().stream().filter(r -> r.path().equals(path) && r.header("Range") != null)
-        .mapToLong(r -> {
-          String[] ab = r.header("Range").substring(6).split("-");
+        .flatMap(r -> Arrays.stream(r.header("Range").substring(6).split(",")))
+        .mapToLong(spec -> {
+          String[] ab = spec.split("-");
           return Long.parseLong(ab[1]) - Long.parseLong(ab[0]) + 1;
         }).sum();
   }
@@ -159,36 +197,20 @@ class DeltaUpdateTest {
   @EnumSource(value = Compression.class, names = {"ZSTD", "XZ", "GZIP"})
   void aCompressedImageStreamsIntoTheSlotAndOnlyTheCompressedBytesCrossTheNetwork(Compression compression)
       throws IOException {
-    Site site = publish(NEW, compression, false);
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
+    Run run = Run.of(publish(NEW, compression, false));
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> !(e instanceof UpdateEvent.Activated))
-        .expectNext(new UpdateEvent.Activated(SlotId.A))
-        .verifyComplete();
-
-    assertThat(store.contents(SlotId.A)).isEqualTo(NEW);
-    assertThat(transfer.downloaded()).isEqualTo(site.transfer().length).isLessThan(NEW.length);
-    assertThat(transfer.reused()).isZero();
-    assertThat(site.server().requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img");
+    assertThat(run.activates()).isEqualTo(NEW);
+    assertThat(run.transfer().downloaded()).isEqualTo(run.site().transfer().length).isLessThan(NEW.length);
+    assertThat(run.transfer().reused()).isZero();
+    assertThat(run.site().server().requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img");
   }
 
   @Test
   void aTruncatedCompressedStreamFailsAsACorruptImageAndNothingIsActivated() throws IOException {
     Site site = publish(NEW, Compression.ZSTD, false);
-    byte[] truncated = Arrays.copyOf(site.transfer(), site.transfer().length - 100);
-    site.server().route("/fw/fw.img.zst", StaticFile.of(truncated));
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
+    site.server().route("/fw/fw.img.zst", StaticFile.of(Arrays.copyOf(site.transfer(), site.transfer().length - 100)));
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> true)
-        .expectErrorSatisfies(e -> assertThat(detail(e)).isEqualTo(Detail.CORRUPT_IMAGE))
-        .verify(TIMEOUT);
-    assertNothingActivated(store);
+    Run.of(site).fails(Detail.CORRUPT_IMAGE);
   }
 
   @Test
@@ -196,102 +218,90 @@ class DeltaUpdateTest {
     byte[] bomb = new byte[6 << 20];
     Site site = publish(bomb, Compression.ZSTD, false, f -> f, b -> b.image(64 * 1024, Sha256.digest(new byte[0])));
     assertThat(site.transfer().length).isLessThan(4096);
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
+    Run run = Run.of(site);
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> true)
-        .expectErrorSatisfies(e -> assertThat(detail(e)).isEqualTo(Detail.SIZE_MISMATCH))
-        .verify(TIMEOUT);
-    assertThat(store.contents(SlotId.A).length).isLessThanOrEqualTo(64 * 1024);
-    assertNothingActivated(store);
+    run.fails(Detail.SIZE_MISMATCH);
+    assertThat(run.store().contents(SlotId.A).length).isLessThanOrEqualTo(64 * 1024);
   }
 
   @Test
-  void aDeltaCopiesWhatTheRunningSlotHoldsAndFetchesOnlyTheMissingChunksWithRangeRequests() throws IOException {
+  void aDeltaCopiesWhatTheRunningSlotHoldsAndFetchesOnlyTheMissingChunksSeveralRangesPerRequest() throws IOException {
+    Run run = Run.of(publish(NEW, Compression.ZSTD, true));
+
+    assertThat(run.activates()).isEqualTo(NEW);
+    assertThat(run.transfer().reused()).isGreaterThan(NEW.length * 9L / 10);
+    assertThat(run.transfer().downloaded()).isLessThan(run.site().transfer().length / 5);
+    TestServer server = run.site().server();
+    long fetched = rangeBytes(server, "/fw/fw.img.chunks.zst");
+    assertThat(fetched).isPositive().isLessThan(run.site().transfer().length / 10);
+    assertThat(server.requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img.zst");
+    // the probe asks for one byte; the chunks then come in one request of several ranges (multipart/byteranges)
+    List<String> ranges = server.requests().stream().filter(r -> r.path().equals("/fw/fw.img.chunks.zst"))
+        .map(r -> r.header("Range")).toList();
+    assertThat(ranges).hasSize(2);
+    assertThat(ranges.get(0)).isEqualTo("bytes=0-0");
+    assertThat(ranges.get(1)).matches("bytes=\\d+-\\d+(,\\d+-\\d+)+");
+  }
+
+  @Test
+  void aFileChangedOnTheServerBetweenTwoRangeRequestsIsRefusedAsInconsistentAndNothingIsActivated()
+      throws IOException {
     Site site = publish(NEW, Compression.ZSTD, true);
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
+    byte[] changed = site.chunks().clone();
+    changed[changed.length - 20] ^= 0x01;
+    StaticFile before = StaticFile.of(site.chunks());
+    StaticFile after = StaticFile.of(changed);
+    // the probe sees the first file (and its ETag), the range requests the second
+    site.server().route("/fw/fw.img.chunks.zst", (request, response, n) -> (n == 0 ? before : after)
+        .handle(request, response, n));
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> !(e instanceof UpdateEvent.Activated))
-        .expectNext(new UpdateEvent.Activated(SlotId.A))
-        .verifyComplete();
+    OtaException e = Run.of(site).fails(Detail.INCONSISTENT_RESPONSE);
 
-    assertThat(store.contents(SlotId.A)).isEqualTo(NEW);
-    assertThat(transfer.reused()).isGreaterThan(NEW.length * 9L / 10);
-    assertThat(transfer.downloaded()).isLessThan(site.transfer().length / 5);
-    long fetched = rangeBytes(site.server(), "/fw/fw.img.chunks.zst");
-    assertThat(fetched).isPositive().isLessThan(site.transfer().length / 10);
-    assertThat(site.server().requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img.zst");
-    assertThat(site.server().requests()).filteredOn(r -> r.path().equals("/fw/fw.img.chunks.zst"))
-        .allSatisfy(r -> assertThat(r.header("Range")).matches("bytes=\\d+-\\d+"));
+    assertThat(e.getMessage()).contains("changed on the server").contains(after.etag());
   }
 
   @Test
   void anUnrelatedImageIsDownloadedAsTheWholeCompressedImageAndTheUpdateSaysWhy() throws IOException {
     byte[] unrelated = new byte[NEW.length];
     new Random(99).nextBytes(unrelated);
-    Site site = publish(unrelated, Compression.ZSTD, true);
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
+    Run run = Run.of(publish(unrelated, Compression.ZSTD, true));
     List<UpdateEvent> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
-    transfer.notices().subscribe(notices::add);
+    run.transfer().notices().subscribe(notices::add);
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> !(e instanceof UpdateEvent.Activated))
-        .expectNext(new UpdateEvent.Activated(SlotId.A))
-        .verifyComplete();
-
+    assertThat(run.activates()).isEqualTo(unrelated);
     assertThat(notices).singleElement().satisfies(e -> {
       UpdateEvent.DeltaFallback f = (UpdateEvent.DeltaFallback) e;
       assertThat(f.detail()).isNull();
       assertThat(f.reason()).contains("not less than the whole compressed image");
     });
-    assertThat(store.contents(SlotId.A)).isEqualTo(unrelated);
-    long index = site.files().indexSize();
-    assertThat(transfer.downloaded()).isLessThanOrEqualTo(site.transfer().length + index + 1);
-    assertThat(rangeBytes(site.server(), "/fw/fw.img.chunks.zst")).isEqualTo(1);
+    long index = run.site().files().indexSize();
+    assertThat(run.transfer().downloaded()).isLessThanOrEqualTo(run.site().transfer().length + index + 1);
+    assertThat(rangeBytes(run.site().server(), "/fw/fw.img.chunks.zst")).isEqualTo(1);
   }
 
   @Test
   void aFlippedBitInTheRunningSlotNeverReachesTheNewSlot() throws IOException {
     Site site = publish(NEW, Compression.ZSTD, true);
-    InMemorySlotStore clean = runningOld();
-    Manifest manifest = fetch(site, clean);
-    ImageTransfer cleanRun = ImageTransfer.of(Servers.trustingRoot(), manifest, clean, true);
-    updater(cleanRun, clean, 0).update(manifest.request()).blockLast(TIMEOUT);
+    Run clean = Run.of(site);
+    clean.activates();
 
     InMemorySlotStore store = runningOld();
     store.damageRunning(100_000, (byte) (OLD[100_000] ^ 0x10));
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> !(e instanceof UpdateEvent.Activated))
-        .expectNext(new UpdateEvent.Activated(SlotId.A))
-        .verifyComplete();
+    Run damaged = new Run(site, store, clean.manifest(),
+        ImageTransfer.of(Servers.trustingRoot(), clean.manifest(), store, true));
 
-    assertThat(store.contents(SlotId.A)).isEqualTo(NEW);
-    assertThat(transfer.downloaded()).isGreaterThan(cleanRun.downloaded());
-    assertThat(transfer.reused()).isLessThan(cleanRun.reused());
+    assertThat(damaged.activates()).isEqualTo(NEW);
+    assertThat(damaged.transfer().downloaded()).isGreaterThan(clean.transfer().downloaded());
+    assertThat(damaged.transfer().reused()).isLessThan(clean.transfer().reused());
   }
 
   @Test
   void aChunkCorruptedOnTheWireFailsAsACorruptImageAndNothingIsActivated() throws IOException {
-    Site site = publish(NEW, Compression.ZSTD, true, f -> f, b -> b);
+    Site site = publish(NEW, Compression.ZSTD, true);
     // the appended tail is new: its last chunk is fetched
     site.server().route("/fw/fw.img.chunks.zst", StaticFile.of(site.chunks()).flippingByteAt(site.chunks().length - 20));
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> true)
-        .expectErrorSatisfies(e -> assertThat(detail(e)).isEqualTo(Detail.CORRUPT_IMAGE))
-        .verify(TIMEOUT);
-    assertNothingActivated(store);
+    Run.of(site).fails(Detail.CORRUPT_IMAGE);
   }
 
   @Test
@@ -314,20 +324,10 @@ class DeltaUpdateTest {
 
   @Test
   void withDeltaOnlyAServerThatIgnoresRangeFailsWithThatReasonAndNothingIsWritten() throws IOException {
-    Site site = publish(NEW, Compression.ZSTD, true, StaticFile::ignoringRange, b -> b);
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true).deltaOnly();
+    Run run = Run.of(publish(NEW, Compression.ZSTD, true, StaticFile::ignoringRange, b -> b)).deltaOnly();
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> true)
-        .expectErrorSatisfies(e -> {
-          assertThat(detail(e)).isEqualTo(Detail.RANGE_NOT_SUPPORTED);
-          assertThat(e.getMessage()).contains("Only a delta was allowed");
-        })
-        .verify(TIMEOUT);
-    assertNothingActivated(store);
-    assertThat(store.contents(SlotId.A)).isEmpty();
+    assertThat(run.fails(Detail.RANGE_NOT_SUPPORTED)).hasMessageContaining("Only a delta was allowed");
+    assertThat(run.store().contents(SlotId.A)).isEmpty();
   }
 
   @Test
@@ -350,29 +350,19 @@ class DeltaUpdateTest {
     byte[] otherIndex = Files.readAllBytes(other.files().indexFile().orElseThrow());
     Site site = publish(NEW, Compression.ZSTD, true);
     site.server().route("/fw/fw.img.idx", StaticFile.of(otherIndex));
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
 
-    StepVerifier.create(updater(transfer, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> true)
-        .expectErrorSatisfies(e -> assertThat(detail(e)).isEqualTo(Detail.DIGEST_MISMATCH))
-        .verify(TIMEOUT);
-    assertNothingActivated(store);
+    Run.of(site).fails(Detail.DIGEST_MISMATCH);
     assertThat(site.server().requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw/fw.img.zst",
         "/fw/fw.img.chunks.zst");
   }
 
   @Test
   void anAbortInTheMiddleOfADeltaEndsAbortedWithTheStoreAsItWas() throws IOException {
-    Site site = publish(NEW, Compression.ZSTD, true);
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer transfer = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
+    Run run = Run.of(publish(NEW, Compression.ZSTD, true));
     Sinks.Empty<Void> abort = Sinks.empty();
 
-    StepVerifier.create(updater(transfer, store, 0).progressEvery(Duration.ZERO).update(manifest.request(),
-            abort.asMono())
+    StepVerifier.create(updater(run.transfer(), run.store(), 0).progressEvery(Duration.ZERO)
+            .update(run.manifest().request(), abort.asMono())
             .doOnNext(e -> {
               if (e instanceof UpdateEvent.Progress) {
                 abort.tryEmitEmpty();
@@ -381,32 +371,27 @@ class DeltaUpdateTest {
         .thenConsumeWhile(e -> true)
         .expectErrorSatisfies(e -> assertThat(detail(e)).isEqualTo(Detail.ABORTED))
         .verify(TIMEOUT);
-    assertNothingActivated(store);
-    assertThat(store.status().block(TIMEOUT).slot(SlotId.A).state().label()).isNotEqualTo("trial");
+    assertNothingActivated(run.store());
+    assertThat(run.store().status().block(TIMEOUT).slot(SlotId.A).state().label()).isNotEqualTo("trial");
   }
 
   @Test
   void aHalfDoneDeltaResumesWhereTheSlotLeftOffAndDoesNotFetchTwice() throws IOException {
     // the first range request (after the probe) breaks after 5 KiB
-    Site site = publish(NEW, Compression.ZSTD, true, f -> f.cuttingAnswer(1, 5_000), b -> b);
-    InMemorySlotStore store = runningOld();
-    Manifest manifest = fetch(site, store);
-    ImageTransfer first = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
-    StepVerifier.create(updater(first, store, 0).update(manifest.request()))
-        .thenConsumeWhile(e -> true)
-        .expectErrorSatisfies(e -> assertThat(((OtaException) e).reason()).isEqualTo(OtaException.Reason.NETWORK))
-        .verify(TIMEOUT);
-    assertNothingActivated(store);
+    Run first = Run.of(publish(NEW, Compression.ZSTD, true, f -> f.cuttingAnswer(1, 5_000), b -> b));
+    assertThat(first.fails(Detail.CONNECTION_LOST).reason()).isEqualTo(OtaException.Reason.NETWORK);
 
-    ImageTransfer second = ImageTransfer.of(Servers.trustingRoot(), manifest, store, true);
-    List<UpdateEvent> events = updater(second, store, 0).update(manifest.request()).collectList().block(TIMEOUT);
+    Run second = new Run(first.site(), first.store(), first.manifest(),
+        ImageTransfer.of(Servers.trustingRoot(), first.manifest(), first.store(), true));
+    List<UpdateEvent> events = updater(second.transfer(), second.store(), 0).update(second.manifest().request())
+        .collectList().block(TIMEOUT);
 
     UpdateEvent.Resolved resolved = (UpdateEvent.Resolved) events.stream()
         .filter(UpdateEvent.Resolved.class::isInstance).findFirst().orElseThrow();
     // the last sync (every 64 KiB) before the break, just below the first fetched chunk at 1 MiB
     assertThat(resolved.resumedFrom()).isGreaterThan((1 << 20) - 128 * 1024);
-    assertThat(store.contents(SlotId.A)).isEqualTo(NEW);
-    assertThat(second.reused()).isLessThan(NEW.length - resolved.resumedFrom() + 1);
+    assertThat(second.store().contents(SlotId.A)).isEqualTo(NEW);
+    assertThat(second.transfer().reused()).isLessThan(NEW.length - resolved.resumedFrom() + 1);
     assertThat(events).last().isEqualTo(new UpdateEvent.Activated(SlotId.A));
   }
 }

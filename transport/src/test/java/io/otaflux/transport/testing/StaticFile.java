@@ -1,5 +1,10 @@
 package io.otaflux.transport.testing;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -13,7 +18,8 @@ import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * A static file as nginx serves it: {@code Range: bytes=a-b} and {@code bytes=a-} answered with
- * 206, an ETag, and faults for tests (ignores Range, a flipped byte, a truncated file, a cut
+ * 206, several ranges ({@code bytes=a-b,c-d}) with a {@code multipart/byteranges} 206, an ETag,
+ * {@code If-Range} with another ETag answered with the whole file, and faults for tests (ignores Range, a flipped byte, a truncated file, a cut
  * connection). Copy-on-write: every fault returns a new route.
  */
 public final class StaticFile implements TestServer.Route {
@@ -86,37 +92,62 @@ public final class StaticFile implements TestServer.Route {
   public Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response, int n) {
     long size = bytes.length;
     String range = request.requestHeaders().get(HttpHeaderNames.RANGE);
-    long first = 0;
-    long last = size - 1;
-    boolean partial = false;
-    if (ranges && range != null && range.startsWith("bytes=") && !range.contains(",")) {
-      String spec = range.substring(6);
-      int dash = spec.indexOf('-');
-      first = Long.parseLong(spec.substring(0, dash));
-      last = dash == spec.length() - 1 ? size - 1 : Math.min(size - 1, Long.parseLong(spec.substring(dash + 1)));
-      if (first >= size) {
+    String ifRange = request.requestHeaders().get(HttpHeaderNames.IF_RANGE);
+    if (ifRange != null && !ifRange.equals(etag())) {
+      range = null;
+    }
+    List<long[]> parts = new ArrayList<>();
+    if (ranges && range != null && range.startsWith("bytes=")) {
+      for (String spec : range.substring(6).split(",")) {
+        int dash = spec.indexOf('-');
+        long first = Long.parseLong(spec.substring(0, dash).strip());
+        long last = dash == spec.length() - 1 ? size - 1 : Math.min(size - 1, Long.parseLong(spec.substring(dash + 1).strip()));
+        if (first < size) {
+          parts.add(new long[] {first, last});
+        }
+      }
+      if (parts.isEmpty()) {
         return response.status(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
             .header(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size).send();
       }
-      partial = true;
     }
+    boolean partial = !parts.isEmpty();
     response.status(partial ? HttpResponseStatus.PARTIAL_CONTENT : HttpResponseStatus.OK);
     response.header(HttpHeaderNames.ACCEPT_RANGES, ranges ? "bytes" : "none");
     response.header(HttpHeaderNames.ETAG, etag());
-    response.header(HttpHeaderNames.CONTENT_LENGTH, Long.toString(last - first + 1));
-    if (partial) {
-      response.header(HttpHeaderNames.CONTENT_RANGE, "bytes " + first + "-" + last + "/" + size);
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (parts.size() > 1) {
+      String boundary = "00000000000000000017";
+      response.header(HttpHeaderNames.CONTENT_TYPE, "multipart/byteranges; boundary=" + boundary);
+      for (long[] p : parts) {
+        body.writeBytes(("\r\n--" + boundary + "\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes "
+            + p[0] + "-" + p[1] + "/" + size + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        body.writeBytes(slice(p[0], p[1]));
+      }
+      body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    } else if (partial) {
+      long[] p = parts.get(0);
+      response.header(HttpHeaderNames.CONTENT_RANGE, "bytes " + p[0] + "-" + p[1] + "/" + size);
+      body.writeBytes(slice(p[0], p[1]));
+    } else {
+      body.writeBytes(slice(0, size - 1));
     }
-    byte[] body = java.util.Arrays.copyOfRange(bytes, (int) first, (int) last + 1);
-    if (flipAt >= first && flipAt <= last) {
-      body[(int) (flipAt - first)] ^= 0x01;
-    }
+    byte[] all = body.toByteArray();
+    response.header(HttpHeaderNames.CONTENT_LENGTH, Long.toString(all.length));
     boolean cut = n == cutRequest;
-    ByteBuf out = Unpooled.wrappedBuffer(body, 0, cut ? (int) Math.min(body.length, cutAfter) : body.length);
+    ByteBuf out = Unpooled.wrappedBuffer(all, 0, cut ? (int) Math.min(all.length, cutAfter) : all.length);
     Mono<Void> sent = response.send(reactor.core.publisher.Flux.just(out), b -> true).then();
     if (cut) {
       return sent.then(Mono.fromRunnable(() -> response.withConnection(c -> c.channel().close())));
     }
     return sent;
+  }
+
+  private byte[] slice(long first, long last) {
+    byte[] part = java.util.Arrays.copyOfRange(bytes, (int) first, (int) last + 1);
+    if (flipAt >= first && flipAt <= last) {
+      part[(int) (flipAt - first)] ^= 0x01;
+    }
+    return part;
   }
 }

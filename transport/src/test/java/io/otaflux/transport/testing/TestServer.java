@@ -68,6 +68,7 @@ public final class TestServer implements AutoCloseable {
   private final List<Recorded> requests = new ArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger channels = new AtomicInteger();
   private final Sinks.Many<Integer> closed = Sinks.many().replay().all();
   private final Sinks.Many<Integer> received = Sinks.many().replay().latest();
   private final DisposableServer server;
@@ -104,6 +105,7 @@ public final class TestServer implements AutoCloseable {
       return;
     }
     HttpServer http = HttpServer.create().host("127.0.0.1").port(0)
+        .doOnChannelInit((observer, channel, address) -> channels.incrementAndGet())
         .doOnConnection(this::opened)
         .handle(this::dispatch);
     if (identity != null) {
@@ -246,6 +248,11 @@ public final class TestServer implements AutoCloseable {
   /** @return how many connections were accepted so far */
   public int connections() {
     return connections.get();
+  }
+
+  /** @return how many TCP connections an HTTPS server accepted (a kept-alive one counts once) */
+  public int channels() {
+    return channels.get();
   }
 
   /** @return how many accepted connections are still open */
