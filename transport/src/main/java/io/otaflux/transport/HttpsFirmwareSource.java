@@ -439,14 +439,15 @@ public final class HttpsFirmwareSource implements FirmwareSource {
     // every silence is bounded by the idle timeout the user gave, unless connect and handshake have their own
     Duration connect = connectTimeout != null ? connectTimeout : idleTimeout;
     Duration handshake = handshakeTimeout != null ? handshakeTimeout : idleTimeout;
-    UnaryOperator<HttpClient> setUp = client -> configured(client, context, connect, handshake);
+    UnaryOperator<HttpClient> setUp = client -> configured(client, context, keys, connect, handshake);
     return new Transport(setUp.apply(HttpClient.newConnection()), setUp, trust, connect, handshake, idleTimeout,
         maxRedirects, timer != null ? timer : Schedulers.parallel(), proxy);
   }
 
   /** One set-up for every client this source uses: TLS, timeouts, no redirects, the proxy, the user's customizer. */
   @SuppressWarnings("deprecation")
-  private HttpClient configured(HttpClient client, SslContext context, Duration connect, Duration handshake) {
+  private HttpClient configured(HttpClient client, SslContext context, ClientKeyManager keys, Duration connect,
+      Duration handshake) {
     HttpClient http = client
         .secure(spec -> spec.sslContext(context).handshakeTimeout(handshake))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connect.toMillis()))
