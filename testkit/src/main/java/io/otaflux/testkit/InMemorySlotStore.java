@@ -1,4 +1,4 @@
-package io.otaflux.spi;
+package io.otaflux.testkit;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,6 +14,13 @@ import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
+import io.otaflux.spi.BootRules;
+import io.otaflux.spi.ImageMetadata;
+import io.otaflux.spi.ImageSpec;
+import io.otaflux.spi.ResumeFrom;
+import io.otaflux.spi.SlotReader;
+import io.otaflux.spi.SlotStore;
+import io.otaflux.spi.SlotWriter;
 
 import org.jspecify.annotations.Nullable;
 

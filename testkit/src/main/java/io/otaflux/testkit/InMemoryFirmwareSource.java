@@ -1,4 +1,4 @@
-package io.otaflux.spi;
+package io.otaflux.testkit;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -14,6 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.otaflux.OtaException;
 import io.otaflux.Sha256;
 import io.otaflux.UpdateRequest;
+import io.otaflux.spi.FirmwareSource;
+import io.otaflux.spi.ImageDownload;
+import io.otaflux.spi.ResumeFrom;
 
 import org.jspecify.annotations.Nullable;
 

@@ -21,8 +21,8 @@ import io.otaflux.UpdateEvent.Resolved;
 import io.otaflux.UpdateEvent.Retrying;
 import io.otaflux.UpdateEvent.Verified;
 import io.otaflux.spi.FirmwareSource;
-import io.otaflux.spi.InMemoryFirmwareSource;
-import io.otaflux.spi.InMemorySlotStore;
+import io.otaflux.testkit.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemorySlotStore;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
 

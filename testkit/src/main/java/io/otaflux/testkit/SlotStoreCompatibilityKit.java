@@ -1,4 +1,4 @@
-package io.otaflux.kit;
+package io.otaflux.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,7 +22,6 @@ import io.otaflux.UpdateResult;
 import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
-import io.otaflux.spi.InMemoryFirmwareSource;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
