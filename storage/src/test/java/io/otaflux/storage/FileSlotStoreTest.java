@@ -798,15 +798,6 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     }
   }
 
-  static byte[] image(int size, long seed) {
-    byte[] bytes = new byte[size];
-    new Random(seed).nextBytes(bytes);
-    return bytes;
-  }
-
-  static ImageSpec spec(byte[] image) {
-    return new ImageSpec(URI.create("https://fw.example/image.bin"), image.length, Sha256.digest(image), "2.0.0");
-  }
 
   static SlotId install(SlotStore store, byte[] image) throws IOException {
     SlotWriter w = store.openWriter(spec(image)).block(WAIT);

@@ -104,13 +104,27 @@ public abstract class SlotStoreCompatibilityKit {
     return BootRules.boot(state);
   }
 
-  static byte[] image(int size, long seed) {
+  /**
+   * An image for a test: {@code size} random bytes from {@code seed}.
+   *
+   * @param size the size in bytes
+   * @param seed the seed
+   * @return the bytes
+   */
+  protected static byte[] image(int size, long seed) {
     byte[] bytes = new byte[size];
     new Random(seed).nextBytes(bytes);
     return bytes;
   }
 
-  static ImageSpec spec(byte[] image) {
+  /**
+   * What an update asks a store for when it writes {@code image}: its size, digest and version
+   * 2.0.0, from {@code https://fw.example/image.bin}.
+   *
+   * @param image the image
+   * @return the spec
+   */
+  protected static ImageSpec spec(byte[] image) {
     return new ImageSpec(URI.create("https://fw.example/image.bin"), image.length, Sha256.digest(image), "2.0.0");
   }
 
