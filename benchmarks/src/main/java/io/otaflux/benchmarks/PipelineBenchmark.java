@@ -5,8 +5,8 @@ import java.util.Random;
 import io.otaflux.OtaUpdater;
 import io.otaflux.UpdateRequest;
 import io.otaflux.UpdateResult;
-import io.otaflux.spi.InMemoryFirmwareSource;
-import io.otaflux.spi.InMemorySlotStore;
+import io.otaflux.testkit.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemorySlotStore;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Fork;

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 import io.otaflux.OtaUpdater;
 import io.otaflux.UpdateRequest;
 import io.otaflux.UpdateResult;
-import io.otaflux.spi.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemoryFirmwareSource;
 import io.otaflux.storage.FileSlotStore;
 
 import org.openjdk.jmh.annotations.Benchmark;

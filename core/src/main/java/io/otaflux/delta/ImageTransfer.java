@@ -18,6 +18,7 @@ import io.otaflux.OtaException.Detail;
 import io.otaflux.Sha256;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
+import io.otaflux.internal.Download;
 import io.otaflux.internal.Origin;
 import io.otaflux.internal.Sizes;
 import io.otaflux.manifest.Manifest;
@@ -481,7 +482,7 @@ public final class ImageTransfer implements FirmwareSource {
     }
     Flux<ByteBuffer> body = Flux.defer(() -> assemble(plan, idx, where, segments));
     Flux<ByteBuffer> trimmed = skip == 0 ? body : trim(body, skip);
-    return new DeltaDownload(Objects.requireNonNull(plan.transfer).uri(), from, idx.imageSize(), trimmed);
+    return Download.of(Objects.requireNonNull(plan.transfer).uri(), from, OptionalLong.of(idx.imageSize()), null, trimmed);
   }
 
   /**
@@ -686,7 +687,7 @@ public final class ImageTransfer implements FirmwareSource {
   // ---- helpers --------------------------------------------------------------------------------
 
   private ImageDownload counted(ImageDownload d) {
-    return new ForwardingDownload(d, d.body().doOnNext(b -> downloaded.addAndGet(b.remaining())));
+    return Download.withBody(d, d.body().doOnNext(b -> downloaded.addAndGet(b.remaining())));
   }
 
   /** A request for a file next to the image, with the image's credentials when it has the same origin. */
@@ -768,102 +769,6 @@ public final class ImageTransfer implements FirmwareSource {
     @Override
     public void discard() {
       raw.discard();
-    }
-  }
-
-  /** A delta's image bytes. */
-  private static final class DeltaDownload implements ImageDownload {
-    private final URI uri;
-    private final long offset;
-    private final long size;
-    private final Flux<ByteBuffer> body;
-
-    DeltaDownload(URI uri, long offset, long size, Flux<ByteBuffer> body) {
-      this.uri = uri;
-      this.offset = offset;
-      this.size = size;
-      this.body = body;
-    }
-
-    @Override
-    public URI effectiveUri() {
-      return uri;
-    }
-
-    @Override
-    public long offset() {
-      return offset;
-    }
-
-    @Override
-    public OptionalLong totalSize() {
-      return OptionalLong.of(size);
-    }
-
-    @Override
-    public @Nullable String validator() {
-      return null;
-    }
-
-    @Override
-    public List<String> warnings() {
-      return List.of();
-    }
-
-    @Override
-    public Flux<ByteBuffer> body() {
-      return body;
-    }
-
-    @Override
-    public void discard() {
-      // nothing is open before the body is subscribed
-    }
-  }
-
-  /** Another download with its body replaced. */
-  private static final class ForwardingDownload implements ImageDownload {
-    private final ImageDownload d;
-    private final Flux<ByteBuffer> body;
-
-    ForwardingDownload(ImageDownload d, Flux<ByteBuffer> body) {
-      this.d = d;
-      this.body = body;
-    }
-
-    @Override
-    public URI effectiveUri() {
-      return d.effectiveUri();
-    }
-
-    @Override
-    public long offset() {
-      return d.offset();
-    }
-
-    @Override
-    public OptionalLong totalSize() {
-      return d.totalSize();
-    }
-
-    @Override
-    public @Nullable String validator() {
-      return d.validator();
-    }
-
-    @Override
-    public List<String> warnings() {
-      return d.warnings();
-    }
-
-    @Override
-    public Flux<ByteBuffer> body() {
-      return body;
-    }
-
-    @Override
-    public void discard() {
-      d.discard();
     }
   }
 

@@ -13,7 +13,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * Where images come from: HTTPS in {@code otaflux-transport}, memory in
- * {@link InMemoryFirmwareSource}.
+ * {@code otaflux-testkit}'s {@code InMemoryFirmwareSource}.
  */
 public interface FirmwareSource {
 

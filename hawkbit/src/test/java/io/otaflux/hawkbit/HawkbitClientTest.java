@@ -379,11 +379,11 @@ class HawkbitClientTest {
   void aStoreThatRefusesDuringATrialDefersTheActionUntilTheDeviceConfirms(HawkbitServer.Running server, Mgmt mgmt) {
     try (Device d = device(mgmt, "deferred", 1 << 20)) {
       // a local update (not from hawkBit) runs as an unconfirmed trial
-      io.otaflux.OtaUpdater.create().source(io.otaflux.spi.InMemoryFirmwareSource.of(image(10_000))).store(d.store)
+      io.otaflux.OtaUpdater.create().source(io.otaflux.testkit.InMemoryFirmwareSource.of(image(10_000))).store(d.store)
           .update(io.otaflux.UpdateRequest.of("https://local.example/fw.bin")).blockLast(WAIT);
       d.store.boot().block(WAIT);
       Mgmt.Assigned second = mgmt.assign(d.id, "fw2-" + d.id, "6.1.0", image(20_001), "forced", false, null);
-      HawkbitClient client = d.start(d.builder(server).store(new TrialRule(d.store)));
+      HawkbitClient client = d.start(d.builder(server));
       HawkbitEvent.FeedbackSent deferred = Device.await(client, HawkbitEvent.FeedbackSent.class,
           e -> e.actionId() == second.actionId() && e.details().stream().anyMatch(x -> x.startsWith("Deferred")), WAIT);
       assertThat(deferred.execution()).isEqualTo("proceeding");

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaUpdater;
-import io.otaflux.spi.InMemorySlotStore;
+import io.otaflux.testkit.InMemorySlotStore;
 
 import org.junit.jupiter.api.Test;
 

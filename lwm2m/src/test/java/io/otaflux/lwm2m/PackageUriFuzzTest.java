@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 
 import io.otaflux.UpdateRequest;
-import io.otaflux.kit.Fuzz;
+import io.otaflux.testkit.Fuzz;
 
 import org.junit.jupiter.api.Test;
 

@@ -13,7 +13,7 @@ import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
-import io.otaflux.kit.SlotStoreCompatibilityKit;
+import io.otaflux.testkit.SlotStoreCompatibilityKit;
 import io.otaflux.spi.BootRules;
 import io.otaflux.spi.SlotStore;
 

@@ -9,7 +9,7 @@ import java.util.Map;
 
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
-import io.otaflux.kit.SlotStoreCompatibilityKit;
+import io.otaflux.testkit.SlotStoreCompatibilityKit;
 import io.otaflux.spi.SlotStore;
 
 import org.jspecify.annotations.Nullable;

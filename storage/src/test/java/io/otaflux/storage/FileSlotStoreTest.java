@@ -34,11 +34,11 @@ import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
-import io.otaflux.kit.SlotStoreCompatibilityKit;
+import io.otaflux.testkit.SlotStoreCompatibilityKit;
 import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
-import io.otaflux.spi.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemoryFirmwareSource;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
@@ -798,15 +798,6 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     }
   }
 
-  static byte[] image(int size, long seed) {
-    byte[] bytes = new byte[size];
-    new Random(seed).nextBytes(bytes);
-    return bytes;
-  }
-
-  static ImageSpec spec(byte[] image) {
-    return new ImageSpec(URI.create("https://fw.example/image.bin"), image.length, Sha256.digest(image), "2.0.0");
-  }
 
   static SlotId install(SlotStore store, byte[] image) throws IOException {
     SlotWriter w = store.openWriter(spec(image)).block(WAIT);

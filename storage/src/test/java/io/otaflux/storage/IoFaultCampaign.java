@@ -20,7 +20,7 @@ import io.otaflux.SlotState;
 import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
-import io.otaflux.spi.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemoryFirmwareSource;
 import io.otaflux.spi.SlotStore;
 
 import org.jspecify.annotations.Nullable;

@@ -24,7 +24,7 @@ import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
-import io.otaflux.spi.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemoryFirmwareSource;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -17,7 +17,7 @@ import io.otaflux.SlotId;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.UpdateResult;
-import io.otaflux.spi.InMemorySlotStore;
+import io.otaflux.testkit.InMemorySlotStore;
 import io.otaflux.transport.testing.NoLeaks;
 import io.otaflux.transport.testing.Routes;
 import io.otaflux.transport.testing.TestServer;

@@ -1,7 +1,7 @@
 package io.otaflux.transport;
 
 import io.otaflux.UpdateRequest;
-import io.otaflux.kit.FirmwareSourceCompatibilityKit;
+import io.otaflux.testkit.FirmwareSourceCompatibilityKit;
 import io.otaflux.transport.testing.NoLeaks;
 import io.otaflux.transport.testing.Routes;
 import io.otaflux.transport.testing.TestServer;

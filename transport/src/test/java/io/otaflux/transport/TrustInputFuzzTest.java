@@ -7,7 +7,7 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 
-import io.otaflux.kit.Fuzz;
+import io.otaflux.testkit.Fuzz;
 import io.otaflux.transport.testing.Pems;
 
 import org.junit.jupiter.api.Test;

@@ -7,8 +7,8 @@ import io.otaflux.OtaUpdater;
 import io.otaflux.Sha256;
 import io.otaflux.UpdateRequest;
 import io.otaflux.UpdateSession;
-import io.otaflux.spi.InMemoryFirmwareSource;
-import io.otaflux.spi.InMemorySlotStore;
+import io.otaflux.testkit.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemorySlotStore;
 
 import org.jspecify.annotations.Nullable;
 

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.List;
 
-import io.otaflux.kit.Fuzz;
+import io.otaflux.testkit.Fuzz;
 
 import org.junit.jupiter.api.Test;
 

@@ -16,7 +16,7 @@ import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
-import io.otaflux.spi.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemoryFirmwareSource;
 import io.otaflux.storage.FileSlotStore;
 
 /**

@@ -1,6 +1,6 @@
-package io.otaflux.spi;
+package io.otaflux.testkit;
 
-import io.otaflux.kit.SlotStoreCompatibilityKit;
+import io.otaflux.spi.SlotStore;
 
 class InMemorySlotStoreTest extends SlotStoreCompatibilityKit {
 

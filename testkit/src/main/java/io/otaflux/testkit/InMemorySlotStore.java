@@ -1,4 +1,4 @@
-package io.otaflux.spi;
+package io.otaflux.testkit;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Detail;
@@ -14,6 +15,13 @@ import io.otaflux.SlotId;
 import io.otaflux.SlotState;
 import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
+import io.otaflux.spi.BootRules;
+import io.otaflux.spi.ImageMetadata;
+import io.otaflux.spi.ImageSpec;
+import io.otaflux.spi.ResumeFrom;
+import io.otaflux.spi.SlotReader;
+import io.otaflux.spi.SlotStore;
+import io.otaflux.spi.SlotWriter;
 
 import org.jspecify.annotations.Nullable;
 
@@ -35,8 +43,8 @@ public final class InMemorySlotStore implements SlotStore {
   private InMemorySlotStore(long capacity) {
     this.capacity = capacity;
     this.state = BootRules.initial(capacity);
-    slots.put(SlotId.A, new Slot());
-    slots.put(SlotId.B, new Slot());
+    slots.put(SlotId.A, new Slot(SlotId.A));
+    slots.put(SlotId.B, new Slot(SlotId.B));
   }
 
   /**
@@ -148,7 +156,7 @@ public final class InMemorySlotStore implements SlotStore {
         }
         state = BootRules.beginWriting(state, s.durable);
         s.journal = image;
-        Writer w = new Writer(target, resumes ? new ResumeFrom(s.durable, s.validator) : ResumeFrom.start());
+        Writer w = new Writer(s, resumes ? new ResumeFrom(s.durable, s.validator) : ResumeFrom.start());
         writer = w;
         return w;
       }
@@ -172,66 +180,64 @@ public final class InMemorySlotStore implements SlotStore {
 
   @Override
   public Mono<SlotId> boot() {
-    return Mono.fromCallable(() -> {
-      synchronized (this) {
-        state = BootRules.boot(state);
-        return state.active();
-      }
-    });
+    return follow(BootRules::boot).map(StoreStatus::active);
   }
 
   @Override
   public Mono<Void> markGood() {
-    return Mono.fromRunnable(() -> {
-      synchronized (this) {
-        state = BootRules.markGood(state);
-      }
-    });
+    return follow(BootRules::markGood).then();
   }
 
   @Override
   public Mono<SlotId> rollback() {
+    return follow(BootRules::rollback).map(StoreStatus::next);
+  }
+
+  /** Takes one step of the boot rules (nothing changes when they refuse); gives the status after it. */
+  private Mono<StoreStatus> follow(UnaryOperator<StoreStatus> rule) {
     return Mono.fromCallable(() -> {
       synchronized (this) {
-        state = BootRules.rollback(state);
-        return state.next();
+        state = rule.apply(state);
+        return state;
       }
     });
   }
 
   @Override
   public Mono<StoreStatus> status() {
-    return Mono.fromCallable(() -> {
-      synchronized (this) {
-        return state;
-      }
-    });
+    return follow(UnaryOperator.identity());
   }
 
   /** What the boot state does not hold: the bytes and the resume journal. */
   private static final class Slot {
+    final SlotId id;
     byte[] data = new byte[0];
     long length;
     long durable;
     @Nullable String validator;
     @Nullable ImageSpec journal;
+
+    Slot(SlotId id) {
+      this.id = id;
+    }
   }
 
+  /** A write session on one slot; every call holds the store's lock. */
   private final class Writer implements SlotWriter {
-    private final SlotId slot;
+    private final Slot s;
     private final ResumeFrom resume;
     private long position;
     private boolean ended;
 
-    Writer(SlotId slot, ResumeFrom resume) {
-      this.slot = slot;
+    Writer(Slot s, ResumeFrom resume) {
+      this.s = s;
       this.resume = resume;
       this.position = resume.offset();
     }
 
     @Override
     public SlotId slot() {
-      return slot;
+      return s.id;
     }
 
     @Override
@@ -255,7 +261,6 @@ public final class InMemorySlotStore implements SlotStore {
     public void rewind(long offset) throws IOException {
       synchronized (InMemorySlotStore.this) {
         live();
-        Slot s = slots.get(slot);
         if (offset < 0 || offset > s.durable) {
           throw new IOException("cannot rewind to " + offset + ": only " + s.durable + " bytes are durable");
         }
@@ -268,10 +273,9 @@ public final class InMemorySlotStore implements SlotStore {
     public void write(ByteBuffer chunk) throws IOException {
       synchronized (InMemorySlotStore.this) {
         live();
-        Slot s = slots.get(slot);
         int n = chunk.remaining();
         if (position + n > capacity) {
-          throw OtaException.of(Detail.SLOT_TOO_SMALL, "The image is larger than slot " + slot.label() + " (" + capacity
+          throw OtaException.of(Detail.SLOT_TOO_SMALL, "The image is larger than slot " + s.id.label() + " (" + capacity
               + " bytes); the write stopped at byte " + position + ".");
         }
         int end = (int) (position + n);
@@ -288,9 +292,8 @@ public final class InMemorySlotStore implements SlotStore {
     public void sync(@Nullable String validator) throws IOException {
       synchronized (InMemorySlotStore.this) {
         live();
-        Slot s = slots.get(slot);
-        if (state.slot(slot).sha256() == null) {
-          state = BootRules.written(state, slot, position);
+        if (state.slot(s.id).sha256() == null) {
+          state = BootRules.written(state, s.id, position);
         }
         s.durable = position;
         s.validator = validator;
@@ -300,7 +303,6 @@ public final class InMemorySlotStore implements SlotStore {
     @Override
     public int read(ByteBuffer dst, long from) throws IOException {
       synchronized (InMemorySlotStore.this) {
-        Slot s = slots.get(slot);
         if (from >= s.length) {
           return -1;
         }
@@ -314,11 +316,10 @@ public final class InMemorySlotStore implements SlotStore {
     public void commit(ImageMetadata image) throws IOException {
       synchronized (InMemorySlotStore.this) {
         live();
-        Slot s = slots.get(slot);
         if (image.size() != position) {
           throw new IOException("the image has " + image.size() + " bytes but " + position + " were written");
         }
-        state = BootRules.commit(state, slot, image);
+        state = BootRules.commit(state, s.id, image);
         s.durable = position;
         s.journal = null;
       }
@@ -337,9 +338,8 @@ public final class InMemorySlotStore implements SlotStore {
         if (ended) {
           return;
         }
-        Slot s = slots.get(slot);
-        if (state.slot(slot).state() == SlotState.WRITING) {
-          state = BootRules.abort(state, slot);
+        if (state.slot(s.id).state() == SlotState.WRITING) {
+          state = BootRules.abort(state, s.id);
         }
         s.journal = null;
         s.durable = 0;

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import io.otaflux.UpdateRequest;
-import io.otaflux.kit.Fuzz;
+import io.otaflux.testkit.Fuzz;
 
 import org.junit.jupiter.api.Test;
 

@@ -24,8 +24,8 @@ import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.spi.FirmwareSource;
 import io.otaflux.spi.ImageDownload;
-import io.otaflux.spi.InMemoryFirmwareSource;
-import io.otaflux.spi.InMemorySlotStore;
+import io.otaflux.testkit.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemorySlotStore;
 import io.otaflux.spi.ResumeFrom;
 
 import org.junit.jupiter.api.Test;

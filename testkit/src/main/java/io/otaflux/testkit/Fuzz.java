@@ -1,4 +1,4 @@
-package io.otaflux.kit;
+package io.otaflux.testkit;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;

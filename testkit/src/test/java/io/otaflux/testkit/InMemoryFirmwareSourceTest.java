@@ -1,9 +1,8 @@
-package io.otaflux.spi;
+package io.otaflux.testkit;
 
 import java.net.URI;
 
 import io.otaflux.UpdateRequest;
-import io.otaflux.kit.FirmwareSourceCompatibilityKit;
 
 class InMemoryFirmwareSourceTest extends FirmwareSourceCompatibilityKit {
 

@@ -1,4 +1,4 @@
-package io.otaflux.spi;
+package io.otaflux.testkit;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -14,6 +14,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.otaflux.OtaException;
 import io.otaflux.Sha256;
 import io.otaflux.UpdateRequest;
+import io.otaflux.internal.Download;
+import io.otaflux.spi.FirmwareSource;
+import io.otaflux.spi.ImageDownload;
+import io.otaflux.spi.ResumeFrom;
 
 import org.jspecify.annotations.Nullable;
 
@@ -196,72 +200,33 @@ public final class InMemoryFirmwareSource implements FirmwareSource {
           && from.offset() <= image.length;
       long start = resumes ? from.offset() : 0;
       long breakAt = connection < breaks.length ? breaks[connection] : Long.MAX_VALUE;
-      return Mono.just(new Download(start, breakAt));
+      return Mono.just(download(start, breakAt));
     });
   }
 
-  private final class Download implements ImageDownload {
-    private final long start;
-    private final long breakAt;
-    private final AtomicBoolean subscribed = new AtomicBoolean();
-
-    Download(long start, long breakAt) {
-      this.start = start;
-      this.breakAt = breakAt;
-    }
-
-    @Override
-    public URI effectiveUri() {
-      return effectiveUri;
-    }
-
-    @Override
-    public long offset() {
-      return start;
-    }
-
-    @Override
-    public OptionalLong totalSize() {
-      return lengthKnown ? OptionalLong.of(image.length) : OptionalLong.empty();
-    }
-
-    @Override
-    public String validator() {
-      return validator;
-    }
-
-    @Override
-    public List<String> warnings() {
-      return List.of();
-    }
-
-    @Override
-    public Flux<ByteBuffer> body() {
-      if (!subscribed.compareAndSet(false, true)) {
-        return Flux.error(new IllegalStateException("the body of a download can be read once"));
+  /** A connection's bytes from {@code start}, breaking at {@code breakAt}; its body can be read once. */
+  private ImageDownload download(long start, long breakAt) {
+    AtomicBoolean subscribed = new AtomicBoolean();
+    Flux<ByteBuffer> chunks = Flux.generate(() -> start, (offset, sink) -> {
+      if (offset >= breakAt) {
+        sink.error(OtaException.transientFailure(OtaException.Reason.NETWORK,
+            "The connection was lost at byte " + offset + ".", null));
+        return offset;
       }
-      Flux<ByteBuffer> chunks = Flux.generate(() -> start, (offset, sink) -> {
-        if (offset >= breakAt) {
-          sink.error(OtaException.transientFailure(OtaException.Reason.NETWORK,
-              "The connection was lost at byte " + offset + ".", null));
-          return offset;
-        }
-        if (offset >= image.length) {
-          sink.complete();
-          return offset;
-        }
-        int n = (int) Math.min(chunkSize, Math.min(image.length - offset, breakAt - offset));
-        int from = offset.intValue();
-        sink.next(ByteBuffer.wrap(Arrays.copyOfRange(image, from, from + n)));
-        return offset + n;
-      });
-      Duration delay = pause;
-      return delay == null ? chunks : chunks.delayElements(delay, pauseScheduler);
-    }
-
-    @Override
-    public void discard() {
-      subscribed.set(true);
-    }
+      if (offset >= image.length) {
+        sink.complete();
+        return offset;
+      }
+      int n = (int) Math.min(chunkSize, Math.min(image.length - offset, breakAt - offset));
+      int from = offset.intValue();
+      sink.next(ByteBuffer.wrap(Arrays.copyOfRange(image, from, from + n)));
+      return offset + n;
+    });
+    Duration delay = pause;
+    Flux<ByteBuffer> paced = delay == null ? chunks : chunks.delayElements(delay, pauseScheduler);
+    Flux<ByteBuffer> once = Flux.defer(() -> subscribed.compareAndSet(false, true) ? paced
+        : Flux.error(new IllegalStateException("the body of a download can be read once")));
+    return new Download(effectiveUri, start, lengthKnown ? OptionalLong.of(image.length) : OptionalLong.empty(),
+        validator, List.of(), once, () -> subscribed.set(true));
   }
 }

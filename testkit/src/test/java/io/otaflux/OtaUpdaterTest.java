@@ -21,8 +21,8 @@ import io.otaflux.UpdateEvent.Resolved;
 import io.otaflux.UpdateEvent.Retrying;
 import io.otaflux.UpdateEvent.Verified;
 import io.otaflux.spi.FirmwareSource;
-import io.otaflux.spi.InMemoryFirmwareSource;
-import io.otaflux.spi.InMemorySlotStore;
+import io.otaflux.testkit.InMemoryFirmwareSource;
+import io.otaflux.testkit.InMemorySlotStore;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
 
@@ -250,23 +250,27 @@ class OtaUpdaterTest {
     assertThat(source.opens()).hasSize(2);
   }
 
-  @Test
-  void aRetryAfterFromTheServerDelaysTheNextAttemptUpToTheMaximumBackoff() {
+  /**
+   * A server answers the first request 503 with {@code Retry-After: retryAfter}, then serves the
+   * image: the {@code Retrying} event passes {@code retrying}, nothing is opened again for {@code quiet}
+   * (virtual time), and {@code rest} later the update resumes and completes.
+   */
+  private void assertRetryAfterIsKept(Duration retryAfter, int retries, Duration firstBackoff, Duration maxBackoff,
+      java.util.function.Consumer<Retrying> retrying, Duration quiet, Duration rest) {
     VirtualTimeScheduler time = VirtualTimeScheduler.create();
     AtomicInteger opens = new AtomicInteger();
     InMemoryFirmwareSource good = InMemoryFirmwareSource.of(image);
     FirmwareSource busyOnce = (request, from) -> opens.getAndIncrement() == 0
         ? reactor.core.publisher.Mono.error(OtaException.transientFailure(Reason.SERVER, "503 Service Unavailable", null)
-            .withRetryAfter(Duration.ofMinutes(5)))
+            .withRetryAfter(retryAfter))
         : good.open(request, from);
-    OtaUpdater updater = updater(busyOnce).retry(1, Duration.ofMillis(10), Duration.ofMinutes(10))
+    OtaUpdater updater = updater(busyOnce).retry(retries, firstBackoff, maxBackoff)
         .scheduler(time).writeScheduler(Schedulers.immediate());
     StepVerifier.withVirtualTime(() -> updater.update(TestImages.request()), () -> time, Long.MAX_VALUE)
-        .expectNextMatches(e -> e instanceof Retrying && ((Retrying) e).cause().reason() == Reason.SERVER
-            && ((Retrying) e).delay().equals(Duration.ofMinutes(5)) && !((Retrying) e).delayCapped())
-        .expectNoEvent(Duration.ofMinutes(4))
+        .assertNext(e -> retrying.accept((Retrying) e))
+        .expectNoEvent(quiet)
         .then(() -> assertThat(opens).hasValue(1))
-        .thenAwait(Duration.ofMinutes(2))
+        .thenAwait(rest)
         .expectNextMatches(e -> e instanceof Resolved)
         .thenConsumeWhile(e -> !(e instanceof Activated))
         .expectNextCount(1)
@@ -275,32 +279,22 @@ class OtaUpdaterTest {
   }
 
   @Test
+  void aRetryAfterFromTheServerDelaysTheNextAttemptUpToTheMaximumBackoff() {
+    assertRetryAfterIsKept(Duration.ofMinutes(5), 1, Duration.ofMillis(10), Duration.ofMinutes(10), r -> {
+      assertThat(r.cause().reason()).isEqualTo(Reason.SERVER);
+      assertThat(r.delay()).isEqualTo(Duration.ofMinutes(5));
+      assertThat(r.delayCapped()).isFalse();
+    }, Duration.ofMinutes(4), Duration.ofMinutes(2));
+  }
+
+  @Test
   void aRetryAfterLongerThanTheMaximumBackoffIsCutToItAndTheEventAndSentenceSaySo() {
-    VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    AtomicInteger opens = new AtomicInteger();
-    InMemoryFirmwareSource good = InMemoryFirmwareSource.of(image);
-    FirmwareSource busyOnce = (request, from) -> opens.getAndIncrement() == 0
-        ? reactor.core.publisher.Mono.error(OtaException.transientFailure(Reason.SERVER, "503 Service Unavailable", null)
-            .withRetryAfter(Duration.ofSeconds(86_400)))
-        : good.open(request, from);
-    OtaUpdater updater = updater(busyOnce).retry(3, Duration.ofSeconds(1), Duration.ofSeconds(30))
-        .scheduler(time).writeScheduler(Schedulers.immediate());
-    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request()), () -> time, Long.MAX_VALUE)
-        .assertNext(e -> {
-          Retrying r = (Retrying) e;
-          assertThat(r.delay()).isEqualTo(Duration.ofSeconds(30));
-          assertThat(r.delayCapped()).isTrue();
-          assertThat(r.cause().detail()).isEqualTo(OtaException.Detail.BAD_RESPONSE);
-          assertThat(r.cause().getMessage()).contains("asked to wait 24 h").contains("waiting 30 s instead");
-        })
-        .expectNoEvent(Duration.ofSeconds(29))
-        .then(() -> assertThat(opens).hasValue(1))
-        .thenAwait(Duration.ofSeconds(1))
-        .expectNextMatches(e -> e instanceof Resolved)
-        .thenConsumeWhile(e -> !(e instanceof Activated))
-        .expectNextCount(1)
-        .expectComplete()
-        .verify(TIMEOUT);
+    assertRetryAfterIsKept(Duration.ofSeconds(86_400), 3, Duration.ofSeconds(1), Duration.ofSeconds(30), r -> {
+      assertThat(r.delay()).isEqualTo(Duration.ofSeconds(30));
+      assertThat(r.delayCapped()).isTrue();
+      assertThat(r.cause().detail()).isEqualTo(OtaException.Detail.BAD_RESPONSE);
+      assertThat(r.cause().getMessage()).contains("asked to wait 24 h").contains("waiting 30 s instead");
+    }, Duration.ofSeconds(29), Duration.ofSeconds(1));
   }
 
   @Test
@@ -421,42 +415,39 @@ class OtaUpdaterTest {
     assertThat(updater(InMemoryFirmwareSource.of(image)).install(TestImages.request()).block(TIMEOUT).activated()).isTrue();
   }
 
-  @Test
-  void anAbortTriggerEndsTheUpdateWithAbortedOnceTheWriterHasStopped() {
+  /**
+   * A slow update (10 000 bytes a second, virtual time) given the abort trigger {@code trigger},
+   * pressed ({@code press}) 3 s in: it ends in an error that passes {@code aborted}, the store unchanged.
+   */
+  private <T> void assertTriggerAborts(Sinks.One<T> trigger, Runnable press, java.util.function.Consumer<Throwable> aborted) {
     VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    Sinks.One<String> button = Sinks.one();
     InMemoryFirmwareSource slow = InMemoryFirmwareSource.of(image).chunkSize(10_000)
         .pauseBetweenChunks(Duration.ofSeconds(1), time);
     OtaUpdater updater = updater(slow).scheduler(time).writeScheduler(Schedulers.immediate());
-    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request(), button.asMono()), () -> time, Long.MAX_VALUE)
+    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request(), trigger.asMono()), () -> time, Long.MAX_VALUE)
         .expectNextMatches(e -> e instanceof Resolved)
         .thenAwait(Duration.ofSeconds(3))
-        .then(() -> button.tryEmitValue("abort"))
+        .then(press)
         .thenConsumeWhile(e -> e instanceof Progress)
-        .expectErrorSatisfies(e -> {
-          assertReason(e, Reason.ABORTED);
-          // the abort completed before the error was signalled
-          assertThat(store.status().block(TIMEOUT).slot(SlotId.B).state()).isEqualTo(SlotState.INVALID);
-        })
+        .expectErrorSatisfies(aborted)
         .verify(TIMEOUT);
     assertStoreUnchanged();
   }
 
   @Test
+  void anAbortTriggerEndsTheUpdateWithAbortedOnceTheWriterHasStopped() {
+    Sinks.One<String> button = Sinks.one();
+    assertTriggerAborts(button, () -> button.tryEmitValue("abort"), e -> {
+      assertReason(e, Reason.ABORTED);
+      // the abort completed before the error was signalled
+      assertThat(store.status().block(TIMEOUT).slot(SlotId.B).state()).isEqualTo(SlotState.INVALID);
+    });
+  }
+
+  @Test
   void aTriggerCompletingWithoutAValueAbortsInsteadOfEndingTheUpdateEmpty() {
-    VirtualTimeScheduler time = VirtualTimeScheduler.create();
     Sinks.One<Void> button = Sinks.one();
-    InMemoryFirmwareSource slow = InMemoryFirmwareSource.of(image).chunkSize(10_000)
-        .pauseBetweenChunks(Duration.ofSeconds(1), time);
-    OtaUpdater updater = updater(slow).scheduler(time).writeScheduler(Schedulers.immediate());
-    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request(), button.asMono()), () -> time, Long.MAX_VALUE)
-        .expectNextMatches(e -> e instanceof Resolved)
-        .thenAwait(Duration.ofSeconds(3))
-        .then(button::tryEmitEmpty)
-        .thenConsumeWhile(e -> e instanceof Progress)
-        .expectErrorSatisfies(e -> assertReason(e, Reason.ABORTED))
-        .verify(TIMEOUT);
-    assertStoreUnchanged();
+    assertTriggerAborts(button, button::tryEmitEmpty, e -> assertReason(e, Reason.ABORTED));
   }
 
   @Test
@@ -542,22 +533,28 @@ class OtaUpdaterTest {
     assertThat(onSourceThread).isFalse();
   }
 
-  @Test
-  void progressIsThrottledToOneEventPerIntervalAndPercentAndEndsAtOneHundredPercent() {
+  /**
+   * The progress events of a whole update in virtual time: the image in chunks of {@code chunk}
+   * bytes, one per {@code pause}, progress at most every {@code every}.
+   */
+  private List<Progress> progressOf(int chunk, Duration pause, Duration every) {
     VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    // 100 chunks of 3000 bytes, one per 10 ms: 1 s in all
-    InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image).chunkSize(3000)
-        .pauseBetweenChunks(Duration.ofMillis(10), time);
-    OtaUpdater updater = updater(source).progressEvery(Duration.ofMillis(100)).scheduler(time)
-        .writeScheduler(Schedulers.immediate());
+    InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image).chunkSize(chunk).pauseBetweenChunks(pause, time);
+    OtaUpdater updater = updater(source).progressEvery(every).scheduler(time).writeScheduler(Schedulers.immediate());
     List<UpdateEvent> events = new java.util.ArrayList<>();
     StepVerifier.withVirtualTime(() -> updater.update(TestImages.request()), () -> time, Long.MAX_VALUE)
         .recordWith(() -> events)
-        .thenAwait(Duration.ofSeconds(2))
+        .thenAwait(pause.multipliedBy(2L * (image.length / chunk + 1)))
         .thenConsumeWhile(e -> true)
         .expectComplete()
         .verify(TIMEOUT);
-    List<Progress> progress = events.stream().filter(e -> e instanceof Progress).map(e -> (Progress) e).toList();
+    return events.stream().filter(e -> e instanceof Progress).map(e -> (Progress) e).toList();
+  }
+
+  @Test
+  void progressIsThrottledToOneEventPerIntervalAndPercentAndEndsAtOneHundredPercent() {
+    // 100 chunks of 3000 bytes, one per 10 ms: 1 s in all
+    List<Progress> progress = progressOf(3000, Duration.ofMillis(10), Duration.ofMillis(100));
     assertThat(progress).hasSizeBetween(9, 11);
     assertThat(progress).extracting(Progress::bytesDone).isSorted().doesNotHaveDuplicates();
     assertThat(progress.get(progress.size() - 1).bytesDone()).isEqualTo(image.length);
@@ -568,21 +565,8 @@ class OtaUpdaterTest {
 
   @Test
   void progressIsAlsoThrottledByWholePercent() {
-    VirtualTimeScheduler time = VirtualTimeScheduler.create();
     // 3000 chunks of 100 bytes, one per 50 ms: time alone would allow ~1500 events, percent allows 100
-    InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image).chunkSize(100)
-        .pauseBetweenChunks(Duration.ofMillis(50), time);
-    OtaUpdater updater = updater(source).progressEvery(Duration.ofMillis(10)).scheduler(time)
-        .writeScheduler(Schedulers.immediate());
-    List<UpdateEvent> events = new java.util.ArrayList<>();
-    StepVerifier.withVirtualTime(() -> updater.update(TestImages.request()), () -> time, Long.MAX_VALUE)
-        .recordWith(() -> events)
-        .thenAwait(Duration.ofMinutes(5))
-        .thenConsumeWhile(e -> true)
-        .expectComplete()
-        .verify(TIMEOUT);
-    long count = events.stream().filter(e -> e instanceof Progress).count();
-    assertThat(count).isBetween(95L, 101L);
+    assertThat(progressOf(100, Duration.ofMillis(50), Duration.ofMillis(10))).hasSizeBetween(95, 101);
   }
 
   @Test

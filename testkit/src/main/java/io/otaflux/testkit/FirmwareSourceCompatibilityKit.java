@@ -1,4 +1,4 @@
-package io.otaflux.kit;
+package io.otaflux.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

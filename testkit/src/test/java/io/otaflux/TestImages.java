@@ -1,16 +1,14 @@
 package io.otaflux;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
+import io.otaflux.internal.Download;
 import io.otaflux.spi.FirmwareSource;
-import io.otaflux.spi.ImageDownload;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.ResumeFrom;
@@ -40,81 +38,14 @@ final class TestImages {
 
   /** A download with a body of our choosing (a TestPublisher, a generator). */
   static FirmwareSource sourceOf(long totalSize, Function<ResumeFrom, Flux<ByteBuffer>> body) {
-    return (request, from) -> Mono.just(new ImageDownload() {
-      @Override
-      public URI effectiveUri() {
-        return request.uri();
-      }
-
-      @Override
-      public long offset() {
-        return from.offset();
-      }
-
-      @Override
-      public OptionalLong totalSize() {
-        return totalSize < 0 ? OptionalLong.empty() : OptionalLong.of(totalSize);
-      }
-
-      @Override
-      public @Nullable String validator() {
-        return "\"v\"";
-      }
-
-      @Override
-      public List<String> warnings() {
-        return List.of();
-      }
-
-      @Override
-      public Flux<ByteBuffer> body() {
-        return body.apply(from);
-      }
-
-      @Override
-      public void discard() {
-      }
-    });
+    return (request, from) -> Mono.just(Download.of(request.uri(), from.offset(),
+        totalSize < 0 ? OptionalLong.empty() : OptionalLong.of(totalSize), "\"v\"", Flux.defer(() -> body.apply(from))));
   }
 
   /** Counts the chunks a source has emitted. */
   static FirmwareSource counting(FirmwareSource source, AtomicLong emitted) {
-    return (request, from) -> source.open(request, from).map(d -> new ImageDownload() {
-      @Override
-      public URI effectiveUri() {
-        return d.effectiveUri();
-      }
-
-      @Override
-      public long offset() {
-        return d.offset();
-      }
-
-      @Override
-      public OptionalLong totalSize() {
-        return d.totalSize();
-      }
-
-      @Override
-      public @Nullable String validator() {
-        return d.validator();
-      }
-
-      @Override
-      public List<String> warnings() {
-        return d.warnings();
-      }
-
-      @Override
-      public Flux<ByteBuffer> body() {
-        return d.body().doOnNext(b -> emitted.incrementAndGet());
-      }
-
-      @Override
-      public void discard() {
-        d.discard();
-      }
-    });
+    return (request, from) -> source.open(request, from)
+        .map(d -> Download.withBody(d, Flux.defer(d::body).doOnNext(b -> emitted.incrementAndGet())));
   }
 
   /** What a wrapped writer does before each write (block, count, fail). */

@@ -1,4 +1,4 @@
-package io.otaflux.kit;
+package io.otaflux.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,11 +22,11 @@ import io.otaflux.UpdateResult;
 import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
-import io.otaflux.spi.InMemoryFirmwareSource;
 import io.otaflux.spi.ResumeFrom;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -104,13 +104,27 @@ public abstract class SlotStoreCompatibilityKit {
     return BootRules.boot(state);
   }
 
-  static byte[] image(int size, long seed) {
+  /**
+   * An image for a test: {@code size} random bytes from {@code seed}.
+   *
+   * @param size the size in bytes
+   * @param seed the seed
+   * @return the bytes
+   */
+  protected static byte[] image(int size, long seed) {
     byte[] bytes = new byte[size];
     new Random(seed).nextBytes(bytes);
     return bytes;
   }
 
-  static ImageSpec spec(byte[] image) {
+  /**
+   * What an update asks a store for when it writes {@code image}: its size, digest and version
+   * 2.0.0, from {@code https://fw.example/image.bin}.
+   *
+   * @param image the image
+   * @return the spec
+   */
+  protected static ImageSpec spec(byte[] image) {
     return new ImageSpec(URI.create("https://fw.example/image.bin"), image.length, Sha256.digest(image), "2.0.0");
   }
 
@@ -132,6 +146,24 @@ public abstract class SlotStoreCompatibilityKit {
     return w.slot();
   }
 
+  /**
+   * Opens a writer for {@code image} and writes and syncs its first {@code durable} bytes.
+   *
+   * @param store the store
+   * @param image the image
+   * @param durable how many bytes are written and synced
+   * @param validator the validator synced with them
+   * @return the open writer
+   * @throws IOException if the store fails
+   */
+  static SlotWriter writeDurably(SlotStore store, byte[] image, int durable, @Nullable String validator)
+      throws IOException {
+    SlotWriter w = open(store, spec(image));
+    w.write(ByteBuffer.wrap(image, 0, durable));
+    w.sync(validator);
+    return w;
+  }
+
   static byte[] readBack(SlotWriter w, int length) throws IOException {
     ByteBuffer dst = ByteBuffer.allocate(length);
     long at = 0;
@@ -143,6 +175,17 @@ public abstract class SlotStoreCompatibilityKit {
       at += n;
     }
     return java.util.Arrays.copyOf(dst.array(), dst.position());
+  }
+
+  /**
+   * A fresh store (1 MiB slots) whose slot {@code b} holds an image of {@code size} random bytes
+   * from {@code seed}, installed and activated: the next boot's choice, not booted yet.
+   */
+  private SlotStore activatedStore(int size, long seed) throws IOException {
+    SlotStore store = newStore(1 << 20);
+    byte[] image = image(size, seed);
+    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    return store;
   }
 
   @Test
@@ -174,9 +217,7 @@ public abstract class SlotStoreCompatibilityKit {
   void secondWriterWhileOneIsOpenFailsBusyAndTouchesNothing() throws IOException {
     SlotStore store = newStore(1 << 20);
     byte[] image = image(1000, 2);
-    SlotWriter first = open(store, spec(image));
-    first.write(ByteBuffer.wrap(image, 0, 500));
-    first.sync(null);
+    SlotWriter first = writeDurably(store, image, 500, null);
     StoreStatus before = status(store);
     assertThatThrownBy(() -> open(store, spec(image(10, 3))))
         .isInstanceOfSatisfying(OtaException.class, e -> {
@@ -273,9 +314,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void aTrialBootsThreeTimesUnconfirmedThenTheGoodSlotReturnsAndTheTrialIsInvalid() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 12);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 12);
     for (int boot = 1; boot <= trialBoots(); boot++) {
       StoreStatus expected = expectedBoot(reopenedStatus(store));
       assertThat(bootOnce(reopen(store))).isEqualTo(SlotId.B);
@@ -291,9 +330,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void markGoodConfirmsTheRunningTrialAndKeepsItTheBootChoice() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 13);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 13);
     assertThat(bootOnce(store)).isEqualTo(SlotId.B);
     reopen(store).markGood().block(TIMEOUT);
     StoreStatus status = reopenedStatus(store);
@@ -314,9 +351,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void rollbackOfARunningTrialMakesTheGoodSlotTheBootChoiceAndInvalidatesTheTrial() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 14);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 14);
     bootOnce(store);
     assertThat(store.rollback().block(TIMEOUT)).isEqualTo(SlotId.A);
     StoreStatus status = reopenedStatus(store);
@@ -327,9 +362,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void rollbackAfterConfirmationReturnsToTheOlderGoodSlot() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 15);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 15);
     bootOnce(store);
     store.markGood().block(TIMEOUT);
     assertThat(store.rollback().block(TIMEOUT)).isEqualTo(SlotId.A);
@@ -353,9 +386,7 @@ public abstract class SlotStoreCompatibilityKit {
   void aReleasedWriteOfTheSameImageResumesFromTheDurableOffset() throws IOException {
     SlotStore store = newStore(1 << 20);
     byte[] image = image(100_000, 16);
-    SlotWriter first = open(store, spec(image));
-    first.write(ByteBuffer.wrap(image, 0, 40_000));
-    first.sync("\"etag-1\"");
+    SlotWriter first = writeDurably(store, image, 40_000, "\"etag-1\"");
     first.write(ByteBuffer.wrap(image, 40_000, 10_000));
     first.release();
 
@@ -377,9 +408,7 @@ public abstract class SlotStoreCompatibilityKit {
   void anotherImageStartsFromZero() throws IOException {
     SlotStore store = newStore(1 << 20);
     byte[] image = image(100_000, 17);
-    SlotWriter first = open(store, spec(image));
-    first.write(ByteBuffer.wrap(image, 0, 40_000));
-    first.sync("\"etag-1\"");
+    SlotWriter first = writeDurably(store, image, 40_000, "\"etag-1\"");
     first.release();
 
     SlotWriter second = open(reopen(store), spec(image(100_000, 18)));
@@ -395,9 +424,7 @@ public abstract class SlotStoreCompatibilityKit {
   void abortLeavesTheSlotUnbootableForgetsTheJournalAndKeepsTheBootChoice() throws IOException {
     SlotStore store = newStore(1 << 20);
     byte[] image = image(50_000, 19);
-    SlotWriter w = open(store, spec(image));
-    w.write(ByteBuffer.wrap(image, 0, 20_000));
-    w.sync(null);
+    SlotWriter w = writeDurably(store, image, 20_000, null);
     w.abort();
     w.abort();
     StoreStatus status = reopenedStatus(store);
@@ -411,9 +438,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void anUpdateAfterAnActivationNotYetBootedIsRefusedUntilTheRebootOrARollback() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 20);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 20);
     StoreStatus before = status(store);
     assertRefused(store, Detail.REBOOT_PENDING, "reboot", "ota rollback");
     assertThat(reopenedStatus(store)).isEqualTo(before);
@@ -431,9 +456,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void anUpdateDuringAnUnconfirmedTrialIsRefusedBeforeAByteIsWritten() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 30);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 30);
     assertThat(bootOnce(reopen(store))).isEqualTo(SlotId.B);
     StoreStatus before = status(store);
     assertRefused(store, Detail.TRIAL_RUNNING, "ota mark-good", "ota rollback");
@@ -448,9 +471,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void anUpdateAfterARollbackBeforeTheRebootIsRefusedAndNeverWritesTheBootChoice() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 31);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 31);
     bootOnce(store);
     store.rollback().block(TIMEOUT);
     StoreStatus before = status(store);
@@ -465,9 +486,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void afterAFallbackTheUpdateWritesTheFailedSlotNeverTheGoodOne() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] image = image(4000, 33);
-    store.activate(install(store, image), Sha256.digest(image)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 33);
     for (int boot = 0; boot <= trialBoots(); boot++) {
       bootOnce(store);
     }
@@ -477,9 +496,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void theUpdaterSurfacesATrialRefusalWithoutEventsAndWithoutOpeningTheSource() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] first = image(4000, 35);
-    store.activate(install(store, first), Sha256.digest(first)).block(TIMEOUT);
+    SlotStore store = activatedStore(4000, 35);
     bootOnce(store);
     StoreStatus before = status(store);
     byte[] second = image(5000, 36);
@@ -557,9 +574,7 @@ public abstract class SlotStoreCompatibilityKit {
               committed = digest;
               break;
             case 2: {
-              SlotWriter w = open(s, spec(image));
-              w.write(ByteBuffer.wrap(image, 0, image.length / 2));
-              w.sync(null);
+              SlotWriter w = writeDurably(s, image, image.length / 2, null);
               w.release();
               committed = null;
               break;
@@ -618,9 +633,7 @@ public abstract class SlotStoreCompatibilityKit {
 
   @Test
   void aSecondUpdateAfterConfirmationWritesTheOtherSlot() throws IOException {
-    SlotStore store = newStore(1 << 20);
-    byte[] first = image(3000, 22);
-    store.activate(install(store, first), Sha256.digest(first)).block(TIMEOUT);
+    SlotStore store = activatedStore(3000, 22);
     bootOnce(store);
     store.markGood().block(TIMEOUT);
     byte[] second = image(3000, 23);
