@@ -1,7 +1,6 @@
 package io.otaflux.benchmarks;
 
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import io.otaflux.OtaUpdater;
 import io.otaflux.UpdateRequest;
@@ -10,30 +9,18 @@ import io.otaflux.spi.InMemoryFirmwareSource;
 import io.otaflux.spi.InMemorySlotStore;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The core pipeline alone (source in memory, slot in memory, no network, no disk): how chunk size
  * and chunks in flight cost in hand-offs, hashing and copies. One op is a whole update of
  * {@code imageMiB} (64 MiB).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = "-Xmx512m")
-public class PipelineBenchmark {
+public class PipelineBenchmark extends AveragedBenchmark {
 
   @Param({"64"})
   int imageMiB;
