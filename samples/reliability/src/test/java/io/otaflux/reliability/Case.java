@@ -16,7 +16,7 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
 @Repeatable(Case.Rows.class)
-@interface Case {
+public @interface Case { // public: JUnit reads the repeated container through a proxy, which must see this type
   /** @return the row's name, on a parameterised test only (a {@code @Test} is named by its {@code @DisplayName}) */
   String name() default "";
 
@@ -32,7 +32,7 @@ import java.lang.annotation.Target;
   /** The cases of a parameterised test, one per row. */
   @Retention(RetentionPolicy.RUNTIME)
   @Target(ElementType.METHOD)
-  @interface Rows {
+  public @interface Rows {
     /** @return the rows' cases */
     Case[] value();
   }
