@@ -126,22 +126,6 @@ final class Bench implements BeforeAllCallback, BeforeEachCallback, AfterEachCal
     return add(TestServer.https(identity));
   }
 
-  TestServer https(TestPki.Identity identity, String... protocols) {
-    return add(TestServer.https(identity, protocols));
-  }
-
-  TestServer plainHttp() {
-    return add(TestServer.plainHttp());
-  }
-
-  TestServer silent() {
-    return add(TestServer.silent());
-  }
-
-  TestServer hangingUp() {
-    return add(TestServer.hangingUp());
-  }
-
   FaultProxy proxy(int port, FaultProxy.Fault fault, int faultyConnections) {
     return add(FaultProxy.start(port, fault, faultyConnections));
   }

@@ -34,7 +34,7 @@ class RedirectMatrixTest {
   @DisplayName("redirect to plain http")
   @Case(category = "redirects", fault = "https URL answers 302 to an http:// URL", outcome = "POLICY (9); the http server receives nothing")
   void downgrade() {
-    TestServer plain = bench.plainHttp().route("/fw.bin", Routes.image(image));
+    TestServer plain = bench.add(TestServer.plainHttp()).route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(redirecting(302, plain).url("/fw.bin")), 2, Reason.POLICY, "http:");
     assertThat(plain.requests()).isEmpty();
     assertThat(plain.connections()).isZero();
@@ -119,7 +119,7 @@ class RedirectMatrixTest {
   @DisplayName("http URL")
   @Case(category = "redirects", fault = "the request names an http:// URL", outcome = "USAGE (2), nothing sent")
   void httpUrl() {
-    TestServer plain = bench.plainHttp().route("/fw.bin", Routes.image(image));
+    TestServer plain = bench.add(TestServer.plainHttp()).route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(plain.url("/fw.bin")), 2, Reason.USAGE, "https");
     assertThat(plain.connections()).isZero();
   }

@@ -84,7 +84,7 @@ class ResourceMatrixTest {
   @DisplayName("abort during the handshake")
   @Case(category = "resources", fault = "abort while a silent peer holds the TLS handshake", outcome = "ABORTED (8); the socket is closed")
   void abortDuringHandshake() {
-    TestServer silent = bench.silent();
+    TestServer silent = bench.add(TestServer.silent());
     abortWhen(silent, Mono.delay(Duration.ofMillis(300)));
     silent.allClosed(1).block(WAIT);
   }

@@ -154,30 +154,31 @@ class StreamSafetyMatrixTest {
     });
   }
 
+  /** The update of {@code url} (2 retries allowed) fails with TRUST, TLS_VERSION, naming {@code names}. */
+  private void refusedAsTooOld(String url, String... names) {
+    OtaException e = fails(bench.device(), UpdateRequest.of(url), 2, Reason.TRUST, names);
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+  }
+
   @Test
   @DisplayName("TLS 1.1 only server (OpenSSL)")
   @Case(category = "trust", fault = "OpenSSL s_server -tls1_1 answers the TLS 1.3/1.2 hello with a protocol_version alert", outcome = "TRUST (3), TLS_VERSION, naming TLS 1.2; not retried")
   void tls11OnlyOpenSsl() {
-    OldTlsServer old = bench.add(OldTlsServer.start(PKI.localhost()));
-    OtaException e = fails(bench.device(), UpdateRequest.of(old.url("/fw.bin")), 2, Reason.TRUST, "TLS 1.2");
-    assertThat(e.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+    refusedAsTooOld(bench.add(OldTlsServer.start(PKI.localhost())).url("/fw.bin"), "TLS 1.2");
   }
 
   @Test
   @DisplayName("TLS 1.1 ServerHello")
   @Case(category = "trust", fault = "a server answers the hello with a ServerHello choosing TLS 1.1", outcome = "TRUST (3), TLS_VERSION, naming TLS 1.1 and TLS 1.2")
   void tls11ServerHello() {
-    TestServer old = bench.add(TestServer.answeringWithTls11ServerHello());
-    OtaException e = fails(bench.device(), UpdateRequest.of(old.url("/fw.bin")), 2, Reason.TRUST, "TLS 1.1",
-        "TLS 1.2");
-    assertThat(e.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+    refusedAsTooOld(bench.add(TestServer.answeringWithTls11ServerHello()).url("/fw.bin"), "TLS 1.1", "TLS 1.2");
   }
 
   @Test
   @DisplayName("handshake never answered, only an idle timeout set")
   @Case(category = "trust", fault = "TCP peer accepts and never speaks TLS; idle timeout 400 ms, no handshake timeout of its own", outcome = "NETWORK (4), TIMEOUT, after the idle timeout (not a 30 s default)")
   void silentPeerBoundedByTheIdleTimeout() {
-    TestServer silent = bench.silent();
+    TestServer silent = bench.add(TestServer.silent());
     HttpsFirmwareSource source = HttpsFirmwareSource.create()
         .trustAnchors(io.otaflux.transport.TrustAnchors.of(List.of(PKI.root().certificate())))
         .idleTimeout(Bench.IDLE);

@@ -90,7 +90,7 @@ class TrustMatrixTest {
   @DisplayName("TLS 1.1 only server")
   @Case(category = "trust", fault = "server offers nothing newer than TLS 1.1 (the JDK server hangs up without an alert)", outcome = "NETWORK (4), naming TLS 1.2")
   void outdatedTls() {
-    TestServer server = bench.https(PKI.localhost(), "TLSv1.1").route("/fw.bin", Routes.image(image));
+    TestServer server = bench.add(TestServer.https(PKI.localhost(), "TLSv1.1")).route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 2, Reason.NETWORK, "TLS 1.2");
   }
 
@@ -98,7 +98,7 @@ class TrustMatrixTest {
   @DisplayName("plain HTTP on the HTTPS port")
   @Case(category = "trust", fault = "server answers the TLS hello in plain HTTP", outcome = "TRUST (3)")
   void plaintextPeer() {
-    TestServer server = bench.plainHttp().route("/fw.bin", Routes.image(image));
+    TestServer server = bench.add(TestServer.plainHttp()).route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin").replace("http:", "https:")), 2, Reason.TRUST, "TLS");
   }
 
@@ -106,7 +106,7 @@ class TrustMatrixTest {
   @DisplayName("handshake never answered")
   @Case(category = "trust", fault = "TCP peer accepts and never speaks TLS", outcome = "NETWORK (4) after the handshake timeout")
   void silentPeer() {
-    TestServer server = bench.silent();
+    TestServer server = bench.add(TestServer.silent());
     fails(bench.device(), source().handshakeTimeout(Duration.ofMillis(400)),
         UpdateRequest.of(server.url("/fw.bin")), 1, Reason.NETWORK, "handshake");
   }
@@ -115,7 +115,7 @@ class TrustMatrixTest {
   @DisplayName("peer hangs up mid-handshake")
   @Case(category = "trust", fault = "TCP peer reads the ClientHello and closes", outcome = "NETWORK (4) after the retries")
   void hangUpInHandshake() {
-    TestServer server = bench.hangingUp();
+    TestServer server = bench.add(TestServer.hangingUp());
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 1, Reason.NETWORK, "connection");
   }
 
