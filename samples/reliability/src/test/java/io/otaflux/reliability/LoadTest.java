@@ -70,7 +70,7 @@ class LoadTest {
       String url = switch (kind) {
         case NOT_FOUND -> server.url("/missing.bin");
         case SERVER_ERROR -> server.url("/500");
-        default -> proxy != null ? proxy.url("/fw.bin") : server.url("/fw.bin");
+        default -> closing != null ? closing.url("/fw.bin") : server.url("/fw.bin");
       };
       request = UpdateRequest.of(url).withSha256(kind == Kind.WRONG_DIGEST ? Sha256.digest(new byte[1]) : digest);
       try {
