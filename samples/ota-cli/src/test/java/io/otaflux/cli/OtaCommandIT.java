@@ -122,7 +122,7 @@ class OtaCommandIT {
   void aNonHttpsUrlIsAUsageErrorWithExitCode2() throws Exception {
     OtaProcess.Run run = OtaProcess.run("update", "http://localhost:1/fw.bin", "--slots", slots().toString());
     assertThat(run.exitCode()).isEqualTo(2);
-    assertThat(run.errorLine()).contains("https").contains("Give the IMAGE's https:// URL");
+    assertThat(run.errorLine()).contains("https").contains("Give the image's https:// URL");
   }
 
   @Test
@@ -399,7 +399,7 @@ class OtaCommandIT {
     OtaProcess.Run again = OtaProcess.run("init", "--slots", slots().toString());
     assertThat(again.exitCode()).as(again.all()).isEqualTo(2);
     assertThat(again.errorLine()).contains("already holds a slot store", "nothing was changed", "--force",
-        "destroy", "slot files", "boot state", "confirmed IMAGE");
+        "destroy", "slot files", "boot state", "confirmed image");
     assertThat(storeFiles()).containsExactlyInAnyOrderEntriesOf(bytes);
 
     // a damaged boot state: refused by init and by update, never re-initialised behind the user's back

@@ -68,7 +68,7 @@ class ProxyCommandIT {
       assertThat(run.exitCode()).as(run.all()).isZero();
       assertThat(slotB()).isEqualTo(IMAGE);
       assertThat(proxy.logOnceContains(tunnel(), WAIT)).contains(tunnel());
-      System.out.printf("ota update of a 3 MiB IMAGE: direct %d ms, through tinyproxy %d ms%n", direct / 1_000_000,
+      System.out.printf("ota update of a 3 MiB image: direct %d ms, through tinyproxy %d ms%n", direct / 1_000_000,
           tunnelled / 1_000_000);
     }
   }
