@@ -28,6 +28,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 results="$work/runs/results.tsv"
+# awk: the median of a[0] .. a[n-1] (sorts them in place), for both tables below
+MEDIAN='function med(a, n,   i, j, x) { for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+  return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }'
 if [ "$report_only" = 0 ]; then
 [ -f "$jar" ] || { echo "no $jar: run mvn -q -DskipTests package first" >&2; exit 2; }
 if [ ! -x /usr/bin/time ]; then
@@ -126,8 +129,7 @@ heap_line() { # size -> "max heap before GC / max after GC (MiB), GC count"
   for s in $sizes; do
     for t in $(awk -v s="$s" '$2 == s { print $3 }' "$results" | awk '!seen[$0]++'); do
       awk -v s="$s" -v t="$t" 'BEGIN { n = 0 } $2 == s && $3 == t { w[n] = $4; c[n] = $5 + $6; r[n] = $7 / 1024; n++ }
-        function med(a, n,   i, j, x) { for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-          return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
+'"$MEDIAN"'
         END { printf "| %s MiB | %s | %d | %.2f | %.2f | %.0f |\n", s, t, n, med(w, n), med(c, n), med(r, n) }' "$results"
     done
   done
@@ -139,8 +141,7 @@ heap_line() { # size -> "max heap before GC / max after GC (MiB), GC count"
   for s in $sizes; do
     for v in $(awk -v s="$s" '$2 == s && $3 != "peer" && $3 != "curl" && $3 != "dd" { print $3 }' "$results" | awk '!seen[$0]++'); do
       awk -v s="$s" -v v="$v" 'BEGIN { n = 0; reps = 0 } $2 == s { w[$1, $3] = $4; c[$1, $3] = $5 + $6; if ($1 > reps) reps = $1 }
-        function med(a, n,   i, j, x) { for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-          return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
+'"$MEDIAN"'
         END { for (r = 1; r <= reps; r++) { f = w[r, "curl"] > w[r, "dd"] ? w[r, "curl"] : w[r, "dd"]
                 if (f < 0.01) f = 0.01
                 p[n] = w[r, v] / (w[r, "peer"] > 0 ? w[r, "peer"] : 0.01); q[n] = w[r, v] / f

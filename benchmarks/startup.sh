@@ -6,15 +6,13 @@
 #   benchmarks/startup.sh [REPS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 reps=${1:-5}
-work=${BENCH_WORK:-/var/tmp/otaflux-bench}
 jar="$root/samples/ota-cli/target/ota.jar"
 mkdir -p "$work/images" "$work/startup"
 img="$work/images/image-8M.bin"
 [ -f "$img" ] || head -c 8M /dev/urandom > "$img"
-port=$("$here/server.sh" start "$work" "$work/images")
-trap '"$here/server.sh" stop "$work"' EXIT
+serve_images
 url="https://127.0.0.1:$port/image-8M.bin"
 jsa="$work/startup/ota.jsa"
 rm -rf "$work/startup/slots"

@@ -29,11 +29,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code $BENCH_URL} (trusting {@code $BENCH_CA}) through {@link HttpsFirmwareSource} and hashes
  * it, no disk. {@code -Dio.netty.handler.ssl.noOpenSsl=true} keeps the JDK forks on the JDK
  * provider. The {@code cold} variants measure the first download of a fresh JVM (what a CLI run
- * gets), the others the warm rate.
+ * gets: no warm-up, one measurement, three forks), the others the warm rate.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3)
+@Measurement(iterations = 5)
 public class TlsBenchmark {
 
   static final String JDK = "-Dio.netty.handler.ssl.noOpenSsl=true";
@@ -70,16 +72,12 @@ public class TlsBenchmark {
   }
 
   @Benchmark
-  @Warmup(iterations = 3)
-  @Measurement(iterations = 5)
   @Fork(value = 1, jvmArgsAppend = {"-Xmx48m", JDK})
   public long jdkWarm() throws NoSuchAlgorithmException {
     return download(false);
   }
 
   @Benchmark
-  @Warmup(iterations = 3)
-  @Measurement(iterations = 5)
   @Fork(value = 1, jvmArgsAppend = "-Xmx48m")
   public long openSslWarm() throws NoSuchAlgorithmException {
     return download(true);

@@ -1,30 +1,18 @@
 package io.otaflux.cli;
 
-import java.util.concurrent.Callable;
-
 import io.otaflux.SlotId;
+import io.otaflux.spi.SlotStore;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code ota rollback}: the other good slot becomes the boot choice again. */
 @Command(name = "rollback", mixinStandardHelpOptions = true,
     description = "Make the other good slot the boot choice again, now.")
-final class RollbackCommand implements Callable<Integer> {
-
-  @Mixin
-  SlotsOption slots;
-
-  @Spec
-  CommandSpec spec;
+final class RollbackCommand extends SlotStoreCommand {
 
   @Override
-  public Integer call() {
-    SlotId next = slots.open().rollback().block(StatusCommand.WAIT);
-    spec.commandLine().getOut().println("Rolled back: slot " + next.label() + " boots next.");
-    spec.commandLine().getOut().flush();
-    return 0;
+  String step(SlotStore store) {
+    SlotId next = store.rollback().block(StatusCommand.WAIT);
+    return "Rolled back: slot " + next.label() + " boots next.";
   }
 }

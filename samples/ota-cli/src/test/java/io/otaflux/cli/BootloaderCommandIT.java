@@ -2,9 +2,7 @@ package io.otaflux.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +11,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,14 +18,11 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.otaflux.samples.server.DemoPki;
-import io.otaflux.samples.server.FirmwareServer;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,31 +42,16 @@ class BootloaderCommandIT {
   /** RAUC's boot script as the storage module's U-Boot test uses it. */
   private static final Path RAUC_BOOT_CMD = Path.of("../../storage/src/test/resources/io/otaflux/storage/rauc-boot.cmd");
 
-  private static FirmwareServer server;
-  private static byte[] image;
-  private static URI imageUrl;
-  private static Path rootPem;
+  private static final byte[] IMAGE = DemoServer.random(1024 * 1024 + 77, 16);
+
+  @RegisterExtension
+  static final DemoServer DEMO = new DemoServer("rootfs-b.img", IMAGE);
 
   @TempDir
   Path dir;
 
   private int boots;
   private final List<Double> bootSeconds = new ArrayList<>();
-
-  @BeforeAll
-  static void startServer(@TempDir Path certs) throws IOException {
-    server = FirmwareServer.start();
-    image = new byte[1024 * 1024 + 77];
-    new Random(16).nextBytes(image);
-    imageUrl = server.publish("rootfs-b.img", image);
-    rootPem = certs.resolve("root.pem");
-    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
-  }
-
-  @AfterAll
-  static void stopServer() {
-    server.close();
-  }
 
   static void require(String... tools) {
     for (String tool : tools) {
@@ -148,7 +127,7 @@ class BootloaderCommandIT {
     OtaProcess.Run update = update(data);
     assertThat(update.exitCode()).as(update.all()).isZero();
     assertThat(update.stdout()).contains("the bootloader counts its boots");
-    assertThat(Files.readAllBytes(slotB)).isEqualTo(image);
+    assertThat(Files.readAllBytes(slotB)).isEqualTo(IMAGE);
     JsonNode status = assertAgree(config, data, "a", "b", List.of("b", "a"), 3, 3);
     assertThat(status.at("/slots/b/state").asText()).isEqualTo("trial");
     assertThat(status.at("/slots/b/attempts").asInt()).isZero();
@@ -246,8 +225,7 @@ class BootloaderCommandIT {
   }
 
   private OtaProcess.Run update(Path data) throws Exception {
-    return OtaProcess.run("update", imageUrl.toString(), "--slots", data.toString(), "--root-cert",
-        rootPem.toString(), "--no-progress");
+    return OtaProcess.run(DEMO.update(DEMO.imageUrl(), data));
   }
 
   private static JsonNode status(Path data) throws Exception {

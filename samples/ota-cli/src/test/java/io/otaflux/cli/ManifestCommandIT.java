@@ -3,70 +3,41 @@ package io.otaflux.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.otaflux.Sha256;
-import io.otaflux.samples.server.DemoPki;
-import io.otaflux.samples.server.FirmwareServer;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** keygen, manifest create, check and update --manifest, end to end against a local HTTPS server. */
 class ManifestCommandIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static FirmwareServer server;
-  private static Path keys;
+  @RegisterExtension
+  static final DemoServer DEMO = new DemoServer();
+  private static final byte[] IMAGE2 = DemoServer.random(700_000, 2);
   private static Path otherKeys;
-  private static Path rootPem;
-  private static byte[] image2;
 
   @TempDir
   Path dir;
 
   @BeforeAll
-  static void setUp(@TempDir Path work) throws Exception {
-    server = FirmwareServer.start();
-    rootPem = work.resolve("root.pem");
-    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
-    keys = work.resolve("keys");
-    otherKeys = work.resolve("other-keys");
-    assertThat(OtaProcess.run("keygen", "--out", keys.toString()).exitCode()).isZero();
-    assertThat(OtaProcess.run("keygen", "--out", otherKeys.toString()).exitCode()).isZero();
-
-    image2 = new byte[700_000];
-    new Random(2).nextBytes(image2);
-    byte[] image1 = new byte[600_000];
-    new Random(1).nextBytes(image1);
-    publish(work, "fw-2.0.0.bin", image2, "2.0.0", keys, "m-2.0.0.json");
-    publish(work, "fw-1.0.0.bin", image1, "1.0.0", keys, "m-1.0.0.json");
-    publish(work, "fw-2.0.0.bin", image2, "2.0.0", otherKeys, "m-other-key.json");
-    String good = new String(server.get("m-2.0.0.json"), StandardCharsets.UTF_8);
-    server.publish("m-tampered.json", good.replace("\"2.0.0\"", "\"2.0.1\"").getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void publish(Path work, String name, byte[] image, String version, Path keyDir, String manifest)
-      throws Exception {
-    Path file = work.resolve(name);
-    Files.write(file, image);
-    server.publish(name, image);
-    OtaProcess.Run run = OtaProcess.run("manifest", "create", file.toString(), "--version", version, "--url", name,
-        "--key", keyDir.resolve(KeygenCommand.PRIVATE).toString());
-    assertThat(run.exitCode()).as(run.all()).isZero();
-    server.publish(manifest, run.stdout().getBytes(StandardCharsets.UTF_8));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
+  static void publish() throws Exception {
+    otherKeys = DEMO.keygen("other-keys");
+    byte[] image1 = DemoServer.random(600_000, 1);
+    DEMO.server().publish("fw-2.0.0.bin", IMAGE2);
+    DEMO.server().publish("fw-1.0.0.bin", image1);
+    DEMO.signedManifest("fw-2.0.0.bin", IMAGE2, "2.0.0", DEMO.keys(), "m-2.0.0.json");
+    DEMO.signedManifest("fw-1.0.0.bin", image1, "1.0.0", DEMO.keys(), "m-1.0.0.json");
+    DEMO.signedManifest("fw-2.0.0.bin", IMAGE2, "2.0.0", otherKeys, "m-other-key.json");
+    String good = new String(DEMO.server().get("m-2.0.0.json"), StandardCharsets.UTF_8);
+    DEMO.server().publish("m-tampered.json", good.replace("\"2.0.0\"", "\"2.0.1\"").getBytes(StandardCharsets.UTF_8));
   }
 
   private String slots() {
@@ -75,13 +46,13 @@ class ManifestCommandIT {
 
   private OtaProcess.Run ota(String command, String manifest, String... extra) throws Exception {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(extra));
-    args.addAll(0, java.util.List.of("--trusted-key", keys.resolve(KeygenCommand.PUBLIC).toString()));
+    args.addAll(0, java.util.List.of("--trusted-key", DEMO.keys().resolve(KeygenCommand.PUBLIC).toString()));
     return otaWithoutKey(command, manifest, args.toArray(String[]::new));
   }
 
   private OtaProcess.Run otaWithoutKey(String command, String manifest, String... extra) throws Exception {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(command, "--manifest",
-        server.uri(manifest).toString(), "--slots", slots(), "--root-cert", rootPem.toString()));
+        DEMO.server().uri(manifest).toString(), "--slots", slots(), "--root-cert", DEMO.rootPem().toString()));
     if (command.equals("update")) {
       args.add("--no-progress");
     }
@@ -104,7 +75,7 @@ class ManifestCommandIT {
     assertThat(update.exitCode()).as(update.all()).isZero();
     JsonNode status = status();
     assertThat(status.at("/slots/b/version").asText()).isEqualTo("2.0.0");
-    assertThat(status.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(image2).hex());
+    assertThat(status.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(IMAGE2).hex());
 
     OtaProcess.Run again = ota("check", "m-2.0.0.json");
     assertThat(again.exitCode()).as(again.all()).isEqualTo(1);
@@ -177,7 +148,7 @@ class ManifestCommandIT {
 
   @Test
   void keygenNeverOverwritesAKey() throws Exception {
-    OtaProcess.Run run = OtaProcess.run("keygen", "--out", keys.toString());
+    OtaProcess.Run run = OtaProcess.run("keygen", "--out", DEMO.keys().toString());
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.errorLine()).contains("never overwritten");
   }

@@ -10,18 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.otaflux.Sha256;
 import io.otaflux.samples.server.DemoPki;
-import io.otaflux.samples.server.FirmwareServer;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,28 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
 class OtaCommandIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static FirmwareServer server;
-  private static byte[] image;
-  private static URI imageUrl;
-  private static Path rootPem;
+  private static final byte[] IMAGE = DemoServer.random(3 * 1024 * 1024 + 123, 7);
+
+  @RegisterExtension
+  static final DemoServer DEMO = new DemoServer("firmware-2.bin", IMAGE);
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void startServer(@TempDir Path certs) throws IOException {
-    server = FirmwareServer.start();
-    image = new byte[3 * 1024 * 1024 + 123];
-    new Random(7).nextBytes(image);
-    imageUrl = server.publish("firmware-2.bin", image);
-    rootPem = certs.resolve("root.pem");
-    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
-  }
-
-  @AfterAll
-  static void stopServer() {
-    server.close();
-  }
 
   private Path slots() {
     return dir.resolve("slots");
@@ -65,10 +47,12 @@ class OtaCommandIT {
   }
 
   private OtaProcess.Run update(String... extra) throws Exception {
-    List<String> args = new java.util.ArrayList<>(List.of("update", imageUrl.toString(), "--slots", slots().toString(),
-        "--root-cert", rootPem.toString(), "--no-progress"));
-    args.addAll(List.of(extra));
-    return OtaProcess.run(args.toArray(String[]::new));
+    return updateOf(DEMO.imageUrl(), extra);
+  }
+
+  /** {@code ota update URL --no-progress} into this test's store, trusting the demo DEMO.server(). */
+  private OtaProcess.Run updateOf(URI url, String... extra) throws Exception {
+    return OtaProcess.run(DEMO.update(url, slots(), extra));
   }
 
   private void assertStoreAsItWas() throws Exception {
@@ -80,7 +64,7 @@ class OtaCommandIT {
 
   @Test
   void updateInstallsTheImageAsATrialAndStatusSaysSoInTheContractsJson() throws Exception {
-    OtaProcess.Run run = update("--sha256", Sha256.digest(image).hex(), "--size", Integer.toString(image.length));
+    OtaProcess.Run run = update("--sha256", Sha256.digest(IMAGE).hex(), "--size", Integer.toString(IMAGE.length));
     assertThat(run.exitCode()).as(run.all()).isZero();
     assertThat(run.stderr()).doesNotContain("error:");
     JsonNode status = status();
@@ -90,11 +74,11 @@ class OtaCommandIT {
     assertThat(status.at("/slots/a/size").asLong()).isZero();
     assertThat(status.at("/slots/a/sha256").isNull()).isTrue();
     assertThat(status.at("/slots/b/state").asText()).isEqualTo("trial");
-    assertThat(status.at("/slots/b/size").asLong()).isEqualTo(image.length);
-    assertThat(status.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(image).hex());
+    assertThat(status.at("/slots/b/size").asLong()).isEqualTo(IMAGE.length);
+    assertThat(status.at("/slots/b/sha256").asText()).isEqualTo(Sha256.digest(IMAGE).hex());
     assertThat(status.at("/slots/b/attempts").asInt()).isZero();
     try (java.io.InputStream in = Files.newInputStream(slots().resolve("slot-b.img"))) {
-      assertThat(in.readNBytes(image.length)).isEqualTo(image);
+      assertThat(in.readNBytes(IMAGE.length)).isEqualTo(IMAGE);
     }
   }
 
@@ -129,7 +113,7 @@ class OtaCommandIT {
     assertThat(run.exitCode()).as(run.all()).isZero();
     List<JsonNode> events = run.stdout().lines().map(OtaCommandIT::parse).toList();
     assertThat(events.get(0).get("event").asText()).isEqualTo("resolved");
-    assertThat(events.get(0).get("url").asText()).isEqualTo(imageUrl.toString());
+    assertThat(events.get(0).get("url").asText()).isEqualTo(DEMO.imageUrl().toString());
     assertThat(events).extracting(e -> e.get("event").asText())
         .contains("progress", "verified", "activated").last().isEqualTo("done");
   }
@@ -143,14 +127,14 @@ class OtaCommandIT {
 
   @Test
   void anUnknownOptionIsAUsageErrorWithExitCode2() throws Exception {
-    OtaProcess.Run run = OtaProcess.run("update", imageUrl.toString(), "--slots", slots().toString(), "--bogus");
+    OtaProcess.Run run = OtaProcess.run("update", DEMO.imageUrl().toString(), "--slots", slots().toString(), "--bogus");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.errorLine()).contains("--bogus");
   }
 
   @Test
   void anUntrustedServerIsTrustWithExitCode3() throws Exception {
-    OtaProcess.Run run = OtaProcess.run("update", imageUrl.toString(), "--slots", slots().toString(), "--no-progress");
+    OtaProcess.Run run = OtaProcess.run("update", DEMO.imageUrl().toString(), "--slots", slots().toString(), "--no-progress");
     assertThat(run.exitCode()).as(run.all()).isEqualTo(3);
     assertThat(run.errorLine()).startsWith("error: ");
     assertStoreAsItWas();
@@ -169,16 +153,14 @@ class OtaCommandIT {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    OtaProcess.Run run = OtaProcess.run("update", "https://localhost:" + port + "/fw.bin", "--slots",
-        slots().toString(), "--root-cert", rootPem.toString(), "--retries", "1", "--no-progress");
+    OtaProcess.Run run = updateOf(URI.create("https://localhost:" + port + "/fw.bin"), "--retries", "1");
     assertThat(run.exitCode()).as(run.all()).isEqualTo(4);
     run.errorLine();
   }
 
   @Test
   void aMissingImageIsServerWithExitCode5AndTheStatusInTheMessage() throws Exception {
-    OtaProcess.Run run = OtaProcess.run("update", server.uri("nothing-here.bin").toString(), "--slots",
-        slots().toString(), "--root-cert", rootPem.toString(), "--no-progress");
+    OtaProcess.Run run = updateOf(DEMO.server().uri("nothing-here.bin"));
     assertThat(run.exitCode()).as(run.all()).isEqualTo(5);
     assertThat(run.errorLine()).contains("404");
     assertStoreAsItWas();
@@ -204,35 +186,54 @@ class OtaCommandIT {
 
   @Test
   void aRedirectToPlainHttpIsPolicyWithExitCode9() throws Exception {
-    URI downgrade = server.redirect("downgrade.bin", "http://localhost:" + server.port() + "/firmware-2.bin");
-    OtaProcess.Run run = OtaProcess.run("update", downgrade.toString(), "--slots", slots().toString(),
-        "--root-cert", rootPem.toString(), "--no-progress");
+    URI downgrade = DEMO.server().redirect("downgrade.bin", "http://localhost:" + DEMO.server().port() + "/firmware-2.bin");
+    OtaProcess.Run run = updateOf(downgrade);
     assertThat(run.exitCode()).as(run.all()).isEqualTo(9);
     run.errorLine();
     assertStoreAsItWas();
   }
 
-  @Test
-  void sigintAbortsCleanlyWithExitCode8AndLeavesTheStoreAsItWas() throws Exception {
-    byte[] big = new byte[8 * 1024 * 1024];
-    new Random(3).nextBytes(big);
-    URI slow = server.publish("slow.bin", big);
-    server.pace(Duration.ofMillis(20));
+  /** What aborts a running {@code ota update}. */
+  @FunctionalInterface
+  private interface Abort {
+    void abort(Process process) throws Exception;
+  }
+
+  /**
+   * Runs {@code ota update --json} of an 8 MiB image the server sends slowly, aborts it with
+   * {@code abort}, and checks the run ends in exit 8 with an "aborted" error line, the store as it was.
+   */
+  private void abortsCleanly(String name, long seed, Abort abort, String... extra) throws Exception {
+    URI slow = DEMO.server().publish(name, DemoServer.random(8 * 1024 * 1024, seed));
+    DEMO.server().pace(Duration.ofMillis(20));
     try {
-      Process process = OtaProcess.start("update", slow.toString(), "--slots", slots().toString(),
-          "--root-cert", rootPem.toString(), "--json");
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!OtaProcess.stdoutSoFar(process).contains("\"progress\"") && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-      }
-      new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
+      List<String> args = DEMO.update(slow, slots(), "--json");
+      args.remove("--no-progress");
+      args.addAll(List.of(extra));
+      Process process = OtaProcess.start(args.toArray(String[]::new));
+      abort.abort(process);
       OtaProcess.Run run = OtaProcess.finish(process);
       assertThat(run.exitCode()).as(run.all()).isEqualTo(8);
       assertThat(run.errorLine()).contains("aborted");
     } finally {
-      server.pace(Duration.ZERO);
+      DEMO.server().pace(Duration.ZERO);
     }
     assertStoreAsItWas();
+  }
+
+  /** Waits (at most until {@code deadline}, a nanoTime) for the first progress event on the process's stdout. */
+  private static void awaitProgress(Process process, long deadline) throws IOException {
+    while (!OtaProcess.stdoutSoFar(process).contains("\"progress\"") && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+  }
+
+  @Test
+  void sigintAbortsCleanlyWithExitCode8AndLeavesTheStoreAsItWas() throws Exception {
+    abortsCleanly("slow.bin", 3, process -> {
+      awaitProgress(process, System.nanoTime() + Duration.ofSeconds(60).toNanos());
+      new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
+    });
     assertThat(status().at("/slots/b/state").asText()).isNotIn("trial", "good");
   }
 
@@ -242,13 +243,7 @@ class OtaCommandIT {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    byte[] big = new byte[8 * 1024 * 1024];
-    new Random(4).nextBytes(big);
-    URI slow = server.publish("slow-web.bin", big);
-    server.pace(Duration.ofMillis(20));
-    try {
-      Process process = OtaProcess.start("update", slow.toString(), "--slots", slots().toString(),
-          "--root-cert", rootPem.toString(), "--json", "--web-ui", Integer.toString(port));
+    abortsCleanly("slow-web.bin", 4, process -> {
       java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
       URI page = URI.create("http://127.0.0.1:" + port + "/");
       String html = null;
@@ -265,28 +260,20 @@ class OtaCommandIT {
       java.util.regex.Matcher token = java.util.regex.Pattern
           .compile("name=\"otaflux-token\" content=\"([^\"]+)\"").matcher(html);
       assertThat(token.find()).isTrue();
-      while (!OtaProcess.stdoutSoFar(process).contains("\"progress\"") && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-      }
+      awaitProgress(process, deadline);
       int status = http.send(java.net.http.HttpRequest.newBuilder(page.resolve("abort"))
           .header("X-OtaFlux-Token", token.group(1))
           .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
           java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
       assertThat(status).isEqualTo(202);
-      OtaProcess.Run run = OtaProcess.finish(process);
-      assertThat(run.exitCode()).as(run.all()).isEqualTo(8);
-      assertThat(run.errorLine()).contains("aborted");
-    } finally {
-      server.pace(Duration.ZERO);
-    }
-    assertStoreAsItWas();
+    }, "--web-ui", Integer.toString(port));
   }
 
   @Test
   void getCertFollowsRedirectsAndSavesTheRootAsPemOrAsTheOriginalsCHeader() throws Exception {
     Path bundle = dir.resolve("bundle.pem");
-    Files.writeString(bundle, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
-    URI latest = server.redirect("get-cert-latest", "/firmware-2.bin");
+    Files.writeString(bundle, DemoPki.pem(DEMO.server().pki().root()), StandardCharsets.US_ASCII);
+    URI latest = DEMO.server().redirect("get-cert-latest", "/firmware-2.bin");
     Path out = dir.resolve("certs");
     Files.createDirectories(out);
     OtaProcess.Run pem = OtaProcess.run("get-cert", latest.toString(), "--out", out.toString(),
@@ -294,7 +281,7 @@ class OtaCommandIT {
     assertThat(pem.exitCode()).as(pem.all()).isZero();
     List<String> lines = pem.stdout().lines().toList();
     int effective = lines.indexOf("The effective download URL (after resolving forwards) is:");
-    assertThat(lines.get(effective + 1)).isEqualTo("    " + imageUrl);
+    assertThat(lines.get(effective + 1)).isEqualTo("    " + DEMO.imageUrl());
     int saved = lines.indexOf("The root certificate file is saved as:");
     assertThat(lines.get(saved + 1).strip()).isEqualTo(out.resolve("localhost.pem").toString());
     assertThat(pem.stdout()).contains("OtaFlux Demo Root CA").contains("sha256/").contains("Not after:");
@@ -309,7 +296,7 @@ class OtaCommandIT {
         .contains("\"-----BEGIN CERTIFICATE-----\\n\" \\");
 
     // the saved root is what `update --root-cert` pins
-    OtaProcess.Run update = OtaProcess.run("update", imageUrl.toString(), "--slots", slots().toString(),
+    OtaProcess.Run update = OtaProcess.run("update", DEMO.imageUrl().toString(), "--slots", slots().toString(),
         "--root-cert", out.resolve("localhost.pem").toString(), "--no-progress");
     assertThat(update.exitCode()).as(update.all()).isZero();
     OtaProcess.Run human = OtaProcess.run("status", "--slots", slots().toString());
@@ -318,13 +305,13 @@ class OtaCommandIT {
 
   @Test
   void noPasswordOrTokenIsEverPrinted() throws Exception {
-    URI withSecret = URI.create("https://alice:s3cr3t-pw@localhost:" + server.port() + "/missing.bin");
+    URI withSecret = URI.create("https://alice:s3cr3t-pw@localhost:" + DEMO.server().port() + "/missing.bin");
     OtaProcess.Run basic = OtaProcess.run("update", withSecret.toString(), "--slots", slots().toString(),
-        "--root-cert", rootPem.toString(), "--json");
+        "--root-cert", DEMO.rootPem().toString(), "--json");
     assertThat(basic.exitCode()).isEqualTo(5);
     assertThat(basic.all()).doesNotContain("s3cr3t-pw").doesNotContain("alice:");
-    OtaProcess.Run bearer = OtaProcess.run("update", server.uri("missing.bin").toString(), "--slots",
-        slots().toString(), "--root-cert", rootPem.toString(), "--bearer", "tok-XYZZY-123");
+    OtaProcess.Run bearer = OtaProcess.run("update", DEMO.server().uri("missing.bin").toString(), "--slots",
+        slots().toString(), "--root-cert", DEMO.rootPem().toString(), "--bearer", "tok-XYZZY-123");
     assertThat(bearer.exitCode()).isEqualTo(5);
     assertThat(bearer.all()).doesNotContain("tok-XYZZY-123");
   }
@@ -436,16 +423,10 @@ class OtaCommandIT {
 
   @Test
   void afterASmallerImageTheSlotFilesSha256IsTheRecordedDigest() throws Exception {
-    byte[] large = new byte[1024 * 1024];
-    new Random(11).nextBytes(large);
-    byte[] small = new byte[1000];
-    new Random(12).nextBytes(small);
-    String[] common = {"--slots", slots().toString(), "--root-cert", rootPem.toString(), "--no-progress"};
-    for (byte[] next : new byte[][] {large, image, small}) {
-      URI url = server.publish("sized-" + next.length + ".bin", next);
-      List<String> args = new java.util.ArrayList<>(List.of("update", url.toString()));
-      args.addAll(List.of(common));
-      OtaProcess.Run run = OtaProcess.run(args.toArray(String[]::new));
+    byte[] large = DemoServer.random(1024 * 1024, 11);
+    byte[] small = DemoServer.random(1000, 12);
+    for (byte[] next : new byte[][] {large, IMAGE, small}) {
+      OtaProcess.Run run = updateOf(DEMO.server().publish("sized-" + next.length + ".bin", next));
       assertThat(run.exitCode()).as(run.all()).isZero();
       ota("boot");
       ota("mark-good");

@@ -46,6 +46,10 @@ final class OtaProcess {
     return finish(process);
   }
 
+  static Run run(List<String> args) throws IOException, InterruptedException {
+    return run(args.toArray(String[]::new));
+  }
+
   static Process start(String... args) throws IOException {
     return start(builder(args));
   }

@@ -2,59 +2,35 @@ package io.otaflux.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
-import io.otaflux.samples.server.DemoPki;
-import io.otaflux.samples.server.FirmwareServer;
 import io.otaflux.transport.testing.Tinyproxy;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code ota update / check --proxy} and the proxy environment, as processes, through a real tinyproxy. */
 class ProxyCommandIT {
 
   private static final Duration WAIT = Duration.ofSeconds(10);
-  private static FirmwareServer server;
-  private static byte[] image;
-  private static URI imageUrl;
-  private static Path rootPem;
-  private static Path keys;
+
+  private static final byte[] IMAGE = DemoServer.random(3 * 1024 * 1024 + 321, 15);
+
+  @RegisterExtension
+  static final DemoServer DEMO = new DemoServer("firmware-3.bin", IMAGE);
 
   @TempDir
   Path dir;
 
   @BeforeAll
-  static void startServer(@TempDir Path work) throws Exception {
-    server = FirmwareServer.start();
-    image = new byte[3 * 1024 * 1024 + 321];
-    new Random(15).nextBytes(image);
-    imageUrl = server.publish("firmware-3.bin", image);
-    rootPem = work.resolve("root.pem");
-    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
-    keys = work.resolve("keys");
-    assertThat(OtaProcess.run("keygen", "--out", keys.toString()).exitCode()).isZero();
-    Path file = work.resolve("fw-3.0.0.bin");
-    Files.write(file, image);
-    OtaProcess.Run manifest = OtaProcess.run("manifest", "create", file.toString(), "--version", "3.0.0", "--url",
-        "firmware-3.bin", "--key", keys.resolve(KeygenCommand.PRIVATE).toString());
-    assertThat(manifest.exitCode()).as(manifest.all()).isZero();
-    server.publish("m-3.0.0.json", manifest.stdout().getBytes(StandardCharsets.UTF_8));
-  }
-
-  @AfterAll
-  static void stopServer() {
-    server.close();
+  static void publish() throws Exception {
+    DEMO.signedManifest("firmware-3.bin", IMAGE, "3.0.0", DEMO.keys(), "m-3.0.0.json");
   }
 
   private int updates;
@@ -62,25 +38,24 @@ class ProxyCommandIT {
   /** One update into a fresh slot store (a second update would meet the trial of the first: exit 9). */
   private OtaProcess.Run update(Map<String, String> env, String... extra) throws Exception {
     updates++;
-    List<String> args = new ArrayList<>(List.of("update", imageUrl.toString(), "--slots",
-        dir.resolve("slots-" + updates).toString(), "--root-cert", rootPem.toString(), "--no-progress", "--retries", "0"));
+    List<String> args = DEMO.update(DEMO.imageUrl(), dir.resolve("slots-" + updates), "--retries", "0");
     args.addAll(List.of(extra));
     return OtaProcess.runWith(env, args.toArray(String[]::new));
   }
 
   private byte[] slotB() throws Exception {
     try (java.io.InputStream in = Files.newInputStream(dir.resolve("slots-" + updates).resolve("slot-b.img"))) {
-      return in.readNBytes(image.length);
+      return in.readNBytes(IMAGE.length);
     }
   }
 
   private static String tunnel() {
-    return "CONNECT localhost:" + imageUrl.getPort();
+    return "CONNECT localhost:" + DEMO.imageUrl().getPort();
   }
 
   @Test
   void updateThroughProxyInstallsTheImageByteExactThroughTheTunnel() throws Exception {
-    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, imageUrl.getPort())) {
+    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, DEMO.imageUrl().getPort())) {
       long direct = System.nanoTime();
       OtaProcess.Run plain = update(Map.of());
       direct = System.nanoTime() - direct;
@@ -91,7 +66,7 @@ class ProxyCommandIT {
       OtaProcess.Run run = update(Map.of(), "--proxy", proxy.url());
       tunnelled = System.nanoTime() - tunnelled;
       assertThat(run.exitCode()).as(run.all()).isZero();
-      assertThat(slotB()).isEqualTo(image);
+      assertThat(slotB()).isEqualTo(IMAGE);
       assertThat(proxy.logOnceContains(tunnel(), WAIT)).contains(tunnel());
       System.out.printf("ota update of a 3 MiB image: direct %d ms, through tinyproxy %d ms%n", direct / 1_000_000,
           tunnelled / 1_000_000);
@@ -100,10 +75,10 @@ class ProxyCommandIT {
 
   @Test
   void httpsProxyFromTheEnvironmentIsUsedAndNoProxyGoesAroundIt() throws Exception {
-    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, imageUrl.getPort())) {
+    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, DEMO.imageUrl().getPort())) {
       OtaProcess.Run run = update(Map.of("https_proxy", proxy.url()));
       assertThat(run.exitCode()).as(run.all()).isZero();
-      assertThat(slotB()).isEqualTo(image);
+      assertThat(slotB()).isEqualTo(IMAGE);
       assertThat(proxy.logOnceContains(tunnel(), WAIT)).contains(tunnel());
     }
     // the proxy named now is down: only going around it can succeed
@@ -120,10 +95,10 @@ class ProxyCommandIT {
   void checkThroughProxyReadsTheManifestThroughTheTunnel() throws Exception {
     assertThat(OtaProcess.run("init", "--slots", dir.resolve("slots").toString(), "--slot-size", "4M").exitCode())
         .isZero();
-    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, imageUrl.getPort())) {
-      OtaProcess.Run check = OtaProcess.runWith(Map.of(), "check", "--manifest", server.uri("m-3.0.0.json").toString(),
-          "--slots", dir.resolve("slots").toString(), "--root-cert", rootPem.toString(), "--trusted-key",
-          keys.resolve(KeygenCommand.PUBLIC).toString(), "--proxy", proxy.url());
+    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, DEMO.imageUrl().getPort())) {
+      OtaProcess.Run check = OtaProcess.runWith(Map.of(), "check", "--manifest", DEMO.server().uri("m-3.0.0.json").toString(),
+          "--slots", dir.resolve("slots").toString(), "--root-cert", DEMO.rootPem().toString(), "--trusted-key",
+          DEMO.keys().resolve(KeygenCommand.PUBLIC).toString(), "--proxy", proxy.url());
       assertThat(check.exitCode()).as(check.all()).isZero();
       assertThat(check.stdout().strip()).isEqualTo("3.0.0");
       assertThat(proxy.logOnceContains(tunnel(), WAIT)).contains(tunnel());
@@ -132,7 +107,7 @@ class ProxyCommandIT {
 
   @Test
   void aWrongPinThroughTheProxyIsExit3() throws Exception {
-    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, imageUrl.getPort())) {
+    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, DEMO.imageUrl().getPort())) {
       OtaProcess.Run run = update(Map.of(), "--proxy", proxy.url(), "--pin",
           "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
       assertThat(run.exitCode()).as(run.all()).isEqualTo(3);
@@ -143,11 +118,11 @@ class ProxyCommandIT {
 
   @Test
   void aProxyRefusingTheTunnelIsExit4WithTheProxysSentence() throws Exception {
-    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, imageUrl.getPort() == 1 ? 2 : 1)) {
+    try (Tinyproxy proxy = Tinyproxy.start(dir, null, null, DEMO.imageUrl().getPort() == 1 ? 2 : 1)) {
       OtaProcess.Run run = update(Map.of(), "--proxy", proxy.url(), "--json");
       assertThat(run.exitCode()).as(run.all()).isEqualTo(4);
       assertThat(run.errorLine()).startsWith("error: The proxy 127.0.0.1:" + proxy.port() + " refused the tunnel to"
-          + " localhost:" + imageUrl.getPort()).contains("403");
+          + " localhost:" + DEMO.imageUrl().getPort()).contains("403");
       assertThat(run.stdout()).contains("\"proxy_failed\"");
     }
   }
@@ -162,11 +137,11 @@ class ProxyCommandIT {
 
   @Test
   void proxyCredentialsWorkAndAreNeverPrinted() throws Exception {
-    try (Tinyproxy proxy = Tinyproxy.start(dir, "gw", "pr0xy-s3cret", imageUrl.getPort())) {
+    try (Tinyproxy proxy = Tinyproxy.start(dir, "gw", "pr0xy-s3cret", DEMO.imageUrl().getPort())) {
       OtaProcess.Run run = update(Map.of(), "--proxy", "http://gw:pr0xy-s3cret@127.0.0.1:" + proxy.port(), "--json");
       assertThat(run.exitCode()).as(run.all()).isZero();
       assertThat(run.all()).doesNotContain("pr0xy-s3cret");
-      assertThat(slotB()).isEqualTo(image);
+      assertThat(slotB()).isEqualTo(IMAGE);
 
       OtaProcess.Run wrong = update(Map.of("https_proxy", "http://gw:wr0ng-s3cret@127.0.0.1:" + proxy.port()), "--json");
       assertThat(wrong.exitCode()).as(wrong.all()).isEqualTo(4);

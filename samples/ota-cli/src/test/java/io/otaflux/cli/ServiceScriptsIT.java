@@ -2,24 +2,17 @@ package io.otaflux.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.otaflux.samples.server.DemoPki;
-import io.otaflux.samples.server.FirmwareServer;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,27 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ServiceScriptsIT {
 
   private static final Path SCRIPTS = Path.of("src/deb/data/libexec");
-  private static FirmwareServer server;
-  private static URI imageUrl;
-  private static Path rootPem;
+  @RegisterExtension
+  static final DemoServer DEMO = new DemoServer("firmware-2.bin", DemoServer.random(256 * 1024, 3));
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void startServer(@TempDir Path certs) throws IOException {
-    server = FirmwareServer.start();
-    byte[] image = new byte[256 * 1024];
-    new Random(3).nextBytes(image);
-    imageUrl = server.publish("firmware-2.bin", image);
-    rootPem = certs.resolve("root.pem");
-    Files.writeString(rootPem, DemoPki.pem(server.pki().root()), StandardCharsets.US_ASCII);
-  }
-
-  @AfterAll
-  static void stopServer() {
-    server.close();
-  }
 
   private Path slots() {
     return dir.resolve("slots");
@@ -68,7 +45,7 @@ class ServiceScriptsIT {
 
   /** A store whose running slot b is an unconfirmed trial, as after an update and the reboot into it. */
   private void bootedIntoATrial() throws Exception {
-    ota("update", imageUrl.toString(), "--slots", slots().toString(), "--root-cert", rootPem.toString(), "--no-progress");
+    ota(DEMO.update(DEMO.imageUrl(), slots()).toArray(String[]::new));
     assertThat(ota("boot", "--slots", slots().toString()).stdout().strip()).isEqualTo("b");
     assertThat(state("b")).isEqualTo("trial");
   }
@@ -132,7 +109,7 @@ class ServiceScriptsIT {
     // a command with a space stays one argument, and ota agent itself checks what it got:
     // a coaps server without a pre-shared key is refused with its own sentence
     OtaProcess.Run run = script("agent", "OTA_SLOTS=" + slots() + "\nOTA_SERVER=coaps://127.0.0.1:9\n"
-        + "OTA_ENDPOINT=gw-0042\nOTA_ROOT_CERT=" + rootPem + "\nOTA_ON_UPDATE=\"systemctl reboot\"\n"
+        + "OTA_ENDPOINT=gw-0042\nOTA_ROOT_CERT=" + DEMO.rootPem() + "\nOTA_ON_UPDATE=\"systemctl reboot\"\n"
         + "OTA_AGENT_OPTS=\"--lifetime 60 --json\"\n");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.errorLine()).isEqualTo("error: A coaps server needs --psk-identity and --psk-key-file.");

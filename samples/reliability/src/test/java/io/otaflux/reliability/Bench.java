@@ -55,6 +55,15 @@ final class Bench implements BeforeAllCallback, BeforeEachCallback, AfterEachCal
     return bytes;
   }
 
+  /** A port nothing listens on (it was free a moment ago). */
+  static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) {
     RecordingLeakDetector.collect();
@@ -117,22 +126,6 @@ final class Bench implements BeforeAllCallback, BeforeEachCallback, AfterEachCal
     return add(TestServer.https(identity));
   }
 
-  TestServer https(TestPki.Identity identity, String... protocols) {
-    return add(TestServer.https(identity, protocols));
-  }
-
-  TestServer plainHttp() {
-    return add(TestServer.plainHttp());
-  }
-
-  TestServer silent() {
-    return add(TestServer.silent());
-  }
-
-  TestServer hangingUp() {
-    return add(TestServer.hangingUp());
-  }
-
   FaultProxy proxy(int port, FaultProxy.Fault fault, int faultyConnections) {
     return add(FaultProxy.start(port, fault, faultyConnections));
   }
@@ -178,7 +171,12 @@ final class Bench implements BeforeAllCallback, BeforeEachCallback, AfterEachCal
 
   static OtaException fails(Device device, FirmwareSource source, UpdateRequest request, int retries,
       OtaException.Reason reason, String... names) {
-    OtaException e = failure(updater(device, source, retries).update(request));
+    return fails(device, updater(device, source, retries).update(request), reason, names);
+  }
+
+  /** Runs {@code update} of {@code device}: it fails with {@code reason} in a sentence naming {@code names}; the device as it was. */
+  static OtaException fails(Device device, Flux<UpdateEvent> update, OtaException.Reason reason, String... names) {
+    OtaException e = failure(update);
     assertThat(e.reason()).as("reason of: %s", e.getMessage()).isEqualTo(reason);
     Sentence.check(e.getMessage(), names);
     device.assertUnchanged();

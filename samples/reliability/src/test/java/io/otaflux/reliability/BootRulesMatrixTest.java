@@ -36,12 +36,13 @@ class BootRulesMatrixTest {
   @RegisterExtension
   final Bench bench = new Bench();
 
+  private final byte[] image = Bench.image(200_000, 20);
+
   @Test
   @DisplayName("update during an unconfirmed trial")
-  @Case(category = "storage", fault = "update, boot (the new slot runs as an unconfirmed trial), then another update",
-      outcome = "POLICY (9) before a byte is fetched or written, saying mark-good or rollback; every byte of the store as it was")
+  @Case(category = "storage", fault = "update, boot (the new slot runs as an unconfirmed trial), then another update", outcome = "POLICY (9) before a byte is fetched or written, saying mark-good or rollback; every byte of the store as it was")
   void duringTrial() throws IOException {
-    TestServer server = bench.https().route("/fw.bin", Routes.image(Bench.image(200_000, 20)))
+    TestServer server = bench.https().route("/fw.bin", Routes.image(image))
         .route("/next.bin", Routes.image(Bench.image(100_000, 21)));
     Device device = bench.device();
     Bench.succeeds(device, source(), UpdateRequest.of(server.url("/fw.bin")), 0);
@@ -59,10 +60,9 @@ class BootRulesMatrixTest {
 
   @Test
   @DisplayName("update after a rollback, before the reboot")
-  @Case(category = "storage", fault = "update, boot, rollback (the good slot is the boot choice again), then update",
-      outcome = "POLICY (9) saying to reboot first; every byte as it was; after the boot the update writes the rolled-back slot")
+  @Case(category = "storage", fault = "update, boot, rollback (the good slot is the boot choice again), then update", outcome = "POLICY (9) saying to reboot first; every byte as it was; after the boot the update writes the rolled-back slot")
   void afterRollback() throws IOException {
-    TestServer server = bench.https().route("/fw.bin", Routes.image(Bench.image(200_000, 22)));
+    TestServer server = bench.https().route("/fw.bin", Routes.image(image));
     Device device = bench.device();
     Bench.succeeds(device, source(), UpdateRequest.of(server.url("/fw.bin")), 0);
     device.store.boot().block(WAIT);
@@ -81,8 +81,7 @@ class BootRulesMatrixTest {
 
   @Test
   @DisplayName("init over an existing store")
-  @Case(category = "storage", fault = "init on a directory holding a store with a confirmed image, then on a damaged one",
-      outcome = "USAGE (2) naming what --force would destroy; every byte as it was; init --force re-creates it")
+  @Case(category = "storage", fault = "init on a directory holding a store with a confirmed image, then on a damaged one", outcome = "USAGE (2) naming what --force would destroy; every byte as it was; init --force re-creates it")
   void initOverStore() throws IOException {
     Device device = bench.device();
     Map<String, byte[]> bytes = files(device.dir);
@@ -103,8 +102,7 @@ class BootRulesMatrixTest {
 
   @Test
   @DisplayName("smaller image after a larger one")
-  @Case(category = "storage", fault = "a 900 KiB image, then a 1000-byte image into the same slot file",
-      outcome = "installed; the slot file is 1000 bytes and its SHA-256 is the recorded digest")
+  @Case(category = "storage", fault = "a 900 KiB image, then a 1000-byte image into the same slot file", outcome = "installed; the slot file is 1000 bytes and its SHA-256 is the recorded digest")
   void smallerAfterLarger() throws IOException {
     byte[] large = Bench.image(900 * 1024, 24);
     byte[] middle = Bench.image(50_000, 25);

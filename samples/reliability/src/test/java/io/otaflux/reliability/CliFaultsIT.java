@@ -35,6 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CliFaultsIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** How long a JVM may take to start and send its first request on a loaded machine: as long as {@link Ota#finish} waits. */
+  private static final java.time.Duration START = java.time.Duration.ofSeconds(90);
   private static final byte[] IMAGE = Bench.image(900_000, 21);
   private static TestServer server;
   private static TestServer untrusted;
@@ -97,28 +99,27 @@ class CliFaultsIT {
     return Ota.run(List.of("unshare", "-rm", "sh", "-c", script));
   }
 
-  @Test
-  @DisplayName("full disk")
-  @Case(category = "storage", fault = "the slot store's file system (a 256 KiB tmpfs) fills up while writing",
-      outcome = "exit 7, error: names the full disk; slot a still runs and boots")
-  void fullDisk() throws Exception {
+  /** The update in a mount namespace ends in exit 7 naming {@code word}; status afterwards: the store as it was. */
+  private void failsInMountNamespace(String tmpfsOptions, boolean readOnly, String word) throws Exception {
     Path status = dir.resolve("status.json");
-    Ota.Run run = inMountNamespace("size=256k", false, status);
+    Ota.Run run = inMountNamespace(tmpfsOptions, readOnly, status);
     assertThat(run.exitCode()).as(run.stderr()).isEqualTo(7);
-    Sentence.check(run.errorLine(), "space");
+    Sentence.check(run.errorLine(), word);
     assertRunningSlotUnchanged(Files.readString(status));
   }
 
   @Test
+  @DisplayName("full disk")
+  @Case(category = "storage", fault = "the slot store's file system (a 256 KiB tmpfs) fills up while writing", outcome = "exit 7, error: names the full disk; slot a still runs and boots")
+  void fullDisk() throws Exception {
+    failsInMountNamespace("size=256k", false, "space");
+  }
+
+  @Test
   @DisplayName("read-only file system")
-  @Case(category = "storage", fault = "the slot store's file system is remounted read-only after init",
-      outcome = "exit 7, error: names the read-only file system; store as it was")
+  @Case(category = "storage", fault = "the slot store's file system is remounted read-only after init", outcome = "exit 7, error: names the read-only file system; store as it was")
   void readOnly() throws Exception {
-    Path status = dir.resolve("status.json");
-    Ota.Run run = inMountNamespace("size=4m", true, status);
-    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(7);
-    Sentence.check(run.errorLine(), "read-only");
-    assertRunningSlotUnchanged(Files.readString(status));
+    failsInMountNamespace("size=4m", true, "read-only");
   }
 
   /** ota update under strace, syncs failing with EIO: of every file, or only of {@code path}. */
@@ -139,8 +140,7 @@ class CliFaultsIT {
 
   @Test
   @DisplayName("fsync fails")
-  @Case(category = "storage", fault = "every fsync/fdatasync of the update process fails with EIO (strace inject)",
-      outcome = "exit 7, error: names the I/O error and what was being made durable; nothing activated")
+  @Case(category = "storage", fault = "every fsync/fdatasync of the update process fails with EIO (strace inject)", outcome = "exit 7, error: names the I/O error and what was being made durable; nothing activated")
   void fsyncFails() throws Exception {
     // the first sync that fails is the store directory's (an existing store is made durable before use)
     fsyncFailing(null, "input/output error", "durable");
@@ -148,23 +148,21 @@ class CliFaultsIT {
 
   @Test
   @DisplayName("slot fsync fails")
-  @Case(category = "storage", fault = "every fdatasync of the slot file fails with EIO (strace -P slot-b.img inject)",
-      outcome = "exit 7, error: names the I/O error and the slot; nothing activated")
+  @Case(category = "storage", fault = "every fdatasync of the slot file fails with EIO (strace -P slot-b.img inject)", outcome = "exit 7, error: names the I/O error and the slot; nothing activated")
   void slotSyncFails() throws Exception {
     fsyncFailing("slot-b.img", "input/output error", "slot");
   }
 
   @Test
   @DisplayName("SIGTERM mid-download")
-  @Case(category = "resources", fault = "SIGTERM while the server stalls the body",
-      outcome = "exit 8 after a clean abort; store as it was")
+  @Case(category = "resources", fault = "SIGTERM while the server stalls the body", outcome = "exit 8 after a clean abort; store as it was")
   void sigterm() throws Exception {
     Path slots = dir.resolve("slots");
     Path out = dir.resolve("out.txt");
     Path err = dir.resolve("err.txt");
     int before = server.requests().size();
     Process process = Ota.start(Ota.command(update(slots, server.url("/stall.bin"), "--timeout", "30s")), out, err);
-    server.received(before + 1).block(Bench.WAIT);
+    server.received(before + 1).block(START); // the request is the event; START only guards against a hang
     process.destroy();
     Ota.Run run = Ota.finish(process, out, err);
     assertThat(run.exitCode()).as(run.stderr()).isEqualTo(8);
@@ -182,10 +180,16 @@ class CliFaultsIT {
     }
   }
 
+  /** As {@link #family}, and the plain http server gets no connection. */
+  private void nothingOverPlainHttp(String url, int exitCode, String word) throws Exception {
+    int before = plain.connections();
+    family(url, exitCode, new String[0], word);
+    assertThat(plain.connections()).isEqualTo(before);
+  }
+
   @Test
   @DisplayName("CLI: untrusted server")
-  @Case(category = "trust", fault = "ota update against a server under an unknown root, with a password in --user",
-      outcome = "exit 3; error: line without the password")
+  @Case(category = "trust", fault = "ota update against a server under an unknown root, with a password in --user", outcome = "exit 3; error: line without the password")
   void cliUntrusted() throws Exception {
     family(untrusted.url("/fw.bin"), 3, new String[] {"--user", "device:" + Sentence.PASSWORD}, "Unrelated Test Root");
   }
@@ -194,18 +198,14 @@ class CliFaultsIT {
   @DisplayName("CLI: http URL")
   @Case(category = "redirects", fault = "ota update http://...", outcome = "exit 2 (usage), nothing fetched")
   void cliHttpUrl() throws Exception {
-    int before = plain.connections();
-    family(plain.url("/fw.bin"), 2, new String[0], "https");
-    assertThat(plain.connections()).isEqualTo(before);
+    nothingOverPlainHttp(plain.url("/fw.bin"), 2, "https");
   }
 
   @Test
   @DisplayName("CLI: redirect to http")
   @Case(category = "redirects", fault = "ota update of a URL that redirects to http://", outcome = "exit 9 (policy)")
   void cliRedirectToHttp() throws Exception {
-    int before = plain.connections();
-    family(server.url("/to-http"), 9, new String[0], "http:");
-    assertThat(plain.connections()).isEqualTo(before);
+    nothingOverPlainHttp(server.url("/to-http"), 9, "http:");
   }
 
   @Test
@@ -226,10 +226,6 @@ class CliFaultsIT {
   @DisplayName("CLI: connection refused")
   @Case(category = "protocol", fault = "ota update of a port nothing listens on", outcome = "exit 4 (network)")
   void cliRefused() throws Exception {
-    int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    family("https://localhost:" + port + "/fw.bin", 4, new String[0], "connect");
+    family("https://localhost:" + Bench.freePort() + "/fw.bin", 4, new String[0], "connect");
   }
 }

@@ -15,7 +15,6 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.netty.buffer.Unpooled;
 import io.otaflux.Sha256;
 import io.otaflux.transport.testing.NoLeaks;
 import io.otaflux.transport.testing.OldTlsServer;
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import reactor.core.publisher.Mono;
 
 /**
  * Issue 14's stream and transport items as a user meets them: {@code ota update} as a process
@@ -90,27 +88,20 @@ class CliStreamSafetyIT {
     assertThat(status.at("/slots/b/state").asText()).as(status.toString()).isNotEqualTo("trial");
   }
 
+  /** {@code run}, an update into {@code slots}, failed with {@code exitCode}, its error line naming {@code words}; nothing activated. */
+  private static void assertFailed(Path slots, Ota.Run run, int exitCode, String... words) throws Exception {
+    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(exitCode);
+    Sentence.check(run.errorLine(), words);
+    assertNothingActivated(slots);
+  }
+
   @Test
   @DisplayName("CLI: image changed behind a 206")
-  @Case(category = "integrity", fault = "ota update; 200 with ETag \"v1\" cut after 9 MiB of 10 MiB, then 206 with ETag"
-      + " \"v2\" and another image's bytes; no --sha256, no manifest",
-      outcome = "exit 0; slot b holds the new image byte-exact, never a mix")
+  @Case(category = "integrity", fault = "ota update; 200 with ETag \"v1\" cut after 9 MiB of 10 MiB, then 206 with ETag \"v2\" and another image's bytes; no --sha256, no manifest", outcome = "exit 0; slot b holds the new image byte-exact, never a mix")
   void imageChangedBehindAPartialAnswer() throws Exception {
-    byte[] v1 = Bench.image(10 * MIB, 51);
     byte[] v2 = Bench.image(10 * MIB, 52);
-    Routes.Image original = Routes.image(v1).etag("\"v1\"").cutFirstAt(9 * MIB);
-    TestServer server = add(TestServer.https(PKI.localhost())).route("/fw.bin", (req, res, n) -> {
-      if (n == 0) {
-        return original.handle(req, res, n);
-      }
-      String range = req.requestHeaders().get("Range");
-      int from = range == null ? 0 : Integer.parseInt(range.substring(6, range.length() - 1));
-      res.header("ETag", "\"v2\"").header("Content-Length", Integer.toString(v2.length - from));
-      if (range != null) {
-        res.status(206).header("Content-Range", "bytes " + from + "-" + (v2.length - 1) + "/" + v2.length);
-      }
-      return res.send(Mono.just(Unpooled.wrappedBuffer(v2, from, v2.length - from)));
-    });
+    TestServer server = add(TestServer.https(PKI.localhost())).route("/fw.bin",
+        StreamSafetyMatrixTest.replacedBehindARange(Bench.image(10 * MIB, 51), 9 * MIB, v2, "\"v2\"", v2.length));
     Path slots = slots();
     Ota.Run run = update(slots, server.url("/fw.bin"), "--timeout", "5s");
     assertThat(run.exitCode()).as(run.stderr()).isZero();
@@ -122,54 +113,42 @@ class CliStreamSafetyIT {
 
   @Test
   @DisplayName("CLI: silent TLS peer, --timeout 1s")
-  @Case(category = "trust", fault = "ota update --timeout 1s --retries 0 against a TCP peer that accepts and never"
-      + " answers the handshake", outcome = "exit 4 within seconds (not 30 s); error: names the handshake and 1 s")
+  @Case(category = "trust", fault = "ota update --timeout 1s --retries 0 against a TCP peer that accepts and never answers the handshake", outcome = "exit 4 within seconds (not 30 s); error: names the handshake and 1 s")
   void silentPeerWithShortTimeout() throws Exception {
     TestServer silent = add(TestServer.silent());
     Path slots = slots();
-    long start = System.nanoTime();
+    long start = System.nanoTime(); // the update alone: init and status are processes of their own
     Ota.Run run = update(slots, silent.url("/fw.bin"), "--timeout", "1s", "--retries", "0");
     Duration took = Duration.ofNanos(System.nanoTime() - start);
-    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(4);
-    Sentence.check(run.errorLine(), "handshake", "1 s");
+    assertFailed(slots, run, 4, "handshake", "1 s");
     assertThat(took).as("far below the old 30 s handshake timeout").isLessThan(Duration.ofSeconds(20));
-    assertNothingActivated(slots);
   }
 
   @Test
   @DisplayName("CLI: TLS 1.1 only server")
-  @Case(category = "trust", fault = "ota update against OpenSSL s_server -tls1_1",
-      outcome = "exit 3; error: says TLS 1.2 or newer is required")
+  @Case(category = "trust", fault = "ota update against OpenSSL s_server -tls1_1", outcome = "exit 3; error: says TLS 1.2 or newer is required")
   void tls11Only() throws Exception {
     OldTlsServer old = add(OldTlsServer.start(PKI.localhost()));
     Path slots = slots();
-    Ota.Run run = update(slots, old.url("/fw.bin"), "--timeout", "5s");
-    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(3);
-    Sentence.check(run.errorLine(), "TLS 1.2 or newer is required");
-    assertNothingActivated(slots);
+    assertFailed(slots, update(slots, old.url("/fw.bin"), "--timeout", "5s"), 3, "TLS 1.2 or newer is required");
   }
 
   @Test
   @DisplayName("CLI: Retry-After beyond any clock")
-  @Case(category = "protocol", fault = "ota update --retries 1; every answer is 503 with Retry-After:"
-      + " 9223372036854775807", outcome = "exit 5 after one capped wait (not exit 1 ArithmeticException); the retry"
-      + " line says the wait was cut to 30 s")
+  @Case(category = "protocol", fault = "ota update --retries 1; every answer is 503 with Retry-After: 9223372036854775807", outcome = "exit 5 after one capped wait (not exit 1 ArithmeticException); the retry line says the wait was cut to 30 s")
   void retryAfterBeyondAnyClock() throws Exception {
     TestServer server = add(TestServer.https(PKI.localhost()))
         .route("/fw.bin", Routes.status(503, Map.of("Retry-After", "9223372036854775807")));
     Path slots = slots();
     Ota.Run run = update(slots, server.url("/fw.bin"), "--retries", "1", "--timeout", "5s");
-    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(5);
-    Sentence.check(run.errorLine(), "503");
+    assertFailed(slots, run, 5, "503");
     assertThat(run.stderr()).contains("Retrying").contains("waiting 30 s instead");
     assertThat(server.requests()).hasSize(2);
-    assertNothingActivated(slots);
   }
 
   @Test
   @DisplayName("CLI: signed URL with user-info")
-  @Case(category = "redirects", fault = "ota update https://u:p@host/a%2Fb/fw.bin?sig=ab%2Bcd%3D%26x%3D1",
-      outcome = "exit 0; the server sees /a%2Fb/fw.bin?sig=ab%2Bcd%3D%26x%3D1 byte for byte, with basic auth")
+  @Case(category = "redirects", fault = "ota update https://u:p@host/a%2Fb/fw.bin?sig=ab%2Bcd%3D%26x%3D1", outcome = "exit 0; the server sees /a%2Fb/fw.bin?sig=ab%2Bcd%3D%26x%3D1 byte for byte, with basic auth")
   void signedUrlWithUserInfo() throws Exception {
     byte[] image = Bench.image(300_000, 53);
     RawHttpsServer server = add(RawHttpsServer.start(PKI.localhost(), (head, n) -> RawHttpsServer.answer(
@@ -186,8 +165,7 @@ class CliStreamSafetyIT {
 
   @Test
   @DisplayName("CLI: link breaking every MiB")
-  @Case(category = "protocol", fault = "ota update with the default 3 retries through a TCP proxy that cuts every"
-      + " connection after 1 MiB; a 6 MiB image", outcome = "exit 0; slot b holds the image; 7 or 8 connections")
+  @Case(category = "protocol", fault = "ota update with the default 3 retries through a TCP proxy that cuts every connection after 1 MiB; a 6 MiB image", outcome = "exit 0; slot b holds the image; 7 or 8 connections")
   void linkBreakingEveryMegabyte() throws Exception {
     byte[] image = Bench.image(6 * MIB, 54);
     TestServer server = add(TestServer.https(PKI.localhost())).route("/fw.bin", Routes.image(image));

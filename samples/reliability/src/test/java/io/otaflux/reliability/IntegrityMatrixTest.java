@@ -48,18 +48,29 @@ class IntegrityMatrixTest {
   }
 
   private TestServer serverWith(Manifest.Builder manifest, SigningKey key) {
-    TestServer server = bench.https().route("/fw.bin", Routes.image(image));
-    return server.route("/manifest.json", json(manifest.sign(key).json()));
+    return serving(manifest.sign(key).json());
+  }
+
+  /** The manifest of {@code server}, the publisher's key trusted, fails with INTEGRITY naming {@code word}; the image is never fetched. */
+  private void refusedBeforeTheImage(TestServer server, String word) {
+    manifestFails(bench.device(), server, TrustedKeys.of(PUBLISHER.publicKey()), Reason.INTEGRITY, word);
+    assertThat(server.requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw.bin");
+  }
+
+  /** A server of the image at /fw.bin and of {@code manifest} at /manifest.json. */
+  private TestServer serving(String manifest) {
+    return bench.https().route("/fw.bin", Routes.image(image)).route("/manifest.json", json(manifest));
+  }
+
+  /** The manifest of version 2.0.0 of the image, signed by {@code key}, as JSON. */
+  private String signed(SigningKey key) {
+    return Manifest.builder().version("2.0.0").url("fw.bin").image(image).sign(key).json();
   }
 
   private OtaException manifestFails(Device device, TestServer server, TrustedKeys keys, Reason reason,
       String... names) {
-    OtaException e = Bench.failure(ManifestUpdater.of(source(), device.store, keys)
-        .updater(Bench.updater(device, source(), 1)).update(URI.create(server.url("/manifest.json"))));
-    assertThat(e.reason()).as("reason of: %s", e.getMessage()).isEqualTo(reason);
-    Sentence.check(e.getMessage(), names);
-    device.assertUnchanged();
-    return e;
+    return Bench.fails(device, ManifestUpdater.of(source(), device.store, keys)
+        .updater(Bench.updater(device, source(), 1)).update(URI.create(server.url("/manifest.json"))), reason, names);
   }
 
   @Test
@@ -73,8 +84,7 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("size mismatch")
-  @Case(category = "integrity", fault = "Content-Length differs from the expected size",
-      outcome = "INTEGRITY (6) before a byte is written")
+  @Case(category = "integrity", fault = "Content-Length differs from the expected size", outcome = "INTEGRITY (6) before a byte is written")
   void sizeMismatch() {
     TestServer server = bench.https().route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")).withSize(image.length + 1L), 1, Reason.INTEGRITY,
@@ -83,8 +93,7 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("truncated image")
-  @Case(category = "integrity", fault = "the server's file is cut short (a clean, complete answer of the first half)",
-      outcome = "INTEGRITY (6)")
+  @Case(category = "integrity", fault = "the server's file is cut short (a clean, complete answer of the first half)", outcome = "INTEGRITY (6)")
   void truncated() {
     TestServer server = bench.https().route("/fw.bin", Routes.image(Arrays.copyOf(image, image.length / 2)));
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")).withSha256(Sha256.digest(image)), 1,
@@ -93,8 +102,7 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("image replaced between tries")
-  @Case(category = "integrity", fault = "connection cut; the file changes (new ETag) before the resume",
-      outcome = "restarts from byte 0; the new image whole, never a mix")
+  @Case(category = "integrity", fault = "connection cut; the file changes (new ETag) before the resume", outcome = "restarts from byte 0; the new image whole, never a mix")
   void replacedBetweenTries() {
     byte[] replacement = Bench.image(image.length, 55);
     Routes.Image first = Routes.image(image).cutFirstAt(250_000);
@@ -116,42 +124,32 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("manifest signed by an unknown key")
-  @Case(category = "integrity", fault = "a well-formed manifest signed by a key the device does not trust",
-      outcome = "INTEGRITY (6), the image is never fetched")
+  @Case(category = "integrity", fault = "a well-formed manifest signed by a key the device does not trust", outcome = "INTEGRITY (6), the image is never fetched")
   void unknownSigner() {
-    TestServer server = serverWith(Manifest.builder().version("2.0.0").url("fw.bin").image(image), STRANGER);
-    manifestFails(bench.device(), server, TrustedKeys.of(PUBLISHER.publicKey()), Reason.INTEGRITY, "key");
-    assertThat(server.requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw.bin");
+    refusedBeforeTheImage(serving(signed(STRANGER)), "key");
   }
 
   @Test
   @DisplayName("all-zero ECDSA signature")
-  @Case(category = "integrity", fault = "manifest whose P-256 signature is r = s = 0 (CVE-2022-21449)",
-      outcome = "INTEGRITY (6)")
+  @Case(category = "integrity", fault = "manifest whose P-256 signature is r = s = 0 (CVE-2022-21449)", outcome = "INTEGRITY (6)")
   void zeroSignature() {
-    String json = Manifest.builder().version("2.0.0").url("fw.bin").image(image).sign(P256).json();
     String zero = Base64.getEncoder().encodeToString(java.util.HexFormat.of().parseHex("3006020100020100"));
-    String forged = json.replaceAll("\"signature\": \"[^\"]*\"", "\"signature\": \"" + zero + "\"");
-    TestServer server = bench.https().route("/fw.bin", Routes.image(image)).route("/manifest.json", json(forged));
-    manifestFails(bench.device(), server, TrustedKeys.of(P256.publicKey()), Reason.INTEGRITY, "signature");
+    String forged = signed(P256).replaceAll("\"signature\": \"[^\"]*\"", "\"signature\": \"" + zero + "\"");
+    manifestFails(bench.device(), serving(forged), TrustedKeys.of(P256.publicKey()), Reason.INTEGRITY, "signature");
   }
 
   @Test
   @DisplayName("tampered manifest")
-  @Case(category = "integrity", fault = "a signed manifest whose SHA-256 was edited afterwards",
-      outcome = "INTEGRITY (6), the image is never fetched")
+  @Case(category = "integrity", fault = "a signed manifest whose SHA-256 was edited afterwards", outcome = "INTEGRITY (6), the image is never fetched")
   void tampered() {
-    String json = Manifest.builder().version("2.0.0").url("fw.bin").image(image).sign(PUBLISHER).json();
-    String forged = json.replaceAll("\"sha256\": \"[0-9a-f]*\"", "\"sha256\": \"" + Sha256.digest(new byte[1]).hex() + "\"");
-    TestServer server = bench.https().route("/fw.bin", Routes.image(image)).route("/manifest.json", json(forged));
-    manifestFails(bench.device(), server, TrustedKeys.of(PUBLISHER.publicKey()), Reason.INTEGRITY, "signature");
-    assertThat(server.requests()).extracting(TestServer.Recorded::path).doesNotContain("/fw.bin");
+    String forged = signed(PUBLISHER).replaceAll("\"sha256\": \"[0-9a-f]*\"",
+        "\"sha256\": \"" + Sha256.digest(new byte[1]).hex() + "\"");
+    refusedBeforeTheImage(serving(forged), "signature");
   }
 
   @Test
   @DisplayName("manifest names other bytes")
-  @Case(category = "integrity", fault = "validly signed manifest, but the server's image differs from its SHA-256",
-      outcome = "INTEGRITY (6)")
+  @Case(category = "integrity", fault = "validly signed manifest, but the server's image differs from its SHA-256", outcome = "INTEGRITY (6)")
   void manifestDigestMismatch() {
     Manifest.Builder m = Manifest.builder().version("2.0.0").url("fw.bin").image(image.length, Sha256.digest(new byte[7]));
     manifestFails(bench.device(), serverWith(m, PUBLISHER), TrustedKeys.of(PUBLISHER.publicKey()), Reason.INTEGRITY,
@@ -160,11 +158,10 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("downgrade")
-  @Case(category = "integrity", fault = "signed manifest offers 1.0.0 while 2.0.0 is installed and good",
-      outcome = "POLICY (9)")
+  @Case(category = "integrity", fault = "signed manifest offers 1.0.0 while 2.0.0 is installed and good", outcome = "POLICY (9)")
   void downgrade() {
     Device device = bench.device();
-    TestServer newer = serverWith(Manifest.builder().version("2.0.0").url("fw.bin").image(image), PUBLISHER);
+    TestServer newer = serving(signed(PUBLISHER));
     ManifestUpdater updater = ManifestUpdater.of(source(), device.store, TrustedKeys.of(PUBLISHER.publicKey()))
         .updater(Bench.updater(device, source(), 1));
     updater.update(URI.create(newer.url("/manifest.json"))).blockLast(WAIT);
@@ -177,8 +174,7 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("oversized manifest")
-  @Case(category = "integrity", fault = "the manifest URL serves 1 MiB (Content-Length announced)",
-      outcome = "INTEGRITY (6) before the body is read")
+  @Case(category = "integrity", fault = "the manifest URL serves 1 MiB (Content-Length announced)", outcome = "INTEGRITY (6) before the body is read")
   void oversizedManifest() {
     TestServer server = bench.https().route("/manifest.json", Routes.image(Bench.image(1 << 20, 6)));
     Device device = bench.device();
@@ -191,10 +187,9 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("manifest without a trusted key")
-  @Case(category = "integrity", fault = "a signed manifest, and the device trusts no key (no explicit opt-out)",
-      outcome = "USAGE (2) naming --trusted-key, before the manifest is fetched")
+  @Case(category = "integrity", fault = "a signed manifest, and the device trusts no key (no explicit opt-out)", outcome = "USAGE (2) naming --trusted-key, before the manifest is fetched")
   void manifestWithoutATrustedKey() {
-    TestServer server = serverWith(Manifest.builder().version("2.0.0").url("fw.bin").image(image), PUBLISHER);
+    TestServer server = serving(signed(PUBLISHER));
     OtaException e = manifestFails(bench.device(), server, TrustedKeys.of(), Reason.USAGE, "--trusted-key",
         "--no-signature-check");
     assertThat(e.detail()).isEqualTo(OtaException.Detail.SIGNATURE_CHECK_REQUIRED);
@@ -203,10 +198,9 @@ class IntegrityMatrixTest {
 
   @Test
   @DisplayName("manifest URL the JDK parser trips on")
-  @Case(category = "integrity", fault = "a manifest whose url is https://[::1.9223372036854775807.]/fw.bin",
-      outcome = "INTEGRITY (6) with a sentence, not an internal error")
+  @Case(category = "integrity", fault = "a manifest whose url is https://[::1.9223372036854775807.]/fw.bin", outcome = "INTEGRITY (6) with a sentence, not an internal error")
   void manifestUrlOutOfRange() {
-    String valid = Manifest.builder().version("2.0.0").url("fw.bin").image(image).sign(PUBLISHER).json();
+    String valid = signed(PUBLISHER);
     String broken = valid.replace("\"fw.bin\"", "\"https://[::1.9223372036854775807.]/fw.bin\"");
     assertThat(broken).isNotEqualTo(valid);
     TestServer server = bench.https().route("/fw.bin", Routes.image(image)).route("/manifest.json", json(broken));

@@ -42,11 +42,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class NetworkFaultCampaignTest {
 
-  private static final long HEAP_SLACK = 8L << 20;
-  private static final long DIRECT_SLACK = 4L << 20;
-  private static final int THREAD_SLACK = 3;
-  private static final int FD_SLACK = 3;
-
   /** The images served: a fixed pool, so that the routes added per update do not hold new images (flat heap). */
   private static final byte[][] POOL = {Bench.image(150_000, 1), Bench.image(260_000, 2), Bench.image(333_333, 3),
       Bench.image(400_000, 4)};
@@ -131,7 +126,7 @@ class NetworkFaultCampaignTest {
     for (Mode m : modes) {
       once(device, server, m, random, i++, failures); // warm every path before the baseline
     }
-    Resources baseline = snapshot();
+    Resources baseline = Resources.snapshot();
     Map<Mode, Integer> seen = new EnumMap<>(Mode.class);
     int installed = 0;
     List<String> lines = new ArrayList<>();
@@ -142,41 +137,16 @@ class NetworkFaultCampaignTest {
         installed++;
       }
     }
-    Resources after = settle(baseline);
+    Resources after = Resources.settled(baseline, Duration.ofSeconds(10));
     lines.add(String.format("network-fault campaign, seed %d: %d updates, %d installed byte-exact, %d failed with"
         + " nothing activated; modes %s; failures %s", seed, updates, installed, updates - installed, seen, failures));
     lines.add(String.format("  before: heap %d KiB, direct %d KiB, threads %d, fds %d; after: heap %d KiB, direct %d"
         + " KiB, threads %d, fds %d", baseline.heap() >> 10, baseline.direct() >> 10, baseline.threads(),
-        baseline.fds(), after.heap() >> 10, after.direct() >> 10, Resources.allThreads(), after.fds()));
+        baseline.fds(), after.heap() >> 10, after.direct() >> 10, after.threads(), after.fds()));
     lines.forEach(System.out::println);
     assertThat(installed).as("some updates get through the faults").isPositive();
     assertThat(updates - installed).as("some faults are fatal (a campaign that injects nothing proves nothing)")
         .isPositive();
-    assertThat(after.heap()).as("heap after GC").isLessThanOrEqualTo(baseline.heap() + HEAP_SLACK);
-    assertThat(after.direct()).as("direct memory").isLessThanOrEqualTo(baseline.direct() + DIRECT_SLACK);
-    assertThat(Resources.allThreads()).as("threads: %s", Resources.threadNames())
-        .isLessThanOrEqualTo(baseline.threads() + THREAD_SLACK);
-    assertThat(after.fds()).as("descriptors: %s", Resources.fdTargets()).isLessThanOrEqualTo(baseline.fds() + FD_SLACK);
-  }
-
-  private static Resources settle(Resources baseline) {
-    long deadline = System.currentTimeMillis() + 10_000;
-    Resources now = snapshot();
-    while ((now.fds() > baseline.fds() + FD_SLACK || now.threads() > baseline.threads() + THREAD_SLACK)
-        && System.currentTimeMillis() < deadline) {
-      try {
-        Thread.sleep(50); // polling for sockets and proxy loops to close, with a deadline
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      now = snapshot();
-    }
-    return now;
-  }
-
-  private static Resources snapshot() {
-    Resources r = Resources.nowAfterGc();
-    return new Resources(r.fds(), Resources.allThreads(), r.heap(), r.direct());
+    Resources.assertFlat(baseline, after);
   }
 }

@@ -25,14 +25,17 @@ class RedirectMatrixTest {
 
   private final byte[] image = Bench.image(200_000, 2);
 
+  /** A fresh HTTPS server whose /fw.bin answers {@code status} to {@code target}'s /fw.bin. */
+  private TestServer redirecting(int status, TestServer target) {
+    return bench.https().route("/fw.bin", Routes.redirect(status, target.url("/fw.bin")));
+  }
+
   @Test
   @DisplayName("redirect to plain http")
-  @Case(category = "redirects", fault = "https URL answers 302 to an http:// URL",
-      outcome = "POLICY (9); the http server receives nothing")
+  @Case(category = "redirects", fault = "https URL answers 302 to an http:// URL", outcome = "POLICY (9); the http server receives nothing")
   void downgrade() {
-    TestServer plain = bench.plainHttp().route("/fw.bin", Routes.image(image));
-    TestServer server = bench.https().route("/fw.bin", Routes.redirect(302, plain.url("/fw.bin")));
-    fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 2, Reason.POLICY, "http:");
+    TestServer plain = bench.add(TestServer.plainHttp()).route("/fw.bin", Routes.image(image));
+    fails(bench.device(), UpdateRequest.of(redirecting(302, plain).url("/fw.bin")), 2, Reason.POLICY, "http:");
     assertThat(plain.requests()).isEmpty();
     assertThat(plain.connections()).isZero();
   }
@@ -49,8 +52,7 @@ class RedirectMatrixTest {
 
   @Test
   @DisplayName("eleven redirects")
-  @Case(category = "redirects", fault = "11 hops of 301/302/303/307/308 before the image",
-      outcome = "SERVER (5) after hop 10; 10 hops are followed")
+  @Case(category = "redirects", fault = "11 hops of 301/302/303/307/308 before the image", outcome = "SERVER (5) after hop 10; 10 hops are followed")
   void elevenHops() {
     TestServer server = bench.https().route("/fw.bin", Routes.image(image));
     int[] codes = {301, 302, 303, 307, 308};
@@ -81,11 +83,10 @@ class RedirectMatrixTest {
 
   @Test
   @DisplayName("cross-origin redirect with credentials")
-  @Case(category = "redirects", fault = "basic auth given; 302 to another port that then asks for it (401)",
-      outcome = "SERVER (5) saying the credentials were withheld; the other origin never sees them")
+  @Case(category = "redirects", fault = "basic auth given; 302 to another port that then asks for it (401)", outcome = "SERVER (5) saying the credentials were withheld; the other origin never sees them")
   void crossOrigin() {
     TestServer other = bench.https().route("/fw.bin", Routes.status(401, Map.of("WWW-Authenticate", "Basic")));
-    TestServer server = bench.https().route("/fw.bin", Routes.redirect(302, other.url("/fw.bin")));
+    TestServer server = redirecting(302, other);
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin"))
         .withCredentials(Credentials.basic("device", Sentence.PASSWORD)), 0, Reason.SERVER, "credentials", "401");
     assertThat(server.requests()).singleElement().satisfies(r -> assertThat(r.header("Authorization")).isNotNull());
@@ -94,11 +95,10 @@ class RedirectMatrixTest {
 
   @Test
   @DisplayName("bearer token on a cross-origin redirect")
-  @Case(category = "redirects", fault = "bearer token given; 307 to another port serving the image",
-      outcome = "installed; the other origin never sees the token")
+  @Case(category = "redirects", fault = "bearer token given; 307 to another port serving the image", outcome = "installed; the other origin never sees the token")
   void crossOriginBearer() {
     TestServer other = bench.https().route("/fw.bin", Routes.image(image));
-    TestServer server = bench.https().route("/fw.bin", Routes.redirect(307, other.url("/fw.bin")));
+    TestServer server = redirecting(307, other);
     Bench.succeeds(bench.device(), Bench.source(), UpdateRequest.of(server.url("/fw.bin"))
         .withCredentials(Credentials.bearer(Sentence.TOKEN)), 0);
     assertThat(server.requests()).singleElement()
@@ -108,8 +108,7 @@ class RedirectMatrixTest {
 
   @Test
   @DisplayName("password in the URL")
-  @Case(category = "redirects", fault = "https://user:password@host/ URL answered 404",
-      outcome = "SERVER (5); the sentence shows the URL without user-info")
+  @Case(category = "redirects", fault = "https://user:password@host/ URL answered 404", outcome = "SERVER (5); the sentence shows the URL without user-info")
   void userInfo() {
     TestServer server = bench.https();
     String url = server.url("/missing.bin").replace("https://", "https://device:" + Sentence.PASSWORD + "@");
@@ -120,7 +119,7 @@ class RedirectMatrixTest {
   @DisplayName("http URL")
   @Case(category = "redirects", fault = "the request names an http:// URL", outcome = "USAGE (2), nothing sent")
   void httpUrl() {
-    TestServer plain = bench.plainHttp().route("/fw.bin", Routes.image(image));
+    TestServer plain = bench.add(TestServer.plainHttp()).route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(plain.url("/fw.bin")), 2, Reason.USAGE, "https");
     assertThat(plain.connections()).isZero();
   }
@@ -128,11 +127,8 @@ class RedirectMatrixTest {
   @Test
   @DisplayName("connection refused")
   @Case(category = "redirects", fault = "nothing listens on the URL's port", outcome = "NETWORK (4) after the retries")
-  void refused() throws Exception {
-    int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    fails(bench.device(), UpdateRequest.of("https://localhost:" + port + "/fw.bin"), 1, Reason.NETWORK, "connect");
+  void refused() {
+    fails(bench.device(), UpdateRequest.of("https://localhost:" + Bench.freePort() + "/fw.bin"), 1, Reason.NETWORK,
+        "connect");
   }
 }

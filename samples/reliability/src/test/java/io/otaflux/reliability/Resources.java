@@ -18,6 +18,12 @@ import io.otaflux.transport.testing.RecordingLeakDetector;
 record Resources(long fds, int threads, long heap, long direct) {
 
   private static final long SETTLE_MILLIS = 5_000;
+  /** Heap after GC may differ by this much over a run of many updates (JIT, class metadata caches, the JUnit report). */
+  static final long HEAP_SLACK = 8L << 20;
+  /** Direct memory may differ by this much: less than one chunk of Netty's pooled arenas. */
+  static final long DIRECT_SLACK = 4L << 20;
+  static final int THREAD_SLACK = 3;
+  static final int FD_SLACK = 3;
 
   static Resources now() {
     return new Resources(openFds(), liveThreads(), heapAfterGc(false), usedDirect());
@@ -95,6 +101,41 @@ record Resources(long fds, int threads, long heap, long direct) {
         .isLessThanOrEqualTo(before.fds() + tolerance);
     assertThat(threads).as("live threads (before %d): %s", before.threads(), threadNames())
         .isLessThanOrEqualTo(before.threads() + tolerance);
+  }
+
+  /** Descriptors, all threads (pooled ones too), heap after GC and direct memory, now. */
+  static Resources snapshot() {
+    Resources r = nowAfterGc();
+    return new Resources(r.fds(), allThreads(), r.heap(), r.direct());
+  }
+
+  /**
+   * A snapshot once descriptors and threads are back within their slack of {@code baseline}
+   * (sockets and proxy loops close asynchronously, some only once collected), or after
+   * {@code patience} if they never are.
+   */
+  static Resources settled(Resources baseline, java.time.Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    Resources now = snapshot();
+    while ((now.fds() > baseline.fds() + FD_SLACK || now.threads() > baseline.threads() + THREAD_SLACK)
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50); // polling for sockets and proxy loops to close, with a deadline
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      now = snapshot();
+    }
+    return now;
+  }
+
+  /** Asserts that over a run heap, direct memory, threads and descriptors went from {@code baseline} to {@code after} within their slack. */
+  static void assertFlat(Resources baseline, Resources after) {
+    assertThat(after.heap()).as("heap after GC").isLessThanOrEqualTo(baseline.heap() + HEAP_SLACK);
+    assertThat(after.direct()).as("direct memory").isLessThanOrEqualTo(baseline.direct() + DIRECT_SLACK);
+    assertThat(after.threads()).as("threads: %s", threadNames()).isLessThanOrEqualTo(baseline.threads() + THREAD_SLACK);
+    assertThat(after.fds()).as("descriptors: %s", fdTargets()).isLessThanOrEqualTo(baseline.fds() + FD_SLACK);
   }
 
   /** Fails when Netty reported a leaked buffer since the last call. */

@@ -37,8 +37,7 @@ class StorageMatrixTest {
 
   @Test
   @DisplayName("image larger than the slot")
-  @Case(category = "storage", fault = "Content-Length 1 byte over the 1 MiB slot",
-      outcome = "STORAGE (7) before a byte is written; the connection closes")
+  @Case(category = "storage", fault = "Content-Length 1 byte over the 1 MiB slot", outcome = "STORAGE (7) before a byte is written; the connection closes")
   void largerThanSlot() throws IOException {
     TestServer server = bench.https().route("/fw.bin", Routes.image(Bench.image((int) Device.SLOT_SIZE + 1, 7)));
     Device device = bench.device();
@@ -50,8 +49,7 @@ class StorageMatrixTest {
 
   @Test
   @DisplayName("image over 2 GiB announced")
-  @Case(category = "storage", fault = "expected size 3 GiB (over 2^31) for a 1 MiB slot",
-      outcome = "STORAGE (7), sizes kept as long, nothing fetched")
+  @Case(category = "storage", fault = "expected size 3 GiB (over 2^31) for a 1 MiB slot", outcome = "STORAGE (7), sizes kept as long, nothing fetched")
   void overTwoGib() {
     TestServer server = bench.https().route("/fw.bin", Routes.image(Bench.image(1000, 8)));
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")).withSize(3L << 30), 1, Reason.STORAGE,
@@ -60,8 +58,7 @@ class StorageMatrixTest {
 
   @Test
   @DisplayName("concurrent update into the same store")
-  @Case(category = "storage", fault = "a second update starts while the first is writing the slot",
-      outcome = "STORAGE (7) busy for the second; the first completes")
+  @Case(category = "storage", fault = "a second update starts while the first is writing the slot", outcome = "STORAGE (7) busy for the second; the first completes")
   void busy() throws Exception {
     byte[] image = Bench.image(300_000, 9);
     Sinks.One<Void> release = Sinks.one();
@@ -89,8 +86,7 @@ class StorageMatrixTest {
 
   @Test
   @DisplayName("boot state damaged in both copies")
-  @Case(category = "storage", fault = "every byte of the boot state file overwritten",
-      outcome = "STORAGE (7) on open; the file is left as found, never re-initialised")
+  @Case(category = "storage", fault = "every byte of the boot state file overwritten", outcome = "STORAGE (7) on open; the file is left as found, never re-initialised")
   void corruptState() throws IOException {
     Device device = bench.device();
     Path state = device.dir.resolve("boot-state");

@@ -55,6 +55,16 @@ class StreamSafetyMatrixTest {
     return Bench.source().idleTimeout(Duration.ofSeconds(5));
   }
 
+  /** Updates a fresh big store from {@code url} (3 retries, a patient source): activated, and slot b holds {@code image}. */
+  private void installsInABigStore(String url, byte[] image) throws IOException {
+    FileSlotStore store = bigStore();
+    List<UpdateEvent> events = OtaUpdater.create().source(patient()).store(store)
+        .retry(3, Duration.ofMillis(10), Duration.ofMillis(40))
+        .update(UpdateRequest.of(url)).collectList().block(Duration.ofSeconds(60));
+    assertThat(events).last().isInstanceOf(UpdateEvent.Activated.class);
+    holds(store, image);
+  }
+
   private static void holds(FileSlotStore store, byte[] image) throws IOException {
     byte[] slot = Files.readAllBytes(store.slotPath(SlotId.B));
     assertThat(Sha256.digest(Arrays.copyOf(slot, image.length))).as("slot b holds the image byte-exact")
@@ -67,7 +77,7 @@ class StreamSafetyMatrixTest {
    * {@code second}: a 206 with {@code etag} and {@code total} when it asks for a range (whatever
    * its If-Range), the whole of it otherwise.
    */
-  private static TestServer.Route replacedBehindARange(byte[] first, int cut, byte[] second, String etag, long total) {
+  static TestServer.Route replacedBehindARange(byte[] first, int cut, byte[] second, String etag, long total) {
     Routes.Image original = Routes.image(first).etag("\"v1\"").cutFirstAt(cut);
     return (req, res, n) -> {
       if (n == 0) {
@@ -88,19 +98,12 @@ class StreamSafetyMatrixTest {
 
   @Test
   @DisplayName("image changed behind a 206")
-  @Case(category = "integrity", fault = "200 with ETag \"v1\" cut after 9 MiB of 10 MiB; the resume is answered 206"
-      + " with ETag \"v2\" and another image's bytes; no digest given",
-      outcome = "never appended: restarts from byte 0; the new image installed byte-exact, never a mix")
+  @Case(category = "integrity", fault = "200 with ETag \"v1\" cut after 9 MiB of 10 MiB; the resume is answered 206 with ETag \"v2\" and another image's bytes; no digest given", outcome = "never appended: restarts from byte 0; the new image installed byte-exact, never a mix")
   void changedBehindAPartialAnswer() throws IOException {
     byte[] v1 = Bench.image(10 * MIB, 41);
     byte[] v2 = Bench.image(10 * MIB, 42);
     TestServer server = bench.https().route("/fw.bin", replacedBehindARange(v1, 9 * MIB, v2, "\"v2\"", v2.length));
-    FileSlotStore store = bigStore();
-    List<UpdateEvent> events = OtaUpdater.create().source(patient()).store(store)
-        .retry(3, Duration.ofMillis(10), Duration.ofMillis(40))
-        .update(UpdateRequest.of(server.url("/fw.bin"))).collectList().block(Duration.ofSeconds(60));
-    assertThat(events).last().isInstanceOf(UpdateEvent.Activated.class);
-    holds(store, v2);
+    installsInABigStore(server.url("/fw.bin"), v2);
     List<TestServer.Recorded> requests = server.requests();
     assertThat(requests).hasSizeGreaterThanOrEqualTo(3);
     assertThat(requests.get(1).header("If-Range")).isEqualTo("\"v1\"");
@@ -110,34 +113,23 @@ class StreamSafetyMatrixTest {
 
   @Test
   @DisplayName("resumed answer of another size")
-  @Case(category = "integrity", fault = "connection cut after 1 MiB; the resume is answered 206 with the same ETag"
-      + " but a Content-Range total one byte larger", outcome = "never appended: restarts from byte 0; the answered"
-      + " image installed whole")
+  @Case(category = "integrity", fault = "connection cut after 1 MiB; the resume is answered 206 with the same ETag but a Content-Range total one byte larger", outcome = "never appended: restarts from byte 0; the answered image installed whole")
   void resumeOfAnotherSize() throws IOException {
     byte[] v1 = Bench.image(2 * MIB, 43);
     byte[] grown = Bench.image(2 * MIB + 1, 44);
     TestServer server = bench.https().route("/fw.bin", replacedBehindARange(v1, MIB, grown, "\"v1\"", grown.length));
-    FileSlotStore store = bigStore();
-    OtaUpdater.create().source(patient()).store(store).retry(3, Duration.ofMillis(10), Duration.ofMillis(40))
-        .update(UpdateRequest.of(server.url("/fw.bin"))).blockLast(Duration.ofSeconds(60));
-    holds(store, grown);
+    installsInABigStore(server.url("/fw.bin"), grown);
     assertThat(server.requests()).extracting(r -> r.header("Range") == null).startsWith(true, false, true);
   }
 
   @Test
   @DisplayName("link breaking every MiB")
-  @Case(category = "protocol", fault = "TCP proxy cuts every connection after 1 MiB; a 6 MiB image, 3 retries,"
-      + " default sync interval", outcome = "installed: every break syncs and resumes there; at most 4 % sent twice")
+  @Case(category = "protocol", fault = "TCP proxy cuts every connection after 1 MiB; a 6 MiB image, 3 retries, default sync interval", outcome = "installed: every break syncs and resumes there; at most 4 % sent twice")
   void linkBreakingEveryMegabyte() throws IOException {
     byte[] image = Bench.image(6 * MIB, 45);
     TestServer server = bench.https().route("/fw.bin", Routes.image(image));
     FaultProxy proxy = bench.proxy(server.port(), new FaultProxy.Fault.Cut(MIB), Integer.MAX_VALUE);
-    FileSlotStore store = bigStore();
-    List<UpdateEvent> events = OtaUpdater.create().source(patient()).store(store)
-        .retry(3, Duration.ofMillis(10), Duration.ofMillis(40))
-        .update(UpdateRequest.of(proxy.url("/fw.bin"))).collectList().block(Duration.ofSeconds(60));
-    assertThat(events).last().isInstanceOf(UpdateEvent.Activated.class);
-    holds(store, image);
+    installsInABigStore(proxy.url("/fw.bin"), image);
     assertThat(proxy.connections()).as("one connection per MiB").isBetween(7, 8);
     assertThat(proxy.bytesToClients()).as("bytes sent, TLS and handshakes included")
         .isLessThanOrEqualTo(image.length + image.length / 25);
@@ -145,8 +137,7 @@ class StreamSafetyMatrixTest {
 
   @Test
   @DisplayName("Retry-After beyond any clock")
-  @Case(category = "protocol", fault = "503 with Retry-After: 9223372036854775807, then the image",
-      outcome = "waits the retry policy's longest backoff (the Retrying event says it was capped); installed")
+  @Case(category = "protocol", fault = "503 with Retry-After: 9223372036854775807, then the image", outcome = "waits the retry policy's longest backoff (the Retrying event says it was capped); installed")
   void retryAfterBeyondAnyClock() {
     Routes.Image good = Routes.image(Bench.image(200_000, 46));
     TestServer server = bench.https().route("/fw.bin", (req, res, n) -> n == 0
@@ -163,33 +154,31 @@ class StreamSafetyMatrixTest {
     });
   }
 
+  /** The update of {@code url} (2 retries allowed) fails with TRUST, TLS_VERSION, naming {@code names}. */
+  private void refusedAsTooOld(String url, String... names) {
+    OtaException e = fails(bench.device(), UpdateRequest.of(url), 2, Reason.TRUST, names);
+    assertThat(e.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+  }
+
   @Test
   @DisplayName("TLS 1.1 only server (OpenSSL)")
-  @Case(category = "trust", fault = "OpenSSL s_server -tls1_1 answers the TLS 1.3/1.2 hello with a protocol_version"
-      + " alert", outcome = "TRUST (3), TLS_VERSION, naming TLS 1.2; not retried")
+  @Case(category = "trust", fault = "OpenSSL s_server -tls1_1 answers the TLS 1.3/1.2 hello with a protocol_version alert", outcome = "TRUST (3), TLS_VERSION, naming TLS 1.2; not retried")
   void tls11OnlyOpenSsl() {
-    OldTlsServer old = bench.add(OldTlsServer.start(PKI.localhost()));
-    OtaException e = fails(bench.device(), UpdateRequest.of(old.url("/fw.bin")), 2, Reason.TRUST, "TLS 1.2");
-    assertThat(e.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+    refusedAsTooOld(bench.add(OldTlsServer.start(PKI.localhost())).url("/fw.bin"), "TLS 1.2");
   }
 
   @Test
   @DisplayName("TLS 1.1 ServerHello")
-  @Case(category = "trust", fault = "a server answers the hello with a ServerHello choosing TLS 1.1",
-      outcome = "TRUST (3), TLS_VERSION, naming TLS 1.1 and TLS 1.2")
+  @Case(category = "trust", fault = "a server answers the hello with a ServerHello choosing TLS 1.1", outcome = "TRUST (3), TLS_VERSION, naming TLS 1.1 and TLS 1.2")
   void tls11ServerHello() {
-    TestServer old = bench.add(TestServer.answeringWithTls11ServerHello());
-    OtaException e = fails(bench.device(), UpdateRequest.of(old.url("/fw.bin")), 2, Reason.TRUST, "TLS 1.1",
-        "TLS 1.2");
-    assertThat(e.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+    refusedAsTooOld(bench.add(TestServer.answeringWithTls11ServerHello()).url("/fw.bin"), "TLS 1.1", "TLS 1.2");
   }
 
   @Test
   @DisplayName("handshake never answered, only an idle timeout set")
-  @Case(category = "trust", fault = "TCP peer accepts and never speaks TLS; idle timeout 400 ms, no handshake timeout"
-      + " of its own", outcome = "NETWORK (4), TIMEOUT, after the idle timeout (not a 30 s default)")
+  @Case(category = "trust", fault = "TCP peer accepts and never speaks TLS; idle timeout 400 ms, no handshake timeout of its own", outcome = "NETWORK (4), TIMEOUT, after the idle timeout (not a 30 s default)")
   void silentPeerBoundedByTheIdleTimeout() {
-    TestServer silent = bench.silent();
+    TestServer silent = bench.add(TestServer.silent());
     HttpsFirmwareSource source = HttpsFirmwareSource.create()
         .trustAnchors(io.otaflux.transport.TrustAnchors.of(List.of(PKI.root().certificate())))
         .idleTimeout(Bench.IDLE);
@@ -200,8 +189,7 @@ class StreamSafetyMatrixTest {
 
   @Test
   @DisplayName("signed URL with user-info")
-  @Case(category = "redirects", fault = "https://u:p@host/a%2Fb/fw.bin?sig=ab%2Bcd%3D%26x%3D1",
-      outcome = "installed; the request line is the URL byte for byte without the user-info")
+  @Case(category = "redirects", fault = "https://u:p@host/a%2Fb/fw.bin?sig=ab%2Bcd%3D%26x%3D1", outcome = "installed; the request line is the URL byte for byte without the user-info")
   void signedUrlWithUserInfo() throws Exception {
     byte[] image = Bench.image(100_000, 47);
     RawHttpsServer server = bench.raw((head, n) -> RawHttpsServer.answer("HTTP/1.1 200 OK\r\nContent-Length: "

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.stream.Stream;
 
 import io.otaflux.OtaException.Reason;
 import io.otaflux.UpdateRequest;
@@ -23,6 +24,9 @@ import io.otaflux.transport.testing.TestServer;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** TLS and trust: every server the device must not believe. */
 class TrustMatrixTest {
@@ -36,78 +40,57 @@ class TrustMatrixTest {
     return bench.https(identity).route("/fw.bin", Routes.image(image)).url("/fw.bin");
   }
 
-  @Test
-  @DisplayName("unknown certificate authority")
-  @Case(category = "trust", fault = "server chain under a root the device does not trust", outcome = "TRUST (3)")
-  void unknownAuthority() {
-    fails(bench.device(), UpdateRequest.of(serve(PKI.unrelatedLocalhost())), 2, Reason.TRUST, "Unrelated Test Root");
-  }
-
-  @Test
-  @DisplayName("same-name CA with another key")
-  @Case(category = "trust", fault = "root and intermediate with the trusted names but other keys (MITM)",
-      outcome = "TRUST (3)")
-  void sameNameOtherKey() {
-    fails(bench.device(), UpdateRequest.of(serve(PKI.mitmLocalhost())), 2, Reason.TRUST, "intercepting");
-  }
-
-  @Test
-  @DisplayName("certificate for another host")
-  @Case(category = "trust", fault = "valid chain issued for other.example, not localhost", outcome = "TRUST (3)")
-  void wrongHost() {
-    fails(bench.device(), UpdateRequest.of(serve(PKI.otherHost())), 2, Reason.TRUST, "localhost");
-  }
-
-  @Test
-  @DisplayName("expired server certificate")
-  @Case(category = "trust", fault = "leaf certificate past its notAfter", outcome = "TRUST (3)")
-  void expiredLeaf() {
+  /** A server the device must not believe, and a word its failure names. */
+  static Stream<Arguments> untrustedServer() {
     Instant now = Instant.now();
-    TestPki.Identity expired = PKI.intermediate().serve(now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)),
-        "localhost");
-    fails(bench.device(), UpdateRequest.of(serve(expired)), 2, Reason.TRUST, "expired");
+    return Stream.of(
+        Arguments.of("unknown certificate authority", PKI.unrelatedLocalhost(), "Unrelated Test Root"),
+        Arguments.of("same-name CA with another key", PKI.mitmLocalhost(), "intercepting"),
+        Arguments.of("certificate for another host", PKI.otherHost(), "localhost"),
+        Arguments.of("expired server certificate", PKI.intermediate().serve(now.minus(Duration.ofDays(30)),
+            now.minus(Duration.ofDays(1)), "localhost"), "expired"),
+        Arguments.of("server certificate not yet valid", PKI.intermediate().serve(now.plus(Duration.ofDays(1)),
+            now.plus(Duration.ofDays(30)), "localhost"), "not valid before"),
+        Arguments.of("self-signed server certificate", PKI.selfSignedLocalhost(), "certificate"));
   }
 
-  @Test
-  @DisplayName("server certificate not yet valid")
-  @Case(category = "trust", fault = "leaf certificate before its notBefore", outcome = "TRUST (3)")
-  void notYetValidLeaf() {
-    Instant now = Instant.now();
-    TestPki.Identity future = PKI.intermediate().serve(now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)),
-        "localhost");
-    fails(bench.device(), UpdateRequest.of(serve(future)), 2, Reason.TRUST, "not valid before");
+  @ParameterizedTest(name = "{0}")
+  @MethodSource
+  @Case(name = "unknown certificate authority", category = "trust", fault = "server chain under a root the device does not trust", outcome = "TRUST (3)")
+  @Case(name = "same-name CA with another key", category = "trust", fault = "root and intermediate with the trusted names but other keys (MITM)", outcome = "TRUST (3)")
+  @Case(name = "certificate for another host", category = "trust", fault = "valid chain issued for other.example, not localhost", outcome = "TRUST (3)")
+  @Case(name = "expired server certificate", category = "trust", fault = "leaf certificate past its notAfter", outcome = "TRUST (3)")
+  @Case(name = "server certificate not yet valid", category = "trust", fault = "leaf certificate before its notBefore", outcome = "TRUST (3)")
+  @Case(name = "self-signed server certificate", category = "trust", fault = "a self-signed leaf for localhost", outcome = "TRUST (3)")
+  void untrustedServer(String name, TestPki.Identity identity, String word) {
+    fails(bench.device(), UpdateRequest.of(serve(identity)), 2, Reason.TRUST, word);
   }
 
-  @Test
-  @DisplayName("self-signed server certificate")
-  @Case(category = "trust", fault = "a self-signed leaf for localhost", outcome = "TRUST (3)")
-  void selfSignedLeaf() {
-    fails(bench.device(), UpdateRequest.of(serve(PKI.selfSignedLocalhost())), 2, Reason.TRUST, "certificate");
+  /** The pin is of the unrelated root: a chain that validates, or a stray certificate beside it, must not satisfy it. */
+  private void pinnedToAnotherKey(TestPki.Identity identity) {
+    fails(bench.device(), source().pin(SpkiPin.of(PKI.unrelatedRoot().certificate())),
+        UpdateRequest.of(serve(identity)), 2, Reason.TRUST, "pin");
   }
 
   @Test
   @DisplayName("pin matches nothing")
   @Case(category = "trust", fault = "trusted chain, but the SPKI pin is of another key", outcome = "TRUST (3)")
   void pinMismatch() {
-    fails(bench.device(), source().pin(SpkiPin.of(PKI.unrelatedRoot().certificate())),
-        UpdateRequest.of(serve(PKI.localhost())), 2, Reason.TRUST, "pin");
+    pinnedToAnotherKey(PKI.localhost());
   }
 
   @Test
   @DisplayName("pin of a stray certificate")
-  @Case(category = "trust", fault = "pinned certificate sent by the server but outside the validated chain",
-      outcome = "TRUST (3)")
+  @Case(category = "trust", fault = "pinned certificate sent by the server but outside the validated chain", outcome = "TRUST (3)")
   void pinOfStrayCertificate() {
-    fails(bench.device(), source().pin(SpkiPin.of(PKI.unrelatedRoot().certificate())),
-        UpdateRequest.of(serve(PKI.localhostWithStrayCertificate())), 2, Reason.TRUST, "pin");
+    pinnedToAnotherKey(PKI.localhostWithStrayCertificate());
   }
 
   @Test
   @DisplayName("TLS 1.1 only server")
-  @Case(category = "trust", fault = "server offers nothing newer than TLS 1.1 (the JDK server hangs up without an alert)",
-      outcome = "NETWORK (4), naming TLS 1.2")
+  @Case(category = "trust", fault = "server offers nothing newer than TLS 1.1 (the JDK server hangs up without an alert)", outcome = "NETWORK (4), naming TLS 1.2")
   void outdatedTls() {
-    TestServer server = bench.https(PKI.localhost(), "TLSv1.1").route("/fw.bin", Routes.image(image));
+    TestServer server = bench.add(TestServer.https(PKI.localhost(), "TLSv1.1")).route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 2, Reason.NETWORK, "TLS 1.2");
   }
 
@@ -115,7 +98,7 @@ class TrustMatrixTest {
   @DisplayName("plain HTTP on the HTTPS port")
   @Case(category = "trust", fault = "server answers the TLS hello in plain HTTP", outcome = "TRUST (3)")
   void plaintextPeer() {
-    TestServer server = bench.plainHttp().route("/fw.bin", Routes.image(image));
+    TestServer server = bench.add(TestServer.plainHttp()).route("/fw.bin", Routes.image(image));
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin").replace("http:", "https:")), 2, Reason.TRUST, "TLS");
   }
 
@@ -123,7 +106,7 @@ class TrustMatrixTest {
   @DisplayName("handshake never answered")
   @Case(category = "trust", fault = "TCP peer accepts and never speaks TLS", outcome = "NETWORK (4) after the handshake timeout")
   void silentPeer() {
-    TestServer server = bench.silent();
+    TestServer server = bench.add(TestServer.silent());
     fails(bench.device(), source().handshakeTimeout(Duration.ofMillis(400)),
         UpdateRequest.of(server.url("/fw.bin")), 1, Reason.NETWORK, "handshake");
   }
@@ -132,14 +115,13 @@ class TrustMatrixTest {
   @DisplayName("peer hangs up mid-handshake")
   @Case(category = "trust", fault = "TCP peer reads the ClientHello and closes", outcome = "NETWORK (4) after the retries")
   void hangUpInHandshake() {
-    TestServer server = bench.hangingUp();
+    TestServer server = bench.add(TestServer.hangingUp());
     fails(bench.device(), UpdateRequest.of(server.url("/fw.bin")), 1, Reason.NETWORK, "connection");
   }
 
   @Test
   @DisplayName("C-header anchor on one long line")
-  @Case(category = "trust", fault = "the root given as a C header whose PEM is one 3 KB string literal",
-      outcome = "installed: the header is read in one pass, no stack overflow")
+  @Case(category = "trust", fault = "the root given as a C header whose PEM is one 3 KB string literal", outcome = "installed: the header is read in one pass, no stack overflow")
   void cHeaderOnOneLine() throws Exception {
     String oneLine = Pems.of(PKI.root().certificate(), PKI.unrelatedRoot().certificate(),
         PKI.expiredRoot().certificate(), PKI.expiringRoot().certificate()).replace("\n", "\\n");
@@ -155,8 +137,7 @@ class TrustMatrixTest {
 
   @Test
   @DisplayName("get-cert with a stray self-signed certificate")
-  @Case(category = "trust", fault = "the server sends an unrelated self-signed certificate beside leaf and intermediate",
-      outcome = "the anchor saved is the root its chain leads to; the stray one is named and ignored")
+  @Case(category = "trust", fault = "the server sends an unrelated self-signed certificate beside leaf and intermediate", outcome = "the anchor saved is the root its chain leads to; the stray one is named and ignored")
   void getCertStrayRoot() {
     String url = serve(PKI.localhostWithStrayCertificate());
     FetchedCertificate fetched = CertificateFetcher.create().trustStore(TrustAnchors.fromPem(PKI.root().pem()))
