@@ -276,7 +276,7 @@ final class IoFaultCampaign {
             break;
           }
         }
-        trace.add(name + " ok");
+        trace.add(name + " ok" + (TRACE ? " -> " + brief(kind, crash) : ""));
       } catch (OtaException e) {
         refusals.merge(name + ": " + e.detail(), 1, Integer::sum);
         trace.add(name + " " + e.detail());
@@ -307,6 +307,27 @@ final class IoFaultCampaign {
   }
 
   private static final String REFUSED = "refused";
+
+  /** {@code -Dchaos.trace=true}: each step of a failure's trace shows the state it left (slower). */
+  private static final boolean TRACE = Boolean.getBoolean("chaos.trace");
+
+  private static String brief(CampaignStore kind, CrashMedium crash) {
+    try {
+      StoreStatus s = kind.open(crash).status().block();
+      if (s == null) {
+        return "?";
+      }
+      StringBuilder b = new StringBuilder("run " + s.active().label() + " next " + s.next().label());
+      for (SlotStatus slot : s.slots().values()) {
+        Sha256 sha = slot.sha256();
+        b.append(' ').append(slot.slot().label()).append('=').append(slot.state().label())
+            .append(sha == null ? "" : ":" + sha.hex().substring(0, 6)).append(slot.attempts() > 0 ? "/" + slot.attempts() : "");
+      }
+      return b.toString();
+    } catch (RuntimeException | Error e) {
+      return "(" + e.getClass().getSimpleName() + ")";
+    }
+  }
 
   /**
    * The start of a failure where GRUB found no slot with {@code _OK=1} and {@code _TRY=0} and booted its default entry
@@ -483,7 +504,11 @@ final class IoFaultCampaign {
     for (CampaignStore store : stores) {
       Summary s = new Summary(store.name(), seed);
       for (int i = 0; i < runs; i++) {
-        s.add(run(store, seed + i));
+        Run r = run(store, seed + i);
+        s.add(r);
+        if (r.failure() != null) {
+          System.out.println("seen: seed=" + r.seed() + ": " + r.failure()); // while a long run goes on
+        }
         if ((i + 1) % 1000 == 0 && i + 1 < runs) {
           System.out.print("after " + (i + 1) + " runs:\n" + s.table()); // a long run shows where it is
           System.out.flush();

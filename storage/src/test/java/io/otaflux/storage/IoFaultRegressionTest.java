@@ -3,6 +3,7 @@ package io.otaflux.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
@@ -97,5 +98,32 @@ class IoFaultRegressionTest {
         SlotId.B, BootloaderSlotStore.Kind.GRUB);
     assertThat(status.next()).isEqualTo(SlotId.A);
     assertThat(((BootloaderCampaignStore) CampaignStore.GRUB).scriptChoice(env)).isEqualTo(SlotId.A);
+  }
+
+  /**
+   * Campaign seed 100471 (store uboot): a rollback's environment write failed part-way (ENOSPC after a short write)
+   * and was reported as failed, yet the part written held every variable (the rest of the copy was zeros already),
+   * so the new copy was valid and the bootloader's choice had changed; a later mark-good then confirmed a slot the
+   * bootloader no longer boots, and the next update overwrote the confirmed image.
+   */
+  @Test
+  void aUbootEnvironmentWriteThatFailsPartWayLeavesThePreviousEnvironmentInForce() throws Exception {
+    Path config = Files.createTempFile("fw_env", ".config");
+    Files.writeString(config, "/sim/env 0x0 0x2000\n/sim/env 0x2000 0x2000\n");
+    CrashMedium crash = CrashMedium.reliable();
+    try (Medium.Handle h = crash.open(Path.of("/sim/env"), Medium.Mode.CREATE)) {
+      h.write(java.nio.ByteBuffer.wrap(new byte[0x4000]), 0);
+    }
+    UbootEnvironment env = new UbootEnvironment(crash, FwEnvConfig.read(config));
+    java.util.Map<String, @org.jspecify.annotations.Nullable String> before = new java.util.LinkedHashMap<>();
+    before.put("BOOT_ORDER", "B A");
+    env.format(EnvVariables.empty().with(before, UbootEnvironment::entry));
+    java.util.Map<String, @org.jspecify.annotations.Nullable String> change = new java.util.LinkedHashMap<>();
+    change.put("BOOT_ORDER", "A");
+    ChaosMedium shortWrite = new ChaosMedium(crash, new Random(1), 0).forceNext(ChaosMedium.Fault.SHORT_WRITE);
+    assertThatThrownBy(() -> new UbootEnvironment(shortWrite, FwEnvConfig.read(config)).update(change))
+        .isInstanceOf(java.io.IOException.class);
+    assertThat(env.read().variables().asMap()).containsEntry("BOOT_ORDER", "B A");
+    Files.delete(config);
   }
 }
