@@ -296,7 +296,7 @@ final class IoFaultCampaign {
       CrashMedium.Survival survival = CrashMedium.Survival.values()[random.nextInt(3)];
       CrashMedium rebooted = crash.reboot(survival, random.nextLong());
       failure = oracle(kind, rebooted, created, mustKeep, images[0], random, tools);
-      if (failure != null) {
+      if (failure != null && !failure.equals(REFUSED)) {
         failure = failure + " [after the power went, unsynced data " + survival + "; steps " + trace + "]";
       }
       if (failure != null && failure.equals(REFUSED)) {
@@ -359,6 +359,9 @@ final class IoFaultCampaign {
       status = store.status().block();
     } catch (OtaException e) {
       if (e.detail() == OtaException.Detail.STORE_DAMAGED) {
+        if (TRACE) {
+          System.out.println("refused: " + e.getMessage());
+        }
         return REFUSED;
       }
       return "the store does not open after the reboot: " + e.detail() + ": " + e.getMessage();
