@@ -704,6 +704,11 @@ public final class BootloaderSlotStore implements SlotStore {
       if (!c.order().isEmpty() && c.order().get(0) != running && c.attemptsLeft(c.order().get(0)) == 0) {
         // the bootloader fell back from the first slot of the order: take it out, as RAUC's mark-bad does
         bootloader.rollback(c.order().get(0));
+      } else if (now.loaded().state().slot(running).state() == SlotState.TRIAL
+          && (c.order().isEmpty() || c.order().get(0) != running)) {
+        // a confirmed trial stays the boot choice, also when a rollback that failed half-way (its environment
+        // written, not its state file) took it out of the order (campaign seed 100471)
+        bootloader.activate(running);
       } else if (c.attemptsLeft(running) < (setup.kind() == Kind.UBOOT ? RaucBootVariables.ATTEMPTS : 1)
           || !c.order().contains(running)) {
         bootloader.markGood(running);

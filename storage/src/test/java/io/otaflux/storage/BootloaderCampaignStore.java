@@ -203,7 +203,8 @@ final class BootloaderCampaignStore implements CampaignStore {
     // what RAUC's script boots from the tool's variables is what the store's status predicts
     SlotId script = scriptChoice(theirs);
     SlotId predicted = BootRules.boot(status).active();
-    if (script != predicted) {
+    // GRUB's default entry boots slot A whatever the rules predict: checked apart (IoFaultCampaign#DEFAULT_ENTRY)
+    if (script != predicted && !bootsDefaultEntry(medium)) {
       return "from the tool's variables " + theirs + " the bootloader boots " + script.label() + " but the status "
           + status + " predicts " + predicted.label();
     }

@@ -126,4 +126,15 @@ class IoFaultRegressionTest {
     assertThat(env.read().variables().asMap()).containsEntry("BOOT_ORDER", "B A");
     Files.delete(config);
   }
+
+  /**
+   * Campaign seed 100471 (store uboot), the second half: the rollback's environment write landed but its state-file
+   * write failed (ENOSPC), so the running trial b was out of {@code BOOT_ORDER} while still a trial; {@code mark-good}
+   * then confirmed b without putting it back first, the device booted a, and the next update overwrote the confirmed
+   * image. The whole run now keeps the confirmed image.
+   */
+  @Test
+  void confirmingATrialThatAHalfDoneRollbackTookOutOfTheBootOrderMakesItTheBootChoiceAgain() {
+    assertThat(IoFaultCampaign.run(CampaignStore.UBOOT, 100_471).failure()).isNull();
+  }
 }
