@@ -16,7 +16,20 @@ The JVM itself does not pwrite, sync or rename while it starts, so those points 
 store; `open` also hits the JVM's own start (such runs fail to start and inject nothing into the
 store: counted as "jvm did not start"). `write` (stdout) is left alone so that exit lines survive.
 
-Usage: fiu_campaign.py --jar samples/ota-cli/target/ota.jar --seed 19000 --runs 50
+With --bootloader uboot|grub the store is a bootloader store (`ota init --bootloader`, see
+docs/cli.md): two 4 MiB slot files, a redundant U-Boot environment (two copies in one file, located
+by a generated fw_env.config) or a grubenv, and a kernel command line file naming the running slot.
+A boot is then the bootloader's, not `ota boot`: RAUC's boot script (U-Boot: the first slot of
+BOOT_ORDER with attempts left is counted down, none left gives both 3; GRUB: the first slot of ORDER
+with _OK=1 and _TRY=0 gets _TRY=1, none boots the default entry, slot A), its reads and writes done
+by Debian's own fw_printenv / fw_setenv and grub-editenv, outside libfiu. The oracle adds the
+bootloader's view after every run: fw_printenv / grub-editenv list read the environment; the slot
+RAUC's script boots from it is the one `ota status --json` predicts, and its order, attempts left
+and each trial's counter are what status says; after the boot, status names the slot booted. As in
+the in-process campaign, GRUB's default entry booting slot A while A holds no verified image (the
+good slot was booted and not yet confirmed, A was being written or given up) is counted apart.
+
+Usage: fiu_campaign.py --jar samples/ota-cli/target/ota.jar --seed 19000 --runs 50 [--bootloader uboot|grub]
 Prints one line per failure with the seed that reproduces it, then a summary table; exits 1 on a failure.
 """
 import argparse
@@ -32,10 +45,119 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zlib
 
+DEFAULT_ENTRY = "unsafe boot (GRUB's default entry)"
 POINTS = ["posix/io/rw/pwrite", "posix/io/rw/pwrite/reduce", "posix/io/sync/fsync", "posix/io/sync/fdatasync",
           "posix/io/dir/rename", "posix/io/oc/open"]
 CONTRACT_EXITS = {0, 2, 3, 4, 5, 6, 7, 8, 9}
+ENV_SIZE = 0x2000
+ATTEMPTS = 3
+
+
+def uboot_env_copy(variables, flags):
+    """One copy of a redundant U-Boot environment: CRC-32 (LE) of the data, the flags byte, the data."""
+    data = b"".join(("%s=%s" % kv).encode() + b"\0" for kv in variables.items()) + b"\0"
+    data = data.ljust(ENV_SIZE - 5, b"\0")
+    return zlib.crc32(data).to_bytes(4, "little") + bytes([flags]) + data
+
+
+class Bootloader:
+    """The device's bootloader for a bootloader store: its environment, RAUC's boot script, Debian's tools."""
+
+    def __init__(self, kind, d):
+        self.kind = kind
+        self.d = d
+        self.cmdline = os.path.join(d, "cmdline")
+        self.slot_paths = {"a": os.path.join(d, "slot-a.img"), "b": os.path.join(d, "slot-b.img")}
+        if kind == "uboot":
+            self.env = os.path.join(d, "uboot.env")
+            self.config = os.path.join(d, "fw_env.config")
+        else:
+            self.env = os.path.join(d, "grubenv")
+
+    def flash(self, slot_size):
+        os.makedirs(self.d)
+        with open(self.slot_paths["a"], "wb") as f:
+            f.write(b"factory image of slot a".ljust(slot_size, b"\0"))
+        with open(self.slot_paths["b"], "wb") as f:
+            f.write(bytes(slot_size))
+        self.boot_into("A")
+        if self.kind == "uboot":
+            with open(self.config, "w") as f:
+                f.write("%s 0x0 0x%x\n%s 0x%x 0x%x\n" % (self.env, ENV_SIZE, self.env, ENV_SIZE, ENV_SIZE))
+            v = {"bootcmd": "run rauc_boot", "BOOT_ORDER": "A B", "BOOT_A_LEFT": "3", "BOOT_B_LEFT": "3"}
+            with open(self.env, "wb") as f:
+                f.write(uboot_env_copy(v, 1) + uboot_env_copy(v, 0))
+        else:
+            subprocess.run(["grub-editenv", self.env, "create"], check=True)
+            subprocess.run(["grub-editenv", self.env, "set", "ORDER=A B", "A_OK=1", "A_TRY=0", "B_OK=1", "B_TRY=0"],
+                           check=True)
+
+    def init_args(self):
+        env = ["--fw-env-config", self.config] if self.kind == "uboot" else ["--grubenv", self.env]
+        return ["--bootloader", self.kind] + env + ["--slot-a", self.slot_paths["a"], "--slot-b", self.slot_paths["b"],
+                                                     "--cmdline", self.cmdline]
+
+    def variables(self):
+        """The environment as Debian's own tool reads it (None when the tool refuses it)."""
+        if self.kind == "uboot":
+            p = subprocess.run(["fw_printenv", "-c", self.config], capture_output=True, text=True)
+        else:
+            p = subprocess.run(["grub-editenv", self.env, "list"], capture_output=True, text=True)
+        if p.returncode != 0:
+            return None
+        return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+
+    def setenv(self, changes):
+        if self.kind == "uboot":
+            args = ["fw_setenv", "-c", self.config]
+            for k, v in changes.items():
+                subprocess.run(args + [k, v], check=True, capture_output=True)
+        else:
+            subprocess.run(["grub-editenv", self.env, "set"] + ["%s=%s" % kv for kv in changes.items()], check=True)
+
+    def order(self, v):
+        key = "BOOT_ORDER" if self.kind == "uboot" else "ORDER"
+        names = [n for n in (v.get(key) or "A B").split(" ") if n in ("A", "B")]
+        return names
+
+    def left(self, v, name):
+        if self.kind == "uboot":
+            raw = v.get("BOOT_%s_LEFT" % name, "")
+            return int(raw, 16) if raw else ATTEMPTS
+        return 1 if v.get(name + "_OK") == "1" and v.get(name + "_TRY", "0") == "0" else 0
+
+    def script_choice(self, v):
+        """The slot RAUC's script boots, and whether it found none to try (U-Boot resets, GRUB takes its default)."""
+        names = self.order(v)
+        for name in names:
+            if self.left(v, name) > 0:
+                return name, False
+        if self.kind == "uboot":
+            return (names[0] if names else "A"), True
+        return "A", True
+
+    def boot(self):
+        """RAUC's boot script: counts the attempt in the environment, then the kernel starts with rauc.slot=."""
+        v = self.variables()
+        if v is None:
+            raise RuntimeError("the bootloader cannot read its environment")
+        name, none = self.script_choice(v)
+        if self.kind == "uboot":
+            if none:
+                self.setenv({"BOOT_A_LEFT": "3", "BOOT_B_LEFT": "3"})
+                v = self.variables()
+                name, _ = self.script_choice(v)
+            self.setenv({"BOOT_%s_LEFT" % name: "%x" % (self.left(v, name) - 1)})
+        elif not none:
+            self.setenv({name + "_TRY": "1"})
+        self.boot_into(name)
+        return name.lower()
+
+    def boot_into(self, name):
+        with open(self.cmdline, "w") as f:
+            f.write("root=/dev/mmcblk0p2 rauc.slot=%s rw\n" % name)
 
 
 def serve(directory, cert, key):
@@ -50,14 +172,17 @@ def serve(directory, cert, key):
 
 
 class Campaign:
-    def __init__(self, jar, work):
+    def __init__(self, jar, work, bootloader=None):
         self.jar = jar
         self.work = work
+        self.bootloader_kind = bootloader
+        self.disagree = self.default_entry = self.tool_checks = 0
         self.faults = {}
         self.exits = {}
         self.lines = []
         self.runs = self.failures = self.kills = self.refused = self.unexpected = self.updates_ok = 0
-        self.unsafe = self.lost = self.ops = self.jvm_start = 0
+        self.unsafe = self.lost = self.ops = self.jvm_start = self.boots = 0
+        self.bl = None
 
     def ota(self, args, fiu=None, kill_after=None):
         cmd = ["java", "-jar", self.jar] + args
@@ -76,11 +201,11 @@ class Campaign:
         rc, out, err = self.ota(["status", "--slots", slots, "--json"])
         return (json.loads(out) if rc == 0 else None), rc, err
 
-    @staticmethod
-    def digest_ok(slots, name, slot):
+    def digest_ok(self, slots, name, slot):
         if slot["sha256"] is None:
             return slot["size"] == 0
-        with open(os.path.join(slots, "slot-%s.img" % name), "rb") as f:
+        path = self.bl.slot_paths[name] if self.bl else os.path.join(slots, "slot-%s.img" % name)
+        with open(path, "rb") as f:
             data = f.read(slot["size"])
         return len(data) == slot["size"] and hashlib.sha256(data).hexdigest() == slot["sha256"]
 
@@ -92,7 +217,15 @@ class Campaign:
         r = random.Random(seed)
         slots = os.path.join(self.work, "store-%d" % seed)
         shutil.rmtree(slots, ignore_errors=True)
-        rc, _, err = self.ota(["init", "--slots", slots, "--slot-size", "4M"])
+        self.bl = None
+        init = ["init", "--slots", slots, "--slot-size", "4M"]
+        if self.bootloader_kind:
+            device = os.path.join(self.work, "device-%d" % seed)
+            shutil.rmtree(device, ignore_errors=True)
+            self.bl = Bootloader(self.bootloader_kind, device)
+            self.bl.flash(4 << 20)
+            init += self.bl.init_args()
+        rc, _, err = self.ota(init)
         if rc != 0:
             return "init failed without faults: " + err.strip()
         must_keep = {"factory"}
@@ -113,6 +246,10 @@ class Campaign:
             else:
                 args = [op, "--slots", slots]
             self.ops += 1
+            if op == "boot" and self.bl:
+                self.bl.boot()  # the bootloader's, with Debian's tools: not the ota process, no libfiu
+                self.boots += 1
+                continue
             rc, out, err = self.ota(args, fiu, kill_after)
             for p in points:
                 self.faults[p] = self.faults.get(p, 0) + 1  # armed points (libfiu does not count hits)
@@ -148,25 +285,85 @@ class Campaign:
                 self.refused += 1
                 return None
             return "the store does not open: exit %d: %s" % (rc, err.strip())
+        unsafe = "unsafe boot"
+        if self.bl:
+            failure, default_entry = self.bootloader_agrees(st)
+            if failure:
+                self.disagree += 1
+                return "bootloader disagrees: " + failure
+            if default_entry:
+                unsafe = DEFAULT_ENTRY
         choice = st["slots"][st["next"]]
         if choice["state"] not in ("good", "trial") or not self.digest_ok(slots, st["next"], choice):
-            self.unsafe += 1
-            return "unsafe boot: boot choice %s is not a verified good/trial image: %s" % (st["next"], json.dumps(st))
+            return self.unsafe_boot(unsafe, "boot choice %s is not a verified good/trial image: %s" % (
+                st["next"], json.dumps(st)))
         if not any(s["state"] == "good" and self.key(s) in must_keep and self.digest_ok(slots, n, s)
                    for n, s in st["slots"].items()):
             self.lost += 1
             return "lost confirmation: none of %s is a good slot with its bytes: %s" % (sorted(must_keep), json.dumps(st))
-        rc, out, err = self.ota(["boot", "--slots", slots])
-        booted = out.strip()
+        if self.bl:
+            rc, err = 0, ""
+            booted = self.bl.boot()
+            self.boots += 1
+        else:
+            rc, out, err = self.ota(["boot", "--slots", slots])
+            booted = out.strip()
         st2, _, _ = self.status(slots)
         if rc != 0 or st2 is None or booted not in ("a", "b"):
             return "the clean boot after the run failed: exit %d: %s" % (rc, err.strip())
+        if st2["active"] != booted:
+            self.disagree += 1
+            return "bootloader disagrees: it booted %s, status says %s runs: %s" % (booted, st2["active"], json.dumps(st2))
         s = st2["slots"][booted]
         if s["state"] not in ("good", "trial") or not self.digest_ok(slots, booted, s):
-            self.unsafe += 1
-            return "unsafe boot: booted %s: %s" % (booted, json.dumps(st2))
+            return self.unsafe_boot(unsafe, "booted %s: %s" % (booted, json.dumps(st2)))
         shutil.rmtree(slots, ignore_errors=True)
+        if self.bl:
+            shutil.rmtree(self.bl.d, ignore_errors=True)
         return None
+
+    def unsafe_boot(self, kind, what):
+        if kind == DEFAULT_ENTRY:
+            self.default_entry += 1
+            self.lines.append("GRUB-DEFAULT-ENTRY " + what)
+            return None
+        self.unsafe += 1
+        return "unsafe boot: " + what
+
+    def bootloader_agrees(self, st):
+        """(failure or None, whether GRUB boots its default entry): the tool's reading against `ota status`."""
+        self.tool_checks += 1
+        v = self.bl.variables()
+        if v is None:
+            return "the bootloader's tool cannot read the environment that ota status read", False
+        name, none = self.bl.script_choice(v)
+        slot = name.lower()
+        # what the boot rules predict from status: a used-up trial falls back to a good slot, an unbootable choice
+        # yields to the other slot
+        nxt = st["next"]
+        chosen, other = st["slots"][nxt], st["slots"]["b" if nxt == "a" else "a"]
+        predicted = nxt
+        if chosen["state"] == "trial" and chosen.get("attempts", 0) >= ATTEMPTS and other["state"] == "good":
+            predicted = "b" if nxt == "a" else "a"
+        elif chosen["state"] not in ("good", "trial") and other["state"] in ("good", "trial"):
+            predicted = "b" if nxt == "a" else "a"
+        default_entry = none and self.bl.kind == "grub"
+        if slot != predicted and not default_entry:  # GRUB's default entry boots a whatever the rules say
+            return "from %s RAUC's script boots %s, status predicts %s: %s" % (v, slot, predicted, json.dumps(st)), False
+        b = st.get("bootloader") or {}
+        order = [n.lower() for n in self.bl.order(v)]
+        left = {n: self.bl.left(v, n.upper()) for n in ("a", "b")}
+        if b.get("order") != order or b.get("attemptsLeft") != left:
+            return "the tool reads order %s, attempts left %s; status says %s" % (order, left, json.dumps(b)), False
+        for n, s in st["slots"].items():
+            if s["state"] == "trial":
+                expected = ATTEMPTS - min(left[n], ATTEMPTS) if self.bl.kind == "uboot" else (0 if left[n] else ATTEMPTS)
+                if s.get("attempts") != expected:
+                    return "trial %s shows %s attempts, the tool's variables %s say %d" % (n, s.get("attempts"), v,
+                                                                                          expected), False
+        if default_entry and st["next"] != "a" and predicted != "a":
+            return "GRUB boots its default entry, slot a, but status predicts %s" % predicted, False
+        return None, default_entry
 
 
 def main():
@@ -174,6 +371,7 @@ def main():
     ap.add_argument("--jar", default="samples/ota-cli/target/ota.jar")
     ap.add_argument("--seed", type=int, default=19000)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--bootloader", choices=["uboot", "grub"], help="a bootloader store instead of a file store")
     a = ap.parse_args()
     if shutil.which("fiu-run") is None:
         sys.exit("fiu-run is missing: apt-get install -y fiu-utils")
@@ -195,17 +393,18 @@ def main():
                 f.write(data)
             images.append((name, hashlib.sha256(data).hexdigest(), len(data)))
         port = serve(www, cert, key)
-        c = Campaign(jar, work)
+        c = Campaign(jar, work, a.bootloader)
+        store = a.bootloader or "file"
         for i in range(a.runs):
             seed = a.seed + i
             c.runs += 1
             failure = c.run(seed, port, images, cert)
             if failure:
                 c.failures += 1
-                print("FAIL store=file seed=%d: %s" % (seed, failure), flush=True)
+                print("FAIL store=%s seed=%d: %s" % (store, seed, failure), flush=True)
         for line in c.lines:
             print(line)
-        print("libfiu campaign, store=file, seeds %d..%d" % (a.seed, a.seed + a.runs - 1))
+        print("libfiu campaign, store=%s, seeds %d..%d" % (store, a.seed, a.seed + a.runs - 1))
         rows = [("runs", c.runs), ("ota processes under fiu-run", c.ops)]
         rows += [("  armed " + p, n) for p, n in sorted(c.faults.items())]
         rows += [("  exit %d" % k, v) for k, v in sorted(c.exits.items())]
@@ -215,6 +414,10 @@ def main():
                  ("killed with SIGKILL", c.kills), ("updates installed", c.updates_ok),
                  ("exits outside the contract (see NOTE lines)", c.unexpected),
                  ("store refused to open (exit 7)", c.refused), ("unsafe boots", c.unsafe),
+                 ("boots by the bootloader (RAUC's script, Debian's tools)", c.boots),
+                 ("runs checked with fw_printenv / grub-editenv", c.tool_checks),
+                 ("bootloader disagrees with status", c.disagree),
+                 ("unsafe boots by GRUB's default entry (RAUC's grub.cfg)", c.default_entry),
                  ("lost confirmations", c.lost), ("failures", c.failures)]
         for name, n in rows:
             print("  %-55s %8d" % (name, n))

@@ -405,7 +405,8 @@ public final class BootloaderSlotStore implements SlotStore {
   }
 
   private static void refuseExisting(Medium medium, Path dir, Layout layout, boolean replace) {
-    if (!replace && (medium.exists(layout.stateFile()) || medium.exists(dir.resolve(CONFIG)))) {
+    // the setup without a boot state is an init cut short (it writes the setup first): running it again completes it
+    if (!replace && medium.exists(layout.stateFile())) {
       throw OtaException.of(Detail.STORE_EXISTS, dir + " already holds a slot store; nothing was changed. Use it as"
           + " it is; `ota init --force` replaces it, losing its record of the slots' images.");
     }
@@ -426,7 +427,14 @@ public final class BootloaderSlotStore implements SlotStore {
     Setup setup = Setup.decode(text, config);
     Layout layout = Layout.onDevices(setup.slotA(), setup.slotB(), dir);
     BootStateFile file = new BootStateFile(medium, layout.stateFile());
+    if (!medium.exists(layout.stateFile())) {
+      throw OtaException.of(Detail.IO_ERROR, "The init of the bootloader store in " + dir + " did not complete: its"
+          + " setup is there but not its boot state (" + layout.stateFile() + "). Nothing was changed. Run the same"
+          + " `ota init --slots " + dir + " --bootloader " + setup.kind().label() + " ...` again to complete it.");
+    }
     long capacity = file.load().state().capacity();
+    // as for a file store: an init whose directory sync failed may have left the entries undurable
+    FileSlotStore.makeEntriesDurable(medium, dir);
     return new BootloaderSlotStore(medium, layout, bootloader(medium, setup, envLock), setup, capacity, mountinfo,
         Schedulers.boundedElastic());
   }
@@ -574,7 +582,9 @@ public final class BootloaderSlotStore implements SlotStore {
       }
     }
     if (next == null) {
-      next = choice.order().isEmpty() ? running : choice.order().get(0);
+      // no slot has attempts left: U-Boot's script gives both 3 again and boots the first of the order; GRUB's
+      // boots its default entry, slot A, whatever A_OK says (RAUC's grub.cfg: default=0)
+      next = kind == Kind.GRUB ? SlotId.A : choice.order().isEmpty() ? running : choice.order().get(0);
     }
     return new StoreStatus(running, next, slots);
   }
@@ -694,6 +704,11 @@ public final class BootloaderSlotStore implements SlotStore {
       if (!c.order().isEmpty() && c.order().get(0) != running && c.attemptsLeft(c.order().get(0)) == 0) {
         // the bootloader fell back from the first slot of the order: take it out, as RAUC's mark-bad does
         bootloader.rollback(c.order().get(0));
+      } else if (now.loaded().state().slot(running).state() == SlotState.TRIAL
+          && (c.order().isEmpty() || c.order().get(0) != running)) {
+        // a confirmed trial stays the boot choice, also when a rollback that failed half-way (its environment
+        // written, not its state file) took it out of the order (campaign seed 100471)
+        bootloader.activate(running);
       } else if (c.attemptsLeft(running) < (setup.kind() == Kind.UBOOT ? RaucBootVariables.ATTEMPTS : 1)
           || !c.order().contains(running)) {
         bootloader.markGood(running);

@@ -271,11 +271,7 @@ public final class FileSlotStore implements SlotStore {
         if (loaded != null) {
           // an init that failed at its directory sync (EIO) left entries that a power cut may still take away:
           // the init run again makes them durable before it opens, or refuses, the store it finds
-          try {
-            medium.syncDirectory(dir);
-          } catch (IOException e) {
-            throw StoreErrors.io("Making the slot store's files durable", dir, e);
-          }
+          makeEntriesDurable(medium, dir);
         }
         if (existing == Existing.OPEN) {
           if (loaded != null) {
@@ -318,7 +314,20 @@ public final class FileSlotStore implements SlotStore {
 
   static FileSlotStore open(Medium medium, Layout layout) {
     BootStateFile file = new BootStateFile(medium, layout.stateFile());
-    return new FileSlotStore(medium, layout, file.load().state().capacity(), Schedulers.boundedElastic());
+    long capacity = file.load().state().capacity();
+    // an init whose directory sync failed left entries a power cut may still take away; a plain open (ota
+    // update, status) cannot tell, so it makes them durable: on a directory with nothing to flush, this is cheap
+    makeEntriesDurable(medium, layout.stateDir());
+    return new FileSlotStore(medium, layout, capacity, Schedulers.boundedElastic());
+  }
+
+  /** Syncs {@code dir}, so that the store's files found there survive a power cut. */
+  static void makeEntriesDurable(Medium medium, Path dir) {
+    try {
+      medium.syncDirectory(dir);
+    } catch (IOException e) {
+      throw StoreErrors.io("Making the slot store's files durable", dir, e);
+    }
   }
 
   @Override

@@ -348,12 +348,19 @@ final class UbootEnvironment {
     FwEnvConfig.Location at = config.copies().get(index);
     try (Medium.Handle h = medium.open(at.device(), Medium.Mode.WRITE)) {
       long offset = resolve(at, h);
-      h.write(ByteBuffer.wrap(image), offset);
+      boolean written = false;
       try {
+        h.write(ByteBuffer.wrap(image), offset);
+        written = true;
         h.force();
       } catch (IOException e) {
+        if (!written && !config.isRedundant()) {
+          throw e; // the only copy: spoiling it would leave U-Boot its default environment for sure
+        }
         // the new copy may be readable from the page cache yet never reach the device, while the caller
-        // is told the write failed: spoil its CRC so that every later read takes the previous copy
+        // is told the write failed; a short write that failed after the variables (the padding was zeros
+        // already) even leaves it valid (campaign seed 100471): spoil its CRC so that every later read takes
+        // the previous copy
         try {
           h.write(ByteBuffer.wrap(new byte[] {(byte) ~image[0], (byte) ~image[1], (byte) ~image[2],
               (byte) ~image[3]}), offset);

@@ -3,6 +3,7 @@ package io.otaflux.storage;
 import java.nio.file.Path;
 
 import io.otaflux.SlotId;
+import io.otaflux.StoreStatus;
 import io.otaflux.spi.SlotStore;
 
 import org.jspecify.annotations.Nullable;
@@ -11,10 +12,9 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * A kind of slot store as the I/O-fault campaign drives it: created on a medium, opened again
- * after a reboot, and its slots' bytes read back for the oracle. The file store is here; a
- * bootloader-backed store (U-Boot environment file, grubenv) plugs in by implementing this over
- * the same {@link Medium} and being added to {@link #all()}: the campaign, its faults and its
- * oracle are the same for every store.
+ * after a reboot, and its slots' bytes read back for the oracle. The file store is here, the
+ * bootloader stores (U-Boot environment, grubenv) in {@link BootloaderCampaignStore}: the campaign,
+ * its faults and its oracle are the same for every store.
  */
 interface CampaignStore {
 
@@ -35,6 +35,42 @@ interface CampaignStore {
 
   /** The bytes of a slot as the medium holds them, or null when the slot holds none. */
   byte @Nullable [] slotBytes(CrashMedium medium, SlotId slot);
+
+  /** Puts on a blank medium what the device holds before the store is made (partitions, the bootloader's environment). */
+  default void flash(CrashMedium medium) {
+  }
+
+  /**
+   * The device boots: the store counts ({@code boot()} on {@code faulty}), or the bootloader does (its own writes on
+   * {@code device}: power cuts, but not our process's I/O faults).
+   *
+   * @return the slot booted
+   */
+  default SlotId boot(Medium faulty, Medium device) {
+    SlotId booted = open(faulty).boot().block();
+    if (booted == null) {
+      throw new IllegalStateException("boot() completed empty");
+    }
+    return booted;
+  }
+
+  /**
+   * The bootloader's own view of the store after a reboot (its real tools), against the store's {@code status}: null
+   * when they agree, or what differs. A store without a bootloader has nothing to disagree with.
+   */
+  default @Nullable String bootloaderDisagrees(CrashMedium medium, StoreStatus status) {
+    return null;
+  }
+
+  /** Whether the next boot is GRUB's default entry: no slot is {@code _OK=1} with {@code _TRY=0}. */
+  default boolean bootsDefaultEntry(CrashMedium medium) {
+    return false;
+  }
+
+  /** Whether a boot is the bootloader's (its real tools then check the environment). */
+  default boolean hasBootloader() {
+    return false;
+  }
 
   /** The file store: two slot files and an atomically replaced boot-state file. */
   CampaignStore FILE = new CampaignStore() {
@@ -59,9 +95,15 @@ interface CampaignStore {
     }
   };
 
+  /** The bootloader store on a redundant U-Boot environment. */
+  CampaignStore UBOOT = new BootloaderCampaignStore(BootloaderSlotStore.Kind.UBOOT);
+
+  /** The bootloader store on a GRUB environment block. */
+  CampaignStore GRUB = new BootloaderCampaignStore(BootloaderSlotStore.Kind.GRUB);
+
   /** Every store the campaign knows, by name. */
   static java.util.List<CampaignStore> all() {
-    return java.util.List.of(FILE);
+    return java.util.List.of(FILE, UBOOT, GRUB);
   }
 
   /** The store called {@code name}. */

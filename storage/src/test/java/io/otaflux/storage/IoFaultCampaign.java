@@ -20,8 +20,9 @@ import io.otaflux.SlotState;
 import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateRequest;
-import io.otaflux.testkit.InMemoryFirmwareSource;
+import io.otaflux.spi.BootRules;
 import io.otaflux.spi.SlotStore;
+import io.otaflux.testkit.InMemoryFirmwareSource;
 
 import org.jspecify.annotations.Nullable;
 
@@ -54,7 +55,7 @@ final class IoFaultCampaign {
 
   /** What one run found. */
   record Run(long seed, Map<ChaosMedium.Fault, Integer> faults, @Nullable String failure, boolean refusedOpen,
-      int installed, int operations, Map<String, Integer> refusals) {
+      int installed, int operations, Map<String, Integer> refusals, boolean toolChecked) {
 
     int faultCount() {
       return faults.values().stream().mapToInt(Integer::intValue).sum();
@@ -71,6 +72,10 @@ final class IoFaultCampaign {
     int failures;
     int unsafeBoots;
     int lostConfirmations;
+    int disagreements;
+    int defaultEntryBoots;
+    final List<String> defaultEntryLines = new ArrayList<>();
+    int toolChecks;
     int refusedOpens;
     int installed;
     long operations;
@@ -96,14 +101,23 @@ final class IoFaultCampaign {
       if (run.refusedOpen()) {
         refusedOpens++;
       }
+      if (run.toolChecked()) {
+        toolChecks++;
+      }
       String f = run.failure();
-      if (f != null) {
+      if (f != null && f.startsWith(DEFAULT_ENTRY)) {
+        defaultEntryBoots++;
+        defaultEntryLines.add("GRUB-DEFAULT-ENTRY store=" + store + " seed=" + run.seed() + ": " + f);
+      } else if (f != null) {
         failures++;
         if (f.startsWith("unsafe boot")) {
           unsafeBoots++;
         }
         if (f.startsWith("lost confirmation")) {
           lostConfirmations++;
+        }
+        if (f.startsWith("bootloader disagrees")) {
+          disagreements++;
         }
         failureLines.add("FAIL store=" + store + " seed=" + run.seed() + ": " + f);
       }
@@ -125,7 +139,14 @@ final class IoFaultCampaign {
         row(b, "  failed/refused with " + e.getKey(), e.getValue());
       }
       row(b, "store refused to open (STORE_DAMAGED)", refusedOpens);
+      if (toolChecks > 0) {
+        row(b, "runs checked by the bootloader's tool (fw_printenv/grub-editenv)", toolChecks);
+        row(b, "bootloader disagrees with status", disagreements);
+      }
       row(b, "unsafe boots", unsafeBoots);
+      if (defaultEntryBoots > 0) {
+        row(b, "unsafe boots by GRUB's default entry (RAUC's grub.cfg)", defaultEntryBoots);
+      }
       row(b, "lost confirmations", lostConfirmations);
       row(b, "failures", failures);
       return b.toString();
@@ -153,15 +174,18 @@ final class IoFaultCampaign {
   /** One run, reproducible from {@code seed}. */
   static Run run(CampaignStore kind, long seed) {
     Random random = new Random(seed);
-    long setupOps = setupOperations(kind);
+    long flashOps = flashOperations(kind);
+    long setupOps = setupOperations(kind) - flashOps;
     boolean powerCut = random.nextInt(4) != 0;
     // one run in five creates the store under faults too (its rename and directory sync)
     boolean faultyInit = random.nextInt(5) == 0;
     long cutAt = !powerCut ? Long.MAX_VALUE
-        : faultyInit ? 1 + random.nextInt((int) setupOps + 200) : setupOps + 1 + random.nextInt(250);
+        : flashOps + (faultyInit ? 1 + random.nextInt((int) setupOps + 200) : setupOps + 1 + random.nextInt(250));
     CrashMedium crash = CrashMedium.cuttingAt(cutAt);
+    kind.flash(crash);
     ChaosMedium medium = new ChaosMedium(crash, random, RATES[random.nextInt(RATES.length)]);
     Map<String, Integer> refusals = new TreeMap<>();
+    boolean tools = kind.hasBootloader() && Math.floorMod(seed, TOOL_EVERY) == 0;
     medium.enabled(faultyInit);
     boolean created = false;
     for (int attempt = 0; attempt < 10 && !created && !crash.isCut(); attempt++) {
@@ -173,7 +197,7 @@ final class IoFaultCampaign {
       } catch (Throwable e) {
         if (!crash.isCut()) {
           return new Run(seed, medium.injected(), "unexpected exception creating the store (not an OtaException): "
-              + e, false, 0, 0, refusals);
+              + e, false, 0, 0, refusals, false);
         }
       }
     }
@@ -229,7 +253,7 @@ final class IoFaultCampaign {
             break;
           }
           case "boot":
-            store.boot().block();
+            kind.boot(medium, crash);
             break;
           case "mark-good":
             if (before.slot(before.active()).state() == SlotState.TRIAL) {
@@ -252,7 +276,7 @@ final class IoFaultCampaign {
             break;
           }
         }
-        trace.add(name + " ok");
+        trace.add(name + " ok" + (TRACE ? " -> " + brief(kind, crash) : ""));
       } catch (OtaException e) {
         refusals.merge(name + ": " + e.detail(), 1, Integer::sum);
         trace.add(name + " " + e.detail());
@@ -271,21 +295,49 @@ final class IoFaultCampaign {
     if (failure == null) {
       CrashMedium.Survival survival = CrashMedium.Survival.values()[random.nextInt(3)];
       CrashMedium rebooted = crash.reboot(survival, random.nextLong());
-      failure = oracle(kind, rebooted, created, mustKeep, images[0], random);
-      if (failure != null) {
+      failure = oracle(kind, rebooted, created, mustKeep, images[0], random, tools);
+      if (failure != null && !failure.equals(REFUSED)) {
         failure = failure + " [after the power went, unsynced data " + survival + "; steps " + trace + "]";
       }
       if (failure != null && failure.equals(REFUSED)) {
-        return new Run(seed, medium.injected(), null, true, installed, operations, refusals);
+        return new Run(seed, medium.injected(), null, true, installed, operations, refusals, false);
       }
     }
-    return new Run(seed, medium.injected(), failure, false, installed, operations, refusals);
+    return new Run(seed, medium.injected(), failure, false, installed, operations, refusals, tools);
   }
 
   private static final String REFUSED = "refused";
 
+  /** {@code -Dchaos.trace=true}: each step of a failure's trace shows the state it left (slower). */
+  private static final boolean TRACE = Boolean.getBoolean("chaos.trace");
+
+  private static String brief(CampaignStore kind, CrashMedium crash) {
+    try {
+      StoreStatus s = kind.open(crash).status().block();
+      if (s == null) {
+        return "?";
+      }
+      StringBuilder b = new StringBuilder("run " + s.active().label() + " next " + s.next().label());
+      for (SlotStatus slot : s.slots().values()) {
+        Sha256 sha = slot.sha256();
+        b.append(' ').append(slot.slot().label()).append('=').append(slot.state().label())
+            .append(sha == null ? "" : ":" + sha.hex().substring(0, 6)).append(slot.attempts() > 0 ? "/" + slot.attempts() : "");
+      }
+      return b.toString();
+    } catch (RuntimeException | Error e) {
+      return "(" + e.getClass().getSimpleName() + ")";
+    }
+  }
+
+  /**
+   * The start of a failure where GRUB found no slot with {@code _OK=1} and {@code _TRY=0} and booted its default entry
+   * (slot A, RAUC's {@code grub.cfg} sets {@code default=0}) while A held no verified image: the good slot had been
+   * booted and not yet confirmed. Counted apart: what GRUB's script does, told truthfully by the status.
+   */
+  static final String DEFAULT_ENTRY = "unsafe boot (GRUB's default entry)";
+
   private static @Nullable String oracle(CampaignStore kind, CrashMedium medium, boolean created,
-      Set<String> mustKeep, byte[] image, Random random) {
+      Set<String> mustKeep, byte[] image, Random random, boolean tools) {
     SlotStore store;
     StoreStatus status;
     if (!created) {
@@ -307,6 +359,9 @@ final class IoFaultCampaign {
       status = store.status().block();
     } catch (OtaException e) {
       if (e.detail() == OtaException.Detail.STORE_DAMAGED) {
+        if (TRACE) {
+          System.out.println("refused: " + e.getMessage());
+        }
         return REFUSED;
       }
       return "the store does not open after the reboot: " + e.detail() + ": " + e.getMessage();
@@ -316,9 +371,17 @@ final class IoFaultCampaign {
     if (status == null) {
       return "no status after the reboot";
     }
+    if (tools) {
+      String disagree = kind.bootloaderDisagrees(medium, status);
+      if (disagree != null) {
+        return "bootloader disagrees: " + disagree;
+      }
+    }
+    boolean defaultEntry = kind.bootsDefaultEntry(medium);
+    String unsafe = defaultEntry ? DEFAULT_ENTRY + ": " : "unsafe boot: ";
     String bad = verified(kind, medium, status.slot(status.next()), "the boot choice");
     if (bad != null) {
-      return "unsafe boot: " + bad + " in " + status;
+      return unsafe + bad + " in " + status;
     }
     boolean kept = false;
     for (SlotStatus s : status.slots().values()) {
@@ -329,9 +392,16 @@ final class IoFaultCampaign {
     if (!kept) {
       return "lost confirmation: none of " + mustKeep + " is a good slot holding its bytes in " + status;
     }
-    StoreStatus booted;
+    SlotId predicted;
     try {
-      store.boot().block();
+      predicted = BootRules.boot(status).active();
+    } catch (RuntimeException e) {
+      return "the boot rules cannot predict the next boot from " + status + ": " + e;
+    }
+    StoreStatus booted;
+    SlotId slot;
+    try {
+      slot = kind.boot(medium, medium);
       booted = store.status().block();
     } catch (RuntimeException e) {
       return "unsafe boot: the boot after the reboot failed: " + e;
@@ -339,9 +409,17 @@ final class IoFaultCampaign {
     if (booted == null) {
       return "no status after the boot";
     }
-    bad = verified(kind, medium, booted.slot(booted.active()), "the booted slot");
+    if (defaultEntry && status.next() != SlotId.A && predicted != SlotId.A) {
+      return "bootloader disagrees: GRUB boots its default entry, slot a, but the status " + status + " predicts "
+          + predicted.label();
+    }
+    bad = verified(kind, medium, booted.slot(slot), "the booted slot");
     if (bad != null) {
-      return "unsafe boot: " + bad + " in " + booted;
+      return unsafe + bad + " in " + booted;
+    }
+    if ((slot != predicted && !(defaultEntry && slot == SlotId.A)) || booted.active() != slot) {
+      return "bootloader disagrees: " + slot.label() + " booted, status " + status + " predicted " + predicted.label()
+          + ", and status after the boot names " + booted.active().label() + " running";
     }
     // the device can still update once its running image is confirmed
     try {
@@ -376,7 +454,7 @@ final class IoFaultCampaign {
     return sha == null ? FACTORY : sha.hex().substring(0, 12);
   }
 
-  private static void install(SlotStore store, byte[] image, Random random, boolean activate) {
+  static void install(SlotStore store, byte[] image, Random random, boolean activate) {
     Sha256 sha = Sha256.digest(image);
     InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image).chunkSize(1024 + random.nextInt(16 * 1024));
     OtaUpdater.create().source(source).store(store).retry(0, Duration.ZERO, Duration.ZERO)
@@ -387,11 +465,25 @@ final class IoFaultCampaign {
   }
 
   private static final Map<String, Long> SETUP = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<String, Long> FLASH = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Every how many runs (by seed) the bootloader's real tools check the environment: {@code -Dchaos.toolEvery}. */
+  static final int TOOL_EVERY = Integer.getInteger("chaos.toolEvery", 5);
+
+  /** Operations of flashing the device and creating the store on it. */
   private static long setupOperations(CampaignStore kind) {
     return SETUP.computeIfAbsent(kind.name(), n -> {
       CrashMedium m = CrashMedium.reliable();
+      kind.flash(m);
       kind.create(m);
+      return m.operations();
+    });
+  }
+
+  private static long flashOperations(CampaignStore kind) {
+    return FLASH.computeIfAbsent(kind.name(), n -> {
+      CrashMedium m = CrashMedium.reliable();
+      kind.flash(m);
       return m.operations();
     });
   }
@@ -409,13 +501,25 @@ final class IoFaultCampaign {
         case "--seed" -> seed = Long.parseLong(args[++i]);
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--store" -> stores = List.of(CampaignStore.named(args[++i]));
-        default -> throw new IllegalArgumentException("usage: --seed N --runs M [--store file]");
+        default -> throw new IllegalArgumentException("usage: --seed N --runs M [--store file|uboot|grub]");
       }
     }
     boolean failed = false;
     for (CampaignStore store : stores) {
-      Summary s = campaign(store, seed, runs);
+      Summary s = new Summary(store.name(), seed);
+      for (int i = 0; i < runs; i++) {
+        Run r = run(store, seed + i);
+        s.add(r);
+        if (r.failure() != null) {
+          System.out.println("seen: seed=" + r.seed() + ": " + r.failure()); // while a long run goes on
+        }
+        if ((i + 1) % 1000 == 0 && i + 1 < runs) {
+          System.out.print("after " + (i + 1) + " runs:\n" + s.table()); // a long run shows where it is
+          System.out.flush();
+        }
+      }
       s.failureLines.forEach(System.out::println);
+      s.defaultEntryLines.forEach(System.out::println);
       System.out.print(s.table());
       failed |= s.failures > 0;
     }

@@ -127,6 +127,8 @@ class NetworkFaultCampaignTest {
       once(device, server, m, random, i++, failures); // warm every path before the baseline
     }
     Resources baseline = Resources.snapshot();
+    List<String> baselineTargets = Resources.fdTargetList();
+    List<Long> fdTrace = new ArrayList<>();
     Map<Mode, Integer> seen = new EnumMap<>(Mode.class);
     int installed = 0;
     List<String> lines = new ArrayList<>();
@@ -136,6 +138,9 @@ class NetworkFaultCampaignTest {
       if (once(device, server, mode, random, i++, failures)) {
         installed++;
       }
+      if ((n + 1) % 100 == 0) {
+        fdTrace.add(Resources.openFds());
+      }
     }
     Resources after = Resources.settled(baseline, Duration.ofSeconds(10));
     lines.add(String.format("network-fault campaign, seed %d: %d updates, %d installed byte-exact, %d failed with"
@@ -143,6 +148,9 @@ class NetworkFaultCampaignTest {
     lines.add(String.format("  before: heap %d KiB, direct %d KiB, threads %d, fds %d; after: heap %d KiB, direct %d"
         + " KiB, threads %d, fds %d", baseline.heap() >> 10, baseline.direct() >> 10, baseline.threads(),
         baseline.fds(), after.heap() >> 10, after.direct() >> 10, after.threads(), after.fds()));
+    lines.add("  descriptors every 100 updates: " + fdTrace + "; opened since the baseline: "
+        + Resources.difference(Resources.fdTargetList(), baselineTargets) + "; closed since: "
+        + Resources.difference(baselineTargets, Resources.fdTargetList()));
     lines.forEach(System.out::println);
     assertThat(installed).as("some updates get through the faults").isPositive();
     assertThat(updates - installed).as("some faults are fatal (a campaign that injects nothing proves nothing)")

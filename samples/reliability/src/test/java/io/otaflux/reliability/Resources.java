@@ -151,16 +151,28 @@ record Resources(long fds, int threads, long heap, long direct) {
   }
 
   static String fdTargets() {
+    return String.join(", ", fdTargetList());
+  }
+
+  /** What each open descriptor points at (a file, {@code socket:[inode]}, {@code pipe:[inode]}...), sorted. */
+  static List<String> fdTargetList() {
     try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
       return s.map(p -> {
         try {
           return Files.readSymbolicLink(p).toString();
         } catch (IOException e) {
-          return "?";
+          return "?"; // the descriptor listing the directory itself, closed by now
         }
-      }).sorted().collect(Collectors.joining(", "));
+      }).sorted().collect(Collectors.toList());
     } catch (IOException e) {
-      return e.toString();
+      return List.of(e.toString());
     }
+  }
+
+  /** The targets in {@code now} that {@code before} does not hold (as multisets). */
+  static List<String> difference(List<String> now, List<String> before) {
+    List<String> left = new java.util.ArrayList<>(now);
+    before.forEach(left::remove);
+    return left;
   }
 }
