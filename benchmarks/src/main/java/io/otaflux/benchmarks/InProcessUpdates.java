@@ -63,6 +63,7 @@ public final class InProcessUpdates {
     for (int i = 0; i < warmup; i++) {
       update(updater, store, url, size);
     }
+    java.util.Map<String, Double> afterWarmup = threadTimes();
     List<Double> ours = new ArrayList<>();
     List<Double> oursCpu = new ArrayList<>();
     List<Double> curl = new ArrayList<>();
@@ -101,7 +102,15 @@ public final class InProcessUpdates {
         + " ours/floor %.2f, ours CPU/(curl+dd) %.2f%n",
         size >> 20, reps, warmup, median(ours), median(oursCpu), median(curl), median(dd), median(ratio),
         median(cpuRatio));
-    threadTimes();
+    java.util.Map<String, Double> total = threadTimes();
+    System.out.println("CPU seconds by thread (all runs):");
+    print(total, 1);
+    // what a long-lived gateway pays per GiB once warm: the measured updates only, without the warm-up's
+    // class loading, interpretation and compilation
+    afterWarmup.forEach((name, cpu) -> total.merge(name, -cpu, Double::sum));
+    double gib = (double) size * reps / (1L << 30);
+    System.out.printf(Locale.ROOT, "CPU seconds per GiB by thread (the %d measured updates, %.2f GiB):%n", reps, gib);
+    print(total, gib);
     SyncIntervalBenchmark.delete(dir);
     System.exit(0);
   }
@@ -135,8 +144,8 @@ public final class InProcessUpdates {
     return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]) + Double.parseDouble(f[2])};
   }
 
-  /** CPU seconds per thread group of this process (all runs, warm-up included), from /proc. */
-  static void threadTimes() throws IOException {
+  /** CPU seconds per thread group of this process so far (from /proc; threads that ended are not counted). */
+  static java.util.Map<String, Double> threadTimes() throws IOException {
     java.util.Map<String, Double> byName = new java.util.TreeMap<>();
     long ticks = 100; // USER_HZ on Linux
     try (var tasks = Files.list(Path.of("/proc/self/task"))) {
@@ -153,10 +162,16 @@ public final class InProcessUpdates {
         byName.merge(name, cpu, Double::sum);
       }
     }
-    System.out.println("CPU seconds by thread (all runs):");
-    byName.entrySet().stream().filter(e -> e.getValue() >= 0.05)
+    return byName;
+  }
+
+  /** The groups' seconds divided by {@code per}, largest first, with their sum; tiny ones left out. */
+  static void print(java.util.Map<String, Double> seconds, double per) {
+    seconds.entrySet().stream().filter(e -> e.getValue() / per >= 0.02)
         .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
-        .forEach(e -> System.out.printf(Locale.ROOT, "  %-24s %.2f%n", e.getKey(), e.getValue()));
+        .forEach(e -> System.out.printf(Locale.ROOT, "  %-24s %.2f%n", e.getKey(), e.getValue() / per));
+    System.out.printf(Locale.ROOT, "  %-24s %.2f%n", "(all threads)",
+        seconds.values().stream().mapToDouble(Double::doubleValue).sum() / per);
   }
 
   static double median(List<Double> values) {
