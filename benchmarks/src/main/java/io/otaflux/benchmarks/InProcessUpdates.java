@@ -63,6 +63,7 @@ public final class InProcessUpdates {
     for (int i = 0; i < warmup; i++) {
       update(updater, store, url, size);
     }
+    measured = true;
     List<Double> ours = new ArrayList<>();
     List<Double> oursCpu = new ArrayList<>();
     List<Double> curl = new ArrayList<>();
@@ -101,14 +102,23 @@ public final class InProcessUpdates {
         + " ours/floor %.2f, ours CPU/(curl+dd) %.2f%n",
         size >> 20, reps, warmup, median(ours), median(oursCpu), median(curl), median(dd), median(ratio),
         median(cpuRatio));
-    threadTimes();
+    java.util.Map<String, Double> total = new java.util.TreeMap<>();
+    threadTimes().values().forEach(t -> total.merge(t.name(), t.seconds(), Double::sum));
+    System.out.println("CPU seconds by thread (all runs, live threads):");
+    print(total, 1);
+    // what a long-lived gateway pays per GiB once warm: the measured updates only, without the warm-up's
+    // class loading, interpretation and compilation
+    double gib = (double) size * reps / (1L << 30);
+    System.out.printf(Locale.ROOT, "CPU seconds per GiB by thread (the %d measured updates, %.2f GiB):%n", reps, gib);
+    print(duringUpdates, gib);
     SyncIntervalBenchmark.delete(dir);
     System.exit(0);
   }
 
   /** One update into the inactive slot, activated, booted and marked good; returns its seconds. */
-  static double[] update(OtaUpdater updater, FileSlotStore store, String url, long size) {
+  static double[] update(OtaUpdater updater, FileSlotStore store, String url, long size) throws IOException {
     Runtime.getRuntime().gc(); // no garbage of the last run in this one
+    java.util.Map<String, ThreadTime> before = threadTimes();
     long c0 = CPU.getProcessCpuTime();
     long t0 = System.nanoTime();
     UpdateResult result = updater.install(UpdateRequest.of(url)).block(Duration.ofMinutes(10));
@@ -116,6 +126,13 @@ public final class InProcessUpdates {
     long c1 = CPU.getProcessCpuTime();
     if (result == null || result.size() != size) {
       throw new IllegalStateException("the update did not install the whole image: " + result);
+    }
+    if (measured) {
+      // by thread id: a pooled thread that dies while idle between updates must not count against the next
+      threadTimes().forEach((tid, t) -> {
+        ThreadTime was = before.get(tid);
+        duringUpdates.merge(t.name(), t.seconds() - (was == null ? 0 : was.seconds()), Double::sum);
+      });
     }
     store.boot().then(store.markGood()).block(Duration.ofMinutes(1));
     return new double[] {(t1 - t0) / 1e9, (c1 - c0) / 1e9};
@@ -135,9 +152,18 @@ public final class InProcessUpdates {
     return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]) + Double.parseDouble(f[2])};
   }
 
-  /** CPU seconds per thread group of this process (all runs, warm-up included), from /proc. */
-  static void threadTimes() throws IOException {
-    java.util.Map<String, Double> byName = new java.util.TreeMap<>();
+  /** Whether the warm-up is over. */
+  private static boolean measured;
+  /** CPU seconds by thread group, summed over the measured updates. */
+  private static final java.util.Map<String, Double> duringUpdates = new java.util.TreeMap<>();
+
+  /** A thread's group (its name without the trailing number) and CPU seconds so far. */
+  record ThreadTime(String name, double seconds) {
+  }
+
+  /** CPU seconds of each live thread of this process so far, by thread id (from /proc). */
+  static java.util.Map<String, ThreadTime> threadTimes() throws IOException {
+    java.util.Map<String, ThreadTime> byTid = new java.util.HashMap<>();
     long ticks = 100; // USER_HZ on Linux
     try (var tasks = Files.list(Path.of("/proc/self/task"))) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
@@ -150,13 +176,19 @@ public final class InProcessUpdates {
         String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+$", "#");
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) ticks;
-        byName.merge(name, cpu, Double::sum);
+        byTid.put(task.getFileName().toString(), new ThreadTime(name, cpu));
       }
     }
-    System.out.println("CPU seconds by thread (all runs):");
-    byName.entrySet().stream().filter(e -> e.getValue() >= 0.05)
+    return byTid;
+  }
+
+  /** The groups' seconds divided by {@code per}, largest first, with their sum; tiny ones left out. */
+  static void print(java.util.Map<String, Double> seconds, double per) {
+    seconds.entrySet().stream().filter(e -> e.getValue() / per >= 0.02)
         .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
-        .forEach(e -> System.out.printf(Locale.ROOT, "  %-24s %.2f%n", e.getKey(), e.getValue()));
+        .forEach(e -> System.out.printf(Locale.ROOT, "  %-24s %.2f%n", e.getKey(), e.getValue() / per));
+    System.out.printf(Locale.ROOT, "  %-24s %.2f%n", "(all threads)",
+        seconds.values().stream().mapToDouble(Double::doubleValue).sum() / per);
   }
 
   static double median(List<Double> values) {
