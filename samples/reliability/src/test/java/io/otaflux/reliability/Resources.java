@@ -115,9 +115,18 @@ record Resources(long fds, int threads, long heap, long direct) {
    * {@code patience} if they never are.
    */
   static Resources settled(Resources baseline, java.time.Duration patience) {
+    return settled(baseline, patience, Resources::allThreads);
+  }
+
+  /**
+   * As {@link #settled(Resources, java.time.Duration)}, with the threads counted by {@code threads}
+   * (and {@code baseline.threads()} counted the same way): {@link #liveThreads()} leaves out Reactor's
+   * pooled workers, which idle out only after 60 s and are capped, not leaked.
+   */
+  static Resources settled(Resources baseline, java.time.Duration patience, java.util.function.IntSupplier threads) {
     long deadline = System.nanoTime() + patience.toNanos();
     Resources now = snapshot();
-    while ((now.fds() > baseline.fds() + FD_SLACK || now.threads() > baseline.threads() + THREAD_SLACK)
+    while ((now.fds() > baseline.fds() + FD_SLACK || threads.getAsInt() > baseline.threads() + THREAD_SLACK)
         && System.nanoTime() < deadline) {
       try {
         Thread.sleep(50); // polling for sockets and proxy loops to close, with a deadline
