@@ -106,6 +106,15 @@ final class Bootloader {
     return change("Rolling back from slot " + running.label(), (s, v) -> s.rollback(v::get, running));
   }
 
+  /**
+   * Changes nothing, but settles the environment: a U-Boot copy left invalid by a write that failed is written
+   * over with the environment in force (see {@link UbootEnvironment#update}), so that the failed write cannot
+   * reach the device later and change the boot choice.
+   */
+  RaucBootVariables.BootChoice settle() {
+    return change("Checking the bootloader's choice", (s, v) -> Map.of());
+  }
+
   private RaucBootVariables scheme() {
     return kind == Kind.UBOOT ? RaucBootVariables.UBOOT : RaucBootVariables.GRUB;
   }

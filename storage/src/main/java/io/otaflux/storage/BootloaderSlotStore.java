@@ -67,8 +67,10 @@ import reactor.core.scheduler.Schedulers;
  * image and that {@link #status()} tells truthfully:
  * <ul>
  *   <li>An update first takes the slot it will write out of the bootloader's choice (attempts 0,
- *       out of the order: RAUC's "mark bad", only when it could boot), then records the write in
- *       the state file, then writes bytes: a fallback never boots a half-written slot.</li>
+ *       out of the order: RAUC's "mark bad", only when it could boot; when it is out already but
+ *       the U-Boot copy not in force is invalid, which may hide a failed activation a power cut could
+ *       still complete, the environment is written over it), then records the write in the state
+ *       file, then writes bytes: a fallback never boots a half-written slot.</li>
  *   <li>{@link #activate}: the state file first (the slot sealed and {@code trial}), then the
  *       environment. Cut in between, the environment still boots the running good slot, and the
  *       status shows the trial as {@code invalid} (it has no attempts): the old boot choice, told
@@ -607,6 +609,10 @@ public final class BootloaderSlotStore implements SlotStore {
           if (now.choice().attemptsLeft(target) > 0 || now.choice().order().contains(target)) {
             // RAUC's "mark bad" before writing: a fallback never boots a half-written slot
             bootloader.rollback(target);
+          } else {
+            // out of the choice as read, but an activation whose environment write failed may still reach the
+            // device at a power cut and boot the slot while it is written: settled first (campaign seed 109397)
+            bootloader.settle();
           }
           return FileSlotStore.startWriting(medium, layout, stateFile, image, lock,
               s -> view(s, now.choice(), now.running(), setup.kind()));

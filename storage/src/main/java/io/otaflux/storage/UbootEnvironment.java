@@ -98,11 +98,21 @@ final class UbootEnvironment {
    *     is missing or unreadable
    */
   Loaded read() {
+    return chosen(readCopies());
+  }
+
+  private Copy[] readCopies() {
     int copies = config.copies().size();
     Copy[] read = new Copy[copies];
     for (int i = 0; i < copies; i++) {
       read[i] = readCopy(i);
     }
+    return read;
+  }
+
+  /** The copy in force among those read, as {@link #read()} returns it. */
+  private Loaded chosen(Copy[] read) {
+    int copies = read.length;
     int current;
     if (copies == 1) {
       if (!read[0].valid) {
@@ -169,16 +179,22 @@ final class UbootEnvironment {
 
   /**
    * Reads the environment, applies {@code changes} (see {@link EnvVariables#with}) and writes it when
-   * something changed.
+   * something changed, or when the copy not in force is invalid (it may hide a failed write that a power cut
+   * could still complete: written over, it is settled).
    *
    * @return the environment as now stored
    */
   Loaded update(Map<String, @Nullable String> changes) throws IOException {
-    Loaded current = read();
+    Copy[] read = readCopies();
+    Loaded current = chosen(read);
     EnvVariables next = current.variables().with(changes, UbootEnvironment::entry);
-    if (next.equals(current.variables())) {
+    if (next.equals(current.variables()) && (read.length == 1 || read[1 - current.copy()].valid)) {
       return current;
     }
+    // also when nothing changes but the copy not in force is invalid: a write that failed (its sync, and the
+    // spoiling of its CRC too) may have left a valid new copy in the page cache under the invalid one, and a power
+    // cut can still let it reach the device and become the environment in force; written over and synced, it
+    // cannot (campaign seed 109397)
     return write(current, next);
   }
 

@@ -11,17 +11,27 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Real files with faults injected at the file layer: a disk that fills up after a number of bytes
+ * Real files (or another medium) with faults injected at the file layer: a disk that fills up after a number of bytes
  * (ENOSPC, as the kernel reports it), files that cannot be opened for writing, syncs that fail (EIO),
  * files that cannot be truncated (as a block device).
  */
 final class FaultyMedium implements Medium {
 
-  private final Medium real = FileMedium.INSTANCE;
+  private final Medium real;
   private final AtomicLong spaceLeft = new AtomicLong(Long.MAX_VALUE);
   private final Set<Path> readOnly = ConcurrentHashMap.newKeySet();
   private final Set<Path> failingSync = ConcurrentHashMap.newKeySet();
   private final Set<Path> devices = ConcurrentHashMap.newKeySet();
+
+  /** On real files. */
+  FaultyMedium() {
+    this(FileMedium.INSTANCE);
+  }
+
+  /** On {@code real} (for example a {@link CrashMedium}). */
+  FaultyMedium(Medium real) {
+    this.real = real;
+  }
 
   /** From now on, at most {@code bytes} more bytes can be written (to any file) before ENOSPC. */
   FaultyMedium spaceLeft(long bytes) {

@@ -137,4 +137,40 @@ class IoFaultRegressionTest {
   void confirmingATrialThatAHalfDoneRollbackTookOutOfTheBootOrderMakesItTheBootChoiceAgain() {
     assertThat(IoFaultCampaign.run(CampaignStore.UBOOT, 100_471).failure()).isNull();
   }
+
+  /**
+   * Campaign seed 109397 (store uboot): an activation's environment write failed at its sync, and so did the sync of
+   * the write spoiling its CRC, so the new copy (slot b first, 3 attempts) stayed in the page cache under a spoiled
+   * one. Reading the previous copy, the next update found b out of the boot order, wrote nothing to the environment
+   * and began writing b; a power cut that let the new copy's sectors reach the device, and not the spoiling bytes,
+   * made U-Boot boot b while it was being written.
+   */
+  @Test
+  void anUpdateAfterAnActivationWhoseEnvironmentSyncFailedCannotLetUbootBootTheSlotBeingWritten() {
+    CrashMedium crash = CrashMedium.reliable();
+    CampaignStore.UBOOT.flash(crash);
+    CampaignStore.UBOOT.create(crash);
+    byte[] image = new byte[20_000];
+    new Random(4).nextBytes(image);
+    IoFaultCampaign.install(CampaignStore.UBOOT.open(crash), image, new Random(5), false);
+    io.otaflux.Sha256 sha = io.otaflux.Sha256.digest(image);
+    FaultyMedium failingEnvSync = new FaultyMedium(crash).failingSync(BootloaderCampaignStore.UBOOT_ENV);
+    assertThatThrownBy(() -> CampaignStore.UBOOT.open(failingEnvSync).activate(SlotId.B, sha).block())
+        .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.IO_ERROR));
+    StoreStatus afterActivation = CampaignStore.UBOOT.open(crash).status().block();
+    assertThat(afterActivation).isNotNull();
+    assertThat(afterActivation.next()).isEqualTo(SlotId.A);
+    // the next update begins writing b (and the power goes before it completes)
+    CampaignStore.UBOOT.open(crash).openWriter(new io.otaflux.spi.ImageSpec(java.net.URI.create(
+        "https://fw.example/next.bin"), image.length, sha, "next")).block();
+    for (long seed = 0; seed < 32; seed++) {
+      CrashMedium rebooted = crash.reboot(CrashMedium.Survival.TORN_SECTORS, seed);
+      StoreStatus status = CampaignStore.UBOOT.open(rebooted).status().block();
+      assertThat(status).isNotNull();
+      assertThat(status.slot(SlotId.B).state()).isEqualTo(io.otaflux.SlotState.WRITING);
+      assertThat(status.next()).as("the boot choice after the cut (reboot seed %d)", seed).isEqualTo(SlotId.A);
+      assertThat(CampaignStore.UBOOT.boot(rebooted, rebooted)).as("U-Boot's boot (reboot seed %d)", seed)
+          .isEqualTo(SlotId.A);
+    }
+  }
 }
