@@ -8,11 +8,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Reason;
+
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 
 /** PEM blocks (RFC 7468) in and out. Every failure is a {@code USAGE} error: keys are arguments. */
 final class Pem {
@@ -95,6 +98,31 @@ final class Pem {
       throw OtaException.of(Reason.USAGE, "The " + what + " file " + file + " does not exist.", e);
     } catch (IOException e) {
       throw OtaException.of(Reason.USAGE, "The " + what + " file " + file + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads the PEM file and parses its text; a failure to parse names the file. */
+  static <T> T parse(Path file, String what, Function<String, T> parser) {
+    String text = read(file, what);
+    try {
+      return parser.apply(text);
+    } catch (OtaException e) {
+      throw e.withMessage(file + ": " + e.getMessage());
+    }
+  }
+
+  /** One of BouncyCastle's key factories: DER in, key parameters out. */
+  interface KeyDecoder {
+    AsymmetricKeyParameter decode(byte[] der) throws IOException;
+  }
+
+  /** Decodes the DER of a PEM block into a key; what cannot be decoded says which key to give. */
+  static AsymmetricKeyParameter key(byte[] der, KeyDecoder decoder, String what, String give) {
+    try {
+      return decoder.decode(der);
+    } catch (IOException | RuntimeException e) {
+      throw OtaException.of(Reason.USAGE, "The " + what + " cannot be decoded (" + e.getMessage() + "); give " + give
+          + " in PEM.", e);
     }
   }
 }

@@ -95,13 +95,8 @@ public final class SigningKey {
   public static SigningKey fromPem(String pem) {
     Objects.requireNonNull(pem, "pem");
     byte[] der = Pem.single(pem, "PRIVATE KEY", "private key");
-    AsymmetricKeyParameter parsed;
-    try {
-      parsed = PrivateKeyFactory.createKey(der);
-    } catch (IOException | RuntimeException e) {
-      throw OtaException.of(Reason.USAGE, "The private key cannot be decoded (" + e.getMessage()
-          + "); give an unencrypted PKCS#8 Ed25519 or EC P-256 key in PEM.", e);
-    }
+    AsymmetricKeyParameter parsed = Pem.key(der, PrivateKeyFactory::createKey, "private key",
+        "an unencrypted PKCS#8 Ed25519 or EC P-256 key");
     if (parsed instanceof Ed25519PrivateKeyParameters) {
       return new SigningKey(parsed, VerificationKey.of(((Ed25519PrivateKeyParameters) parsed).generatePublicKey()));
     }
@@ -124,12 +119,7 @@ public final class SigningKey {
    */
   public static SigningKey read(Path file) {
     Objects.requireNonNull(file, "file");
-    String text = Pem.read(file, "private key");
-    try {
-      return fromPem(text);
-    } catch (OtaException e) {
-      throw e.withMessage(file + ": " + e.getMessage());
-    }
+    return Pem.parse(file, "private key", SigningKey::fromPem);
   }
 
   byte[] sign(byte[] message) {

@@ -79,23 +79,11 @@ public final class VerificationKey {
    */
   public static VerificationKey read(Path file) {
     Objects.requireNonNull(file, "file");
-    String text = Pem.read(file, "public key");
-    try {
-      return fromPem(text);
-    } catch (OtaException e) {
-      throw e.withMessage(file + ": " + e.getMessage());
-    }
+    return Pem.parse(file, "public key", VerificationKey::fromPem);
   }
 
   static VerificationKey fromSpki(byte[] der) {
-    AsymmetricKeyParameter parsed;
-    try {
-      parsed = PublicKeyFactory.createKey(der);
-    } catch (IOException | RuntimeException e) {
-      throw OtaException.of(Reason.USAGE, "The public key cannot be decoded (" + e.getMessage()
-          + "); give an Ed25519 or EC P-256 key in PEM.", e);
-    }
-    return of(parsed);
+    return of(Pem.key(der, PublicKeyFactory::createKey, "public key", "an Ed25519 or EC P-256 key"));
   }
 
   static VerificationKey of(AsymmetricKeyParameter parsed) {

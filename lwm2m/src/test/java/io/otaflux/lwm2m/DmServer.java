@@ -45,34 +45,34 @@ import reactor.core.publisher.Sinks;
  * drives a fleet: PSK credentials per endpoint, registrations, observation of Firmware Update
  * State and Update Result, writes and executes. What every device showed is kept for the asserts.
  */
-final class DmServer implements AutoCloseable {
+public final class DmServer implements AutoCloseable {
 
-  static final Duration TIMEOUT = Duration.ofSeconds(20);
+  public static final Duration TIMEOUT = Duration.ofSeconds(20);
 
   /** What the server saw of one device. */
-  static final class Device {
-    final List<Long> states = new CopyOnWriteArrayList<>();
-    final List<Long> results = new CopyOnWriteArrayList<>();
-    final Sinks.Many<Long> stateSink = Sinks.many().replay().all();
-    final Sinks.Many<Long> resultSink = Sinks.many().replay().all();
-    final Sinks.Many<String> registrations = Sinks.many().replay().all();
+  public static final class Device {
+    public final List<Long> states = new CopyOnWriteArrayList<>();
+    public final List<Long> results = new CopyOnWriteArrayList<>();
+    public final Sinks.Many<Long> stateSink = Sinks.many().replay().all();
+    public final Sinks.Many<Long> resultSink = Sinks.many().replay().all();
+    public final Sinks.Many<String> registrations = Sinks.many().replay().all();
     /** "deregistered" for each deregistration the server answered, "expired" for each lifetime that ran out. */
-    final Sinks.Many<String> deregistrations = Sinks.many().replay().all();
+    public final Sinks.Many<String> deregistrations = Sinks.many().replay().all();
     /** Run on a thread of its own as soon as the server has sent a registration's answer. */
-    volatile @Nullable Runnable onRegistered;
+    public volatile @Nullable Runnable onRegistered;
 
     /** Waits until the device reports this State (now or later). */
-    void awaitState(long state) {
+    public void awaitState(long state) {
       stateSink.asFlux().filter(s -> s == state).blockFirst(TIMEOUT);
     }
 
     /** Waits until the device reports this Update Result. */
-    void awaitResult(long result) {
+    public void awaitResult(long result) {
       resultSink.asFlux().filter(r -> r == result).blockFirst(TIMEOUT);
     }
 
     /** Waits for the n-th registration of this device (1 for the first). */
-    String awaitRegistration(int n) {
+    public String awaitRegistration(int n) {
       return registrations.asFlux().skip(n - 1L).blockFirst(TIMEOUT);
     }
   }
@@ -90,12 +90,12 @@ final class DmServer implements AutoCloseable {
     this.coapsPort = server.getEndpoint(Protocol.COAPS).getURI().getPort();
   }
 
-  static DmServer start() {
+  public static DmServer start() {
     return new DmServer(0, 0);
   }
 
   /** A server whose coaps endpoint is on this port (coap on any). */
-  static DmServer startOn(int coapsPort) {
+  public static DmServer startOn(int coapsPort) {
     return new DmServer(0, coapsPort);
   }
 
@@ -174,19 +174,19 @@ final class DmServer implements AutoCloseable {
     }
   }
 
-  Device device(String endpoint) {
+  public Device device(String endpoint) {
     return devices.computeIfAbsent(endpoint, e -> new Device());
   }
 
-  URI coapsUri() {
+  public URI coapsUri() {
     return URI.create("coaps://127.0.0.1:" + coapsPort);
   }
 
-  URI coapUri() {
+  public URI coapUri() {
     return URI.create("coap://127.0.0.1:" + coapPort);
   }
 
-  void addPsk(String endpoint, String identity, byte[] key) {
+  public void addPsk(String endpoint, String identity, byte[] key) {
     try {
       security.add(SecurityInfo.newPreSharedKeyInfo(endpoint, identity, key));
     } catch (Exception e) {
@@ -194,7 +194,7 @@ final class DmServer implements AutoCloseable {
     }
   }
 
-  Registration registration(String endpoint) {
+  public Registration registration(String endpoint) {
     Registration r = server.getRegistrationService().getByEndpoint(endpoint);
     if (r == null) {
       throw new IllegalStateException(endpoint + " is not registered");
@@ -202,16 +202,16 @@ final class DmServer implements AutoCloseable {
     return r;
   }
 
-  boolean isRegistered(String endpoint) {
+  public boolean isRegistered(String endpoint) {
     return server.getRegistrationService().getByEndpoint(endpoint) != null;
   }
 
-  Flux<String> registrations(String endpoint) {
+  public Flux<String> registrations(String endpoint) {
     return device(endpoint).registrations.asFlux();
   }
 
   /** Observes State and Update Result; the current values are recorded first. */
-  void observeFirmware(String endpoint) throws InterruptedException {
+  public void observeFirmware(String endpoint) throws InterruptedException {
     Registration r = registration(endpoint);
     ObserveResponse state = server.send(r, new ObserveRequest(5, 0, 3), TIMEOUT.toMillis());
     ObserveResponse result = server.send(r, new ObserveRequest(5, 0, 5), TIMEOUT.toMillis());
@@ -222,23 +222,23 @@ final class DmServer implements AutoCloseable {
     record(endpoint, "/5/0/5", result);
   }
 
-  WriteResponse writePackageUri(String endpoint, String uri) throws InterruptedException {
+  public WriteResponse writePackageUri(String endpoint, String uri) throws InterruptedException {
     return server.send(registration(endpoint), new WriteRequest(5, 0, 1, uri), TIMEOUT.toMillis());
   }
 
-  WriteResponse writePackage(String endpoint, byte[] bytes) throws InterruptedException {
+  public WriteResponse writePackage(String endpoint, byte[] bytes) throws InterruptedException {
     return server.send(registration(endpoint), new WriteRequest(5, 0, 0, bytes), TIMEOUT.toMillis());
   }
 
-  ExecuteResponse executeUpdate(String endpoint) throws InterruptedException {
+  public ExecuteResponse executeUpdate(String endpoint) throws InterruptedException {
     return server.send(registration(endpoint), new ExecuteRequest(5, 0, 2), TIMEOUT.toMillis());
   }
 
-  ExecuteResponse executeReboot(String endpoint) throws InterruptedException {
+  public ExecuteResponse executeReboot(String endpoint) throws InterruptedException {
     return server.send(registration(endpoint), new ExecuteRequest(3, 0, 4), TIMEOUT.toMillis());
   }
 
-  Object read(String endpoint, String path) throws InterruptedException {
+  public Object read(String endpoint, String path) throws InterruptedException {
     ReadResponse response = server.send(registration(endpoint), new ReadRequest(path), TIMEOUT.toMillis());
     if (response == null || !response.isSuccess()) {
       throw new IllegalStateException("read " + path + " failed: " + response);
@@ -250,7 +250,7 @@ final class DmServer implements AutoCloseable {
   }
 
   /** Stops the server, forgetting every registration, and starts a new one on the same ports. */
-  void restart() {
+  public void restart() {
     server.destroy();
     server = build(coapPort, coapsPort);
     server.start();

@@ -8,6 +8,7 @@ import io.otaflux.OtaException.Reason;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class FirmwareResultTest {
@@ -62,21 +63,13 @@ class FirmwareResultTest {
     return FirmwareResult.of(OtaException.of(detail, "any sentence")).code();
   }
 
-  @Test
-  void eachDetailMapsToTheContractsCode() {
-    assertThat(code(Detail.SLOT_TOO_SMALL)).isEqualTo(2);
-    assertThat(code(Detail.CONNECTION_LOST)).isEqualTo(4);
-    assertThat(code(Detail.TIMEOUT)).isEqualTo(4);
-    assertThat(code(Detail.DIGEST_MISMATCH)).isEqualTo(5);
-    assertThat(code(Detail.UNTRUSTED_SIGNER)).isEqualTo(5);
-    assertThat(code(Detail.HTTP_STATUS)).isEqualTo(7);
-    assertThat(code(Detail.INVALID_REQUEST)).isEqualTo(7);
-    assertThat(code(Detail.UNTRUSTED_CHAIN)).isEqualTo(8);
-    assertThat(code(Detail.DOWNGRADE)).isEqualTo(8);
-    assertThat(code(Detail.IO_ERROR)).isEqualTo(8);
-    assertThat(code(Detail.NON_HTTPS_REDIRECT)).isEqualTo(9);
-    assertThat(code(Detail.NOT_HTTPS)).isEqualTo(9);
-    assertThat(FirmwareResult.of(OtaException.of(Detail.ABORTED, "Aborted."))).isEqualTo(FirmwareResult.INITIAL);
+  @ParameterizedTest(name = "{0} is Update Result {1}")
+  @CsvSource({
+      "SLOT_TOO_SMALL, 2", "CONNECTION_LOST, 4", "TIMEOUT, 4", "DIGEST_MISMATCH, 5", "UNTRUSTED_SIGNER, 5",
+      "HTTP_STATUS, 7", "INVALID_REQUEST, 7", "UNTRUSTED_CHAIN, 8", "DOWNGRADE, 8", "IO_ERROR, 8",
+      "NON_HTTPS_REDIRECT, 9", "NOT_HTTPS, 9", "ABORTED, 0"})
+  void eachDetailMapsToTheContractsCode(Detail detail, int code) {
+    assertThat(code(detail)).isEqualTo(code);
   }
 
   @Test

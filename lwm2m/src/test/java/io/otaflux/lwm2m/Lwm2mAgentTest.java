@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import io.otaflux.Sha256;
@@ -22,9 +21,9 @@ import io.otaflux.transport.testing.TestServer;
 
 import org.eclipse.leshan.core.ResponseCode;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,7 +43,8 @@ class Lwm2mAgentTest {
   @TempDir
   Path dir;
 
-  private final List<Lwm2mAgent> agents = new ArrayList<>();
+  @RegisterExtension
+  final Agents agents = new Agents();
 
   @BeforeAll
   static void servers() {
@@ -70,18 +70,6 @@ class Lwm2mAgentTest {
     dm.close();
   }
 
-  @AfterEach
-  void stopAgents() {
-    agents.forEach(Lwm2mAgent::stop);
-  }
-
-  private Lwm2mAgent started(Lwm2mAgent.Builder builder) {
-    Lwm2mAgent agent = builder.build();
-    agents.add(agent);
-    agent.start();
-    return agent;
-  }
-
   private FileSlotStore store(String name) {
     return FileSlotStore.init(dir.resolve(name), Fixtures.SLOT_SIZE);
   }
@@ -89,7 +77,7 @@ class Lwm2mAgentTest {
   @Test
   void registersOverDtlsWithItsPreSharedKeyAndShowsItsDevice() throws Exception {
     FileSlotStore store = store("s");
-    Lwm2mAgent agent = started(Fixtures.agent(dm, "psk-1", store, dir));
+    Lwm2mAgent agent = agents.start(Fixtures.agent(dm, "psk-1", store, dir));
     AgentEvent.Registered registered = agent.events().ofType(AgentEvent.Registered.class).blockFirst(DmServer.TIMEOUT);
     assertThat(registered.endpoint()).isEqualTo("psk-1");
     assertThat(dm.registration("psk-1").getClientTransportData().toString()).contains("psk-1");
@@ -107,7 +95,7 @@ class Lwm2mAgentTest {
   void anUpperCaseCoapsServerIsConfiguredWithDtlsAndRegisters() throws Exception {
     FileSlotStore store = store("upper");
     java.net.URI upper = java.net.URI.create(dm.coapsUri().toString().replace("coaps://", "COAPS://"));
-    Lwm2mAgent agent = started(Fixtures.agent(dm, "upper-1", store, dir).server(upper));
+    Lwm2mAgent agent = agents.start(Fixtures.agent(dm, "upper-1", store, dir).server(upper));
     assertThat(agent.server().getScheme()).isEqualTo("coaps");
     AgentEvent.Registered registered = agent.events().ofType(AgentEvent.Registered.class).blockFirst(DmServer.TIMEOUT);
     assertThat(registered).isNotNull();
@@ -119,9 +107,9 @@ class Lwm2mAgentTest {
     FileSlotStore good = store("good");
     FileSlotStore bad = store("bad");
     dm.addPsk("wrong-key", "wrong-key", Fixtures.key("wrong-key"));
-    Lwm2mAgent intruder = started(Fixtures.agent(dm, "wrong-key", bad, dir.resolve("bad"))
+    Lwm2mAgent intruder = agents.start(Fixtures.agent(dm, "wrong-key", bad, dir.resolve("bad"))
         .psk("wrong-key", Fixtures.key("another-key")));
-    started(Fixtures.agent(dm, "right-key", good, dir.resolve("good")));
+    agents.start(Fixtures.agent(dm, "right-key", good, dir.resolve("good")));
     dm.device("right-key").awaitRegistration(1);
     AgentEvent.Failed failed = intruder.events().ofType(AgentEvent.Failed.class).blockFirst(Duration.ofSeconds(15));
     assertThat(failed.message()).contains("Registration").doesNotContain("another-key");
@@ -133,7 +121,7 @@ class Lwm2mAgentTest {
   void theHappyPathGoesThroughStates1230AndResult1OnceConfirmed() throws Exception {
     FileSlotStore store = store("s");
     Fixtures.Reboots reboots = new Fixtures.Reboots();
-    started(Fixtures.agent(dm, "happy", store, dir).rebootHook(reboots));
+    agents.start(Fixtures.agent(dm, "happy", store, dir).rebootHook(reboots));
     DmServer.Device device = dm.device("happy");
     device.awaitRegistration(1);
     dm.observeFirmware("happy");
@@ -180,6 +168,14 @@ class Lwm2mAgentTest {
         .blockFirst(DmServer.TIMEOUT);
   }
 
+  /** The server has the agent download the URI, then runs Update: the image is the trial slot's. */
+  private static void downloadAndUpdate(DmServer.Device device, String endpoint, String uri) throws Exception {
+    dm.writePackageUri(endpoint, uri);
+    device.awaitState(2);
+    dm.executeUpdate(endpoint);
+    awaitStateAfter(device, 3, 0);
+  }
+
   private static void awaitStateAfter(DmServer.Device device, long first, long then) {
     device.stateSink.asFlux().skipUntil(s -> s == first).filter(s -> s == then).blockFirst(DmServer.TIMEOUT);
   }
@@ -187,7 +183,7 @@ class Lwm2mAgentTest {
   @Test
   void anEmptyPackageUriCancelsASlowDownloadAndLeavesTheStoreAsItWas() throws Exception {
     FileSlotStore store = store("s");
-    Lwm2mAgent agent = started(Fixtures.agent(dm, "cancel", store, dir));
+    Lwm2mAgent agent = agents.start(Fixtures.agent(dm, "cancel", store, dir));
     DmServer.Device device = registered("cancel", 1);
     assertThat(dm.writePackageUri("cancel", https.url("/stalls.bin")).getCode()).isEqualTo(ResponseCode.CHANGED);
     device.awaitState(1);
@@ -209,7 +205,7 @@ class Lwm2mAgentTest {
   @Test
   void updateInTheWrongStateIsMethodNotAllowedAndAPushedPackageIsABadRequest() throws Exception {
     FileSlotStore store = store("s");
-    started(Fixtures.agent(dm, "wrong-state", store, dir));
+    agents.start(Fixtures.agent(dm, "wrong-state", store, dir));
     DmServer.Device device = registered("wrong-state", 1);
     assertThat(dm.executeUpdate("wrong-state").getCode()).isEqualTo(ResponseCode.METHOD_NOT_ALLOWED);
     assertThat(dm.writePackage("wrong-state", new byte[] {1, 2, 3}).getCode()).isEqualTo(ResponseCode.BAD_REQUEST);
@@ -221,16 +217,15 @@ class Lwm2mAgentTest {
   @Test
   void anAgentRestartedInTheMiddleOfADownloadStartsCleanAndFinishesTheUpdate() throws Exception {
     FileSlotStore store = store("s");
-    Lwm2mAgent first = started(Fixtures.agent(dm, "restart-download", store, dir));
+    Lwm2mAgent first = agents.start(Fixtures.agent(dm, "restart-download", store, dir));
     DmServer.Device device = registered("restart-download", 1);
     dm.writePackageUri("restart-download", https.url("/stalls-once.bin"));
     device.awaitState(1);
     awaitRequests("/stalls-once.bin", 1);
-    first.stop();
-    agents.remove(first);
+    agents.stop(first);
     Fixtures.assertAsItWas(store);
 
-    started(Fixtures.agent(dm, "restart-download", store, dir));
+    agents.start(Fixtures.agent(dm, "restart-download", store, dir));
     registered("restart-download", 2);
     assertThat(dm.read("restart-download", "/5/0/3")).as("a new agent starts idle").isEqualTo(0L);
     dm.writePackageUri("restart-download", https.url("/stalls-once.bin"));
@@ -250,19 +245,15 @@ class Lwm2mAgentTest {
   void anAgentRestartedAfterUpdateReportsResult1OnceTheSlotWasConfirmed() throws Exception {
     FileSlotStore store = store("s");
     Fixtures.Reboots reboots = new Fixtures.Reboots();
-    Lwm2mAgent first = started(Fixtures.agent(dm, "restart-update", store, dir).rebootHook(reboots));
+    Lwm2mAgent first = agents.start(Fixtures.agent(dm, "restart-update", store, dir).rebootHook(reboots));
     DmServer.Device device = registered("restart-update", 1);
-    dm.writePackageUri("restart-update", imageUrl);
-    device.awaitState(2);
-    dm.executeUpdate("restart-update");
-    awaitStateAfter(device, 3, 0);
+    downloadAndUpdate(device, "restart-update", imageUrl);
     reboots.await(1);
-    first.stop(); // the gateway reboots
-    agents.remove(first);
+    agents.stop(first); // the gateway reboots
     assertThat(store.boot().block()).isEqualTo(SlotId.B);
     store.markGood().block();
 
-    Lwm2mAgent second = started(Fixtures.agent(dm, "restart-update", store, dir));
+    Lwm2mAgent second = agents.start(Fixtures.agent(dm, "restart-update", store, dir));
     assertThat(second.result()).isEqualTo(FirmwareResult.SUCCESS);
     registered("restart-update", 2);
     assertThat(device.states).containsExactly(0L, 1L, 2L, 3L, 0L, 0L);
@@ -274,12 +265,9 @@ class Lwm2mAgentTest {
   @Test
   void aRollbackIsReportedAsResult8() throws Exception {
     FileSlotStore store = store("s");
-    started(Fixtures.agent(dm, "rollback", store, dir));
+    agents.start(Fixtures.agent(dm, "rollback", store, dir));
     DmServer.Device device = registered("rollback", 1);
-    dm.writePackageUri("rollback", imageUrl);
-    device.awaitState(2);
-    dm.executeUpdate("rollback");
-    awaitStateAfter(device, 3, 0);
+    downloadAndUpdate(device, "rollback", imageUrl);
     assertThat(store.boot().block()).isEqualTo(SlotId.B);
     assertThat(store.rollback().block()).isEqualTo(SlotId.A);
     device.awaitResult(8);
@@ -290,12 +278,9 @@ class Lwm2mAgentTest {
   @Test
   void aPackageUriDuringAnUnconfirmedTrialIsRefusedWith8AndTheTrialsResult1StillComes() throws Exception {
     FileSlotStore store = FileSlotStore.init(dir.resolve("s"), Fixtures.SLOT_SIZE);
-    started(Fixtures.agent(dm, "trial-busy", store, dir));
+    agents.start(Fixtures.agent(dm, "trial-busy", store, dir));
     DmServer.Device device = registered("trial-busy", 1);
-    dm.writePackageUri("trial-busy", imageUrl);
-    device.awaitState(2);
-    dm.executeUpdate("trial-busy");
-    awaitStateAfter(device, 3, 0);
+    downloadAndUpdate(device, "trial-busy", imageUrl);
     assertThat(store.boot().block()).isEqualTo(SlotId.B); // the trial runs, unconfirmed
     StoreStatus before = store.status().block();
     byte[] goodSlot = java.nio.file.Files.readAllBytes(store.slotPath(SlotId.A));
@@ -318,7 +303,7 @@ class Lwm2mAgentTest {
   @Test
   void aSignedManifestNamesThePackageAndTheFirmwareVersionAndADowngradeIsRefusedWith8() throws Exception {
     FileSlotStore store = store("s");
-    started(Fixtures.agent(dm, "manifest", store, dir)
+    agents.start(Fixtures.agent(dm, "manifest", store, dir)
         .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey()))));
     DmServer.Device device = registered("manifest", 1);
     dm.writePackageUri("manifest", https.url("/gw-2.0.0.json"));
@@ -362,7 +347,7 @@ class Lwm2mAgentTest {
   void aManifestOfferingADowngradeEndsWithResult8AndNothingIsDownloadedOrWritten() throws Exception {
     FileSlotStore store = running("s", "2.0.0");
     StoreStatus before = store.status().block();
-    started(Fixtures.agent(dm, "downgrade", store, dir)
+    agents.start(Fixtures.agent(dm, "downgrade", store, dir)
         .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey()))));
     DmServer.Device device = registered("downgrade", 1);
     int imageRequests = (int) https.requests().stream().filter(r -> r.path().equals("/fw-1.bin")).count();
@@ -376,7 +361,7 @@ class Lwm2mAgentTest {
   @Test
   void theAgentHonoursAManifestUpdaterThatAllowsDowngrades() throws Exception {
     FileSlotStore store = running("s", "2.0.0");
-    started(Fixtures.agent(dm, "allowed", store, dir)
+    agents.start(Fixtures.agent(dm, "allowed", store, dir)
         .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey())).allowDowngrade(true)));
     DmServer.Device device = registered("allowed", 1);
     dm.writePackageUri("allowed", https.url("/gw-1.0.0.json"));
@@ -397,7 +382,7 @@ class Lwm2mAgentTest {
         https.route("/cred/" + where + ".json", Routes.image(Manifest.builder().version("2.0.0").url(imageAt).image(image)
             .sign(publisher).json().getBytes(StandardCharsets.UTF_8)));
         FileSlotStore store = store(where);
-        started(Fixtures.agent(dm, "cred-" + where, store, dir)
+        agents.start(Fixtures.agent(dm, "cred-" + where, store, dir)
             .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey()))));
         DmServer.Device device = registered("cred-" + where, 1);
         // the host written in another case than the manifest's image URL: the same origin
@@ -418,7 +403,7 @@ class Lwm2mAgentTest {
   void theDevicesRebootRunsTheRebootHook() throws Exception {
     FileSlotStore store = store("s");
     Fixtures.Reboots reboots = new Fixtures.Reboots();
-    started(Fixtures.agent(dm, "reboot", store, dir).rebootHook(reboots));
+    agents.start(Fixtures.agent(dm, "reboot", store, dir).rebootHook(reboots));
     registered("reboot", 1);
     assertThat(dm.executeReboot("reboot").getCode()).isEqualTo(ResponseCode.CHANGED);
     reboots.await(1);

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.UnaryOperator;
 
 import io.otaflux.Sha256;
@@ -19,10 +17,12 @@ import io.otaflux.transport.testing.TestServer;
 
 import org.eclipse.leshan.core.ResponseCode;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Every failure's Update Result, by the contract's table, with the store and the boot choice as
@@ -41,7 +41,8 @@ class UpdateResultCodesTest {
   @TempDir
   Path dir;
 
-  private final List<Lwm2mAgent> agents = new ArrayList<>();
+  @RegisterExtension
+  final Agents agents = new Agents();
 
   @BeforeAll
   static void servers() {
@@ -74,19 +75,13 @@ class UpdateResultCodesTest {
     dm.close();
   }
 
-  @AfterEach
-  void stopAgents() {
-    agents.forEach(Lwm2mAgent::stop);
-  }
 
   /** Registers a fresh agent, writes the URI, waits for the result; returns what the server saw. */
   private DmServer.Device fail(String endpoint, String uri, long expected, long slotSize,
       UnaryOperator<Lwm2mAgent.Builder> options) throws Exception {
     FileSlotStore store = FileSlotStore.init(dir.resolve(endpoint), slotSize);
-    Lwm2mAgent agent = options.apply(Fixtures.agent(dm, endpoint, store, dir.resolve(endpoint))
-        .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey())))).build();
-    agents.add(agent);
-    agent.start();
+    Lwm2mAgent agent = agents.start(options.apply(Fixtures.agent(dm, endpoint, store, dir.resolve(endpoint))
+        .manifests(Fixtures.manifests(store, TrustedKeys.of(publisher.publicKey())))));
     DmServer.Device device = dm.device(endpoint);
     device.awaitRegistration(1);
     dm.observeFirmware(endpoint);
@@ -123,19 +118,17 @@ class UpdateResultCodesTest {
     assertThat(device.states).containsOnly(0L, 1L);
   }
 
-  @Test
-  void aConnectionLostAfterTheRetriesIs4() throws Exception {
-    fail("cut", https.url("/cut.bin"), 4);
-  }
-
-  @Test
-  void aDigestThatDiffersFromTheManifestIs5() throws Exception {
-    fail("wrong-digest", https.url("/wrong-digest.json"), 5);
-  }
-
-  @Test
-  void aManifestSignedByAnUntrustedKeyIs5() throws Exception {
-    fail("strange-key", https.url("/strange-key.json"), 5);
+  /** Failures with nothing more to check than their code; the server is the trusted one unless named. */
+  @ParameterizedTest(name = "{0} is Update Result {4}")
+  @CsvSource({
+      "a connection lost after the retries, cut, https, /cut.bin, 4",
+      "a digest that differs from the manifest, wrong-digest, https, /wrong-digest.json, 5",
+      "a manifest signed by an untrusted key, strange-key, https, /strange-key.json, 5",
+      "an HTTP error, missing, https, /missing.bin, 7",
+      "an untrusted server, untrusted, untrusted, /fw.bin, 8"})
+  void eachFailureHasItsResultCode(String what, String endpoint, String server, String path, long code)
+      throws Exception {
+    fail(endpoint, (server.equals("untrusted") ? untrusted : https).url(path), code);
   }
 
   @Test
@@ -149,19 +142,9 @@ class UpdateResultCodesTest {
   }
 
   @Test
-  void anHttpErrorIs7() throws Exception {
-    fail("missing", https.url("/missing.bin"), 7);
-  }
-
-  @Test
   void anInvalidUriIs7AndNothingStarts() throws Exception {
     DmServer.Device device = fail("invalid-uri", "https://exa mple.com/fw.bin", 7);
     assertThat(device.states).containsExactly(0L);
-  }
-
-  @Test
-  void anUntrustedServerIs8() throws Exception {
-    fail("untrusted", untrusted.url("/fw.bin"), 8);
   }
 
   @Test

@@ -153,13 +153,7 @@ final class FileMedium implements Medium {
       }
       return new HeldLock(key, channel);
     } catch (IOException | RuntimeException e) {
-      if (channel != null) {
-        try {
-          channel.close();
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
+      closeAfter(channel, e);
       HELD.remove(key);
       throw e;
     }
@@ -194,15 +188,20 @@ final class FileMedium implements Medium {
         }
       };
     } catch (IOException | RuntimeException e) {
-      if (channel != null) {
-        try {
-          channel.close();
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
+      closeAfter(channel, e);
       inProcess.unlock();
       throw e;
+    }
+  }
+
+  /** Closes the lock file's channel, if it was opened, after {@code failure}, which keeps a failing close. */
+  private static void closeAfter(@Nullable FileChannel channel, Exception failure) {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException suppressed) {
+        failure.addSuppressed(suppressed);
+      }
     }
   }
 

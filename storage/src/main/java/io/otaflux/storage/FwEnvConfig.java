@@ -1,10 +1,7 @@
 package io.otaflux.storage;
 
-import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,17 +65,9 @@ record FwEnvConfig(List<Location> copies) {
    *     describes no usable environment
    */
   static FwEnvConfig read(Path file) {
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.ISO_8859_1);
-    } catch (NoSuchFileException e) {
-      throw OtaException.of(Detail.INVALID_REQUEST, "The U-Boot environment configuration " + file + " is missing."
-          + " Write one line per environment copy, as for fw_printenv: DEVICE OFFSET SIZE (for example"
-          + " \"/dev/mmcblk0 0x3c0000 0x20000\"); a second line makes the environment redundant.", e);
-    } catch (IOException e) {
-      throw OtaException.of(Detail.IO_ERROR, "The U-Boot environment configuration " + file + " cannot be read: "
-          + e.getMessage() + ".", e);
-    }
+    String text = TextFiles.read(file, StandardCharsets.ISO_8859_1, "U-Boot environment configuration",
+        Detail.INVALID_REQUEST, ". Write one line per environment copy, as for fw_printenv: DEVICE OFFSET SIZE (for"
+        + " example \"/dev/mmcblk0 0x3c0000 0x20000\"); a second line makes the environment redundant.");
     return parse(text, file);
   }
 

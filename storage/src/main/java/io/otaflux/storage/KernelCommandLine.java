@@ -1,9 +1,6 @@
 package io.otaflux.storage;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 import io.otaflux.OtaException;
@@ -36,16 +33,8 @@ final class KernelCommandLine {
    *     different ones; {@code IO_ERROR} when the file cannot be read
    */
   static SlotId runningSlot(Path file) {
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw OtaException.of(Detail.IO_ERROR, "The kernel command line " + file + " is missing, so the running slot"
-          + " is unknown. Give the right file (it is /proc/cmdline on the device).", e);
-    } catch (IOException e) {
-      throw OtaException.of(Detail.IO_ERROR, "The kernel command line " + file + " cannot be read: "
-          + e.getMessage() + ".", e);
-    }
+    String text = TextFiles.read(file, StandardCharsets.UTF_8, "kernel command line", Detail.IO_ERROR,
+        ", so the running slot is unknown. Give the right file (it is /proc/cmdline on the device).");
     return runningSlot(text, file.toString());
   }
 

@@ -188,11 +188,11 @@ final class BootloaderCampaignStore implements CampaignStore {
       if (kind == BootloaderSlotStore.Kind.UBOOT) {
         ours = new UbootEnvironment(medium, FwEnvConfig.read(setup().environment())).read().variables().asMap();
         Files.write(d.resolve("env.img"), Objects.requireNonNull(medium.contents(UBOOT_ENV)));
-        theirs = variables(tool(d, "fw_printenv", "-c", d.resolve("printenv.config").toString()));
+        theirs = RealTools.variables(tool(d, "fw_printenv", "-c", d.resolve("printenv.config").toString()));
       } else {
         ours = new GrubEnvironment(medium, GRUBENV).read().asMap();
         Files.write(d.resolve("grubenv"), Objects.requireNonNull(medium.contents(GRUBENV)));
-        theirs = variables(tool(d, "grub-editenv", d.resolve("grubenv").toString(), "list"));
+        theirs = RealTools.variables(tool(d, "grub-editenv", d.resolve("grubenv").toString(), "list"));
       }
     } catch (IOException e) {
       return "the bootloader's tool could not be run: " + e;
@@ -276,16 +276,5 @@ final class BootloaderCampaignStore implements CampaignStore {
       Thread.currentThread().interrupt();
       throw new IOException(e);
     }
-  }
-
-  private static Map<String, String> variables(String listing) {
-    Map<String, String> v = new LinkedHashMap<>();
-    for (String line : listing.split("\n")) {
-      int eq = line.indexOf('=');
-      if (eq > 0) {
-        v.put(line.substring(0, eq), line.substring(eq + 1));
-      }
-    }
-    return v;
   }
 }

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -85,13 +84,9 @@ class BootloaderPowerCutTest {
       }
     }
     medium.syncDirectory(Objects.requireNonNull(ENV.getParent()));
-    Map<String, @Nullable String> vars = new LinkedHashMap<>();
-    vars.put("bootcmd", "run rauc_boot; " + "echo padding; ".repeat(60));
-    vars.put("BOOT_ORDER", "A B");
-    vars.put("BOOT_A_LEFT", "3");
-    vars.put("BOOT_B_LEFT", "3");
-    new UbootEnvironment(medium, FwEnvConfig.read(setup.environment())).format(EnvVariables.empty().with(vars,
-        UbootEnvironment::entry));
+    new UbootEnvironment(medium, FwEnvConfig.read(setup.environment())).format(TestVariables.uboot(
+        "bootcmd", "run rauc_boot; " + "echo padding; ".repeat(60), "BOOT_ORDER", "A B", "BOOT_A_LEFT", "3",
+        "BOOT_B_LEFT", "3"));
     Files.writeString(setup.cmdline(), "root=/dev/mmcblk0p2 rauc.slot=A\n");
     BootloaderSlotStore.create(medium, DATA, setup, false, dir.resolve("no-mountinfo"), null);
   }
@@ -218,16 +213,8 @@ class BootloaderPowerCutTest {
     // the environment: ours and fw_printenv's read agree; the old or the new choice
     Map<String, String> ours = new UbootEnvironment(medium, FwEnvConfig.read(setup.environment())).read().variables()
         .asMap();
-    Path image = dir.resolve("env.img");
-    Files.write(image, Objects.requireNonNull(medium.contents(ENV)));
-    Path cfg = dir.resolve("printenv.config");
-    Files.writeString(cfg, image + " 0x0 0x4000\n" + image + " 0x4000 0x4000\n");
-    Map<String, String> theirs = new LinkedHashMap<>();
-    for (String line : RealTools.ok(dir, "fw_printenv", "-c", cfg.toString()).split("\n")) {
-      if (!line.isEmpty()) {
-        theirs.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
-      }
-    }
+    Path cfg = RealTools.redundantEnv(dir.resolve("env.img"), Objects.requireNonNull(medium.contents(ENV)));
+    Map<String, String> theirs = RealTools.fwPrintenv(dir, cfg);
     assertThat(theirs).as(where + ": fw_printenv agrees").containsExactlyInAnyOrderEntriesOf(ours);
     RaucBootVariables.BootChoice choice = RaucBootVariables.UBOOT.read(ours::get);
     assertThat(choice.next()).as(where + ": a slot to boot").isPresent();

@@ -7,8 +7,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Random;
 
-import org.jspecify.annotations.Nullable;
-
 /**
  * A {@link CrashMedium} (which loses unsynced data when its power is cut) with random I/O faults in
  * front of it, drawn from one seeded {@link Random}: EIO on open-for-writing, write, sync, rename
@@ -16,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  * or ENOSPC: what a failing {@code pwrite} after a partial one leaves). Every fault injected is
  * counted by kind, so a campaign can tell that it injected something.
  */
-final class ChaosMedium implements Medium {
+final class ChaosMedium extends ForwardingMedium {
 
   /** The kinds of fault injected. */
   enum Fault {
@@ -37,6 +35,11 @@ final class ChaosMedium implements Medium {
   }
 
   CrashMedium crashMedium() {
+    return medium;
+  }
+
+  @Override
+  Medium delegate() {
     return medium;
   }
 
@@ -81,8 +84,7 @@ final class ChaosMedium implements Medium {
     if (mode != Mode.READ && fail(Fault.EIO_OPEN)) {
       throw eio(path);
     }
-    Handle h = medium.open(path, mode);
-    return new Handle() {
+    return new ForwardingHandle(super.open(path, mode)) {
       @Override
       public void write(ByteBuffer src, long position) throws IOException {
         if (fail(Fault.EIO_WRITE)) {
@@ -95,19 +97,14 @@ final class ChaosMedium implements Medium {
           int part = 1 + random.nextInt(src.remaining() - 1);
           ByteBuffer first = src.duplicate();
           first.limit(first.position() + part);
-          h.write(first, position);
+          super.write(first, position);
           src.position(src.position() + part);
           if (random.nextBoolean()) {
             throw new MediumFullException(path.toString(), "No space left on device");
           }
           throw eio(path);
         }
-        h.write(src, position);
-      }
-
-      @Override
-      public int read(ByteBuffer dst, long position) throws IOException {
-        return h.read(dst, position);
+        super.write(src, position);
       }
 
       @Override
@@ -115,34 +112,9 @@ final class ChaosMedium implements Medium {
         if (fail(Fault.EIO_FSYNC)) {
           throw eio(path);
         }
-        h.force();
-      }
-
-      @Override
-      public boolean truncate(long size) throws IOException {
-        return h.truncate(size);
-      }
-
-      @Override
-      public long size() throws IOException {
-        return h.size();
-      }
-
-      @Override
-      public void close() throws IOException {
-        h.close();
+        super.force();
       }
     };
-  }
-
-  @Override
-  public boolean exists(Path path) {
-    return medium.exists(path);
-  }
-
-  @Override
-  public void createDirectories(Path dir) throws IOException {
-    medium.createDirectories(dir);
   }
 
   @Override
@@ -150,7 +122,7 @@ final class ChaosMedium implements Medium {
     if (fail(Fault.EIO_RENAME)) {
       throw eio(source);
     }
-    medium.rename(source, target);
+    super.rename(source, target);
   }
 
   @Override
@@ -158,16 +130,6 @@ final class ChaosMedium implements Medium {
     if (fail(Fault.EIO_SYNC_DIRECTORY)) {
       throw eio(dir);
     }
-    medium.syncDirectory(dir);
-  }
-
-  @Override
-  public @Nullable Lock tryLock(Path lockFile) throws IOException {
-    return medium.tryLock(lockFile);
-  }
-
-  @Override
-  public Lock lock(Path lockFile) throws IOException {
-    return medium.lock(lockFile);
+    super.syncDirectory(dir);
   }
 }

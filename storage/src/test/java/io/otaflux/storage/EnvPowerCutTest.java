@@ -72,15 +72,10 @@ class EnvPowerCutTest {
       h.force();
     }
     medium.syncDirectory(Objects.requireNonNull(DEVICE.getParent()));
-    Map<String, @Nullable String> initial = new LinkedHashMap<>();
     // a long first variable puts the boot variables two sectors past the CRC: a torn write can mix them
-    initial.put("bootcmd", "run rauc_boot; " + "echo padding; ".repeat(90));
-    initial.put("BOOT_ORDER", "A B");
-    initial.put("BOOT_A_LEFT", "3");
-    initial.put("BOOT_B_LEFT", "0");
-    initial.put("serial#", "OTA-0042");
-    new UbootEnvironment(medium, config(redundant)).format(EnvVariables.empty().with(initial,
-        UbootEnvironment::entry));
+    new UbootEnvironment(medium, config(redundant)).format(TestVariables.uboot(
+        "bootcmd", "run rauc_boot; " + "echo padding; ".repeat(90), "BOOT_ORDER", "A B", "BOOT_A_LEFT", "3",
+        "BOOT_B_LEFT", "0", "serial#", "OTA-0042"));
     return medium;
   }
 
@@ -176,15 +171,8 @@ class EnvPowerCutTest {
 
     // the real tool reads the same bytes the same way
     Path image = dir.resolve("device.img");
-    Files.write(image, Objects.requireNonNull(medium.contents(DEVICE)));
-    Path cfg = dir.resolve("fw_env.config");
-    Files.writeString(cfg, image + " 0x0 0x4000\n" + image + " 0x4000 0x4000\n");
-    Map<String, String> theirs = new LinkedHashMap<>();
-    for (String line : RealTools.ok(dir, "fw_printenv", "-c", cfg.toString()).split("\n")) {
-      if (!line.isEmpty()) {
-        theirs.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
-      }
-    }
+    Path cfg = RealTools.redundantEnv(image, Objects.requireNonNull(medium.contents(DEVICE)));
+    Map<String, String> theirs = RealTools.fwPrintenv(dir, cfg);
     assertThat(theirs).as(where + ": fw_printenv agrees").containsExactlyInAnyOrderEntriesOf(ours);
 
     // and the environment takes the next write, which fw_printenv then reads

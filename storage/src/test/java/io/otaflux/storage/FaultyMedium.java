@@ -8,14 +8,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.jspecify.annotations.Nullable;
-
 /**
  * Real files (or another medium) with faults injected at the file layer: a disk that fills up after a number of bytes
  * (ENOSPC, as the kernel reports it), files that cannot be opened for writing, syncs that fail (EIO),
  * files that cannot be truncated (as a block device).
  */
-final class FaultyMedium implements Medium {
+final class FaultyMedium extends ForwardingMedium {
 
   private final Medium real;
   private final AtomicLong spaceLeft = new AtomicLong(Long.MAX_VALUE);
@@ -31,6 +29,11 @@ final class FaultyMedium implements Medium {
   /** On {@code real} (for example a {@link CrashMedium}). */
   FaultyMedium(Medium real) {
     this.real = real;
+  }
+
+  @Override
+  Medium delegate() {
+    return real;
   }
 
   /** From now on, at most {@code bytes} more bytes can be written (to any file) before ENOSPC. */
@@ -62,8 +65,7 @@ final class FaultyMedium implements Medium {
     if (mode != Mode.READ && readOnly.contains(path)) {
       throw new AccessDeniedException(path.toString());
     }
-    Handle handle = real.open(path, mode);
-    return new Handle() {
+    return new ForwardingHandle(super.open(path, mode)) {
       @Override
       public void write(ByteBuffer src, long position) throws IOException {
         long n = src.remaining();
@@ -71,12 +73,7 @@ final class FaultyMedium implements Medium {
           spaceLeft.addAndGet(n);
           throw new MediumFullException(path.toString(), "No space left on device");
         }
-        handle.write(src, position);
-      }
-
-      @Override
-      public int read(ByteBuffer dst, long position) throws IOException {
-        return handle.read(dst, position);
+        super.write(src, position);
       }
 
       @Override
@@ -84,53 +81,13 @@ final class FaultyMedium implements Medium {
         if (failingSync.contains(path)) {
           throw new IOException("Input/output error");
         }
-        handle.force();
+        super.force();
       }
 
       @Override
       public boolean truncate(long size) throws IOException {
-        return !devices.contains(path) && handle.truncate(size);
-      }
-
-      @Override
-      public long size() throws IOException {
-        return handle.size();
-      }
-
-      @Override
-      public void close() throws IOException {
-        handle.close();
+        return !devices.contains(path) && super.truncate(size);
       }
     };
-  }
-
-  @Override
-  public boolean exists(Path path) {
-    return real.exists(path);
-  }
-
-  @Override
-  public void createDirectories(Path dir) throws IOException {
-    real.createDirectories(dir);
-  }
-
-  @Override
-  public void rename(Path source, Path target) throws IOException {
-    real.rename(source, target);
-  }
-
-  @Override
-  public void syncDirectory(Path dir) throws IOException {
-    real.syncDirectory(dir);
-  }
-
-  @Override
-  public @Nullable Lock tryLock(Path lockFile) throws IOException {
-    return real.tryLock(lockFile);
-  }
-
-  @Override
-  public Lock lock(Path lockFile) throws IOException {
-    return real.lock(lockFile);
   }
 }

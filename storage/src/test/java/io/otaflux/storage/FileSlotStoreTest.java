@@ -137,30 +137,18 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     byte[] image = image(3000, 50);
     store.activate(install(store, image), Sha256.digest(image)).block(WAIT);
     Files.write(dir.resolve("boot-state"), new byte[] {1, 2, 3});
-    Map<String, byte[]> before = files(dir);
-    assertThatThrownBy(() -> FileSlotStore.init(dir, 2 << 20))
-        .isInstanceOfSatisfying(OtaException.class, e -> {
-          assertThat(e.detail()).isEqualTo(Detail.STORE_EXISTS);
-          assertThat(e.reason().exitCode()).isEqualTo(2);
-          assertThat(e.getMessage()).contains("nothing was changed", "--force", "destroy", "slot files",
-              "boot state", "confirmed image");
-        });
-    assertThatThrownBy(() -> FileSlotStore.openOrInit(dir))
-        .isInstanceOfSatisfying(OtaException.class, e -> {
-          assertThat(e.detail()).isEqualTo(Detail.STORE_DAMAGED);
-          assertThat(e.getMessage()).contains("changes nothing", "restore the file from a backup")
-              .contains("`ota init --force` re-creates the store, destroying");
-        });
-    assertThat(files(dir)).as("the damaged store is left as found").containsExactlyInAnyOrderEntriesOf(before);
+    assertRefusedLeavingTheStoreAsItWas(() -> FileSlotStore.init(dir, 2 << 20), Detail.STORE_EXISTS,
+        "nothing was changed", "--force", "destroy", "slot files", "boot state", "confirmed image");
+    assertThat(Detail.STORE_EXISTS.reason().exitCode()).isEqualTo(2);
+    assertRefusedLeavingTheStoreAsItWas(() -> FileSlotStore.openOrInit(dir), Detail.STORE_DAMAGED,
+        "changes nothing", "restore the file from a backup", "`ota init --force` re-creates the store, destroying");
   }
 
   @Test
   void initOverAValidStoreRefusesAndRecreateDestroysIt() throws IOException {
     FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
     byte[] image = image(3000, 51);
-    store.activate(install(store, image), Sha256.digest(image)).block(WAIT);
-    store.boot().block(WAIT);
-    store.markGood().block(WAIT);
+    installGood(store, image);
     Map<String, byte[]> before = files(dir);
     assertThatThrownBy(() -> FileSlotStore.init(dir, 2 << 20))
         .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.STORE_EXISTS));
@@ -241,9 +229,8 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   void bootMarkGoodAndRollbackRunWhileAnUpdateWritesTheOtherSlotAndNeitherDisturbsTheOther() throws IOException {
     FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
     byte[] first = image(4000, 40);
-    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
-    assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.B);
-    store.markGood().block(WAIT); // a real device confirms the trial before it takes the next update
+    // a real device confirms the trial before it takes the next update
+    assertThat(installGood(store, first)).isEqualTo(SlotId.B);
 
     // an agent downloads the next image into slot a while the boot script and the health check run
     byte[] second = image(20_000, 41);
@@ -271,34 +258,22 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   void anUpdateDuringATrialLeavesEveryByteOfTheStoreAsItWas() throws IOException {
     FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
     byte[] first = image(4000, 42);
-    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
-    store.boot().block(WAIT);
-    Map<String, byte[]> before = files(dir);
-    assertThatThrownBy(() -> FileSlotStore.open(dir).openWriter(spec(image(5000, 43))).block(WAIT))
-        .isInstanceOfSatisfying(OtaException.class, e -> {
-          assertThat(e.detail()).isEqualTo(Detail.TRIAL_RUNNING);
-          assertThat(e.getMessage()).contains("`ota mark-good`", "`ota rollback`", "unchanged");
-        });
-    assertThat(files(dir)).as("slot files and boot state, byte for byte").containsExactlyInAnyOrderEntriesOf(before);
+    installAndBoot(store, first);
+    assertRefusedLeavingTheStoreAsItWas(() -> FileSlotStore.open(dir).openWriter(spec(image(5000, 43))).block(WAIT),
+        Detail.TRIAL_RUNNING, "`ota mark-good`", "`ota rollback`", "unchanged");
   }
 
   @Test
   void updateBootRollbackUpdateIsRefusedAndLeavesTheStoreByteForByteAsItWas() throws IOException {
     FileSlotStore store = FileSlotStore.init(dir, 1 << 20);
     byte[] first = image(4000, 44);
-    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
-    store.boot().block(WAIT);
+    installAndBoot(store, first);
     assertThat(FileSlotStore.open(dir).rollback().block(WAIT)).isEqualTo(SlotId.A);
-    Map<String, byte[]> before = files(dir);
     StoreStatus status = FileSlotStore.open(dir).status().block(WAIT);
-    assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image(5000, 45)))
-        .store(FileSlotStore.open(dir)).install(UpdateRequest.of("https://fw.example/next.bin")).block(WAIT))
-        .isInstanceOfSatisfying(OtaException.class, e -> {
-          assertThat(e.detail()).isEqualTo(Detail.REBOOT_PENDING);
-          assertThat(e.reason().exitCode()).isEqualTo(9);
-          assertThat(e.getMessage()).contains("reboot", "`ota boot`", "unchanged");
-        });
-    assertThat(files(dir)).containsExactlyInAnyOrderEntriesOf(before);
+    assertRefusedLeavingTheStoreAsItWas(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image(5000, 45)))
+        .store(FileSlotStore.open(dir)).install(UpdateRequest.of("https://fw.example/next.bin")).block(WAIT),
+        Detail.REBOOT_PENDING, "reboot", "`ota boot`", "unchanged");
+    assertThat(Detail.REBOOT_PENDING.reason().exitCode()).isEqualTo(9);
     assertThat(FileSlotStore.open(dir).status().block(WAIT)).isEqualTo(status);
     assertThat(FileSlotStore.open(dir).boot().block(WAIT)).as("the good image still boots").isEqualTo(SlotId.A);
   }
@@ -306,22 +281,18 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   @Test
   void anIoErrorAfterRollbackAndRebootSaysUnchangedAndTheRunningSlotAndBootChoiceAreUnchanged() throws IOException {
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+    FileSlotStore store = storeOn(medium);
     byte[] first = image(4000, 55);
-    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
-    store.boot().block(WAIT);
+    installAndBoot(store, first);
     store.rollback().block(WAIT);
     assertThat(store.boot().block(WAIT)).isEqualTo(SlotId.A);
     StoreStatus before = store.status().block(WAIT);
     byte[] good = Files.readAllBytes(dir.resolve("slot-a.img"));
     medium.failingSync(dir.resolve("slot-b.img"));
-    assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image(200_000, 56))).store(store)
+    assertStorageError(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image(200_000, 56))).store(store)
         .retry(0, Duration.ofMillis(1), Duration.ofMillis(1)).syncEvery(64 * 1024)
-        .install(UpdateRequest.of("https://fw.example/next.bin")).block(WAIT))
-        .isInstanceOfSatisfying(OtaException.class, e -> {
-          assertThat(e.reason()).isEqualTo(Reason.STORAGE);
-          assertThat(e.getMessage()).contains("unchanged");
-        });
+        .install(UpdateRequest.of("https://fw.example/next.bin")).block(WAIT),
+        "unchanged");
     StoreStatus after = store.status().block(WAIT);
     assertThat(after.active()).as("the sentence says unchanged").isEqualTo(before.active());
     assertThat(after.next()).isEqualTo(before.next()).isEqualTo(SlotId.A);
@@ -336,12 +307,8 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     byte[] large = image(1 << 20, 46);
     byte[] middle = image(5000, 47);
     byte[] small = image(1000, 48);
-    store.activate(install(store, large), Sha256.digest(large)).block(WAIT);
-    store.boot().block(WAIT);
-    store.markGood().block(WAIT);
-    store.activate(install(store, middle), Sha256.digest(middle)).block(WAIT);
-    store.boot().block(WAIT);
-    store.markGood().block(WAIT);
+    installGood(store, large);
+    installGood(store, middle);
     assertThat(install(store, small)).isEqualTo(SlotId.B);
     Path slotB = dir.resolve("slot-b.img");
     assertThat(Files.size(slotB)).isEqualTo(small.length);
@@ -355,12 +322,8 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     byte[] large = image(1 << 20, 49);
     byte[] middle = image(5000, 53);
     byte[] small = image(1000, 54);
-    store.activate(install(store, large), Sha256.digest(large)).block(WAIT);
-    store.boot().block(WAIT);
-    store.markGood().block(WAIT);
-    store.activate(install(store, middle), Sha256.digest(middle)).block(WAIT);
-    store.boot().block(WAIT);
-    store.markGood().block(WAIT);
+    installGood(store, large);
+    installGood(store, middle);
     assertThat(install(store, small)).isEqualTo(SlotId.B);
     byte[] onDevice = Files.readAllBytes(dir.resolve("slot-b.img"));
     assertThat(onDevice.length).as("a device keeps its size").isEqualTo(1 << 20);
@@ -454,7 +417,7 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   void aReadOnlySlotFileFailsTheUpdateSayingWhatToDoAndKeepsTheBootChoice() {
     // the tests may run as root, which writes through file permissions: refuse at the file layer
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+    FileSlotStore store = storeOn(medium);
     medium.readOnly(dir.resolve("slot-b.img"));
     StoreStatus before = store.status().block(WAIT);
     assertStorageError(() -> store.openWriter(spec(image(100, 6))).block(WAIT), "read-only", "writable");
@@ -486,20 +449,15 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   @Test
   void aFullDiskFailsTheUpdateSayingSoAndKeepsTheBootChoice() throws IOException {
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+    FileSlotStore store = storeOn(medium);
     byte[] first = image(50_000, 7);
-    store.activate(install(store, first), Sha256.digest(first)).block(WAIT);
-    store.boot().block(WAIT);
-    store.markGood().block(WAIT);
+    installGood(store, first);
     StoreStatus before = store.status().block(WAIT);
     medium.spaceLeft(100_000);
     byte[] second = image(300_000, 8);
-    assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(second)).store(store)
-        .install(UpdateRequest.of("https://fw.example/second.bin").withSha256(Sha256.digest(second))).block(WAIT))
-        .isInstanceOfSatisfying(OtaException.class, e -> {
-          assertThat(e.reason()).isEqualTo(Reason.STORAGE);
-          assertThat(e.getMessage()).contains("is full", "Free some space");
-        });
+    assertStorageError(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(second)).store(store)
+        .install(UpdateRequest.of("https://fw.example/second.bin").withSha256(Sha256.digest(second))).block(WAIT),
+        "is full", "Free some space");
     StoreStatus after = store.status().block(WAIT);
     assertThat(after.active()).isEqualTo(before.active());
     assertThat(after.next()).isEqualTo(before.next()).isEqualTo(SlotId.B);
@@ -511,15 +469,12 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   @Test
   void aFailingSyncOfTheSlotIsAStorageErrorAndNothingIsActivated() throws IOException {
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+    FileSlotStore store = storeOn(medium);
     medium.failingSync(dir.resolve("slot-b.img"));
     byte[] image = image(200_000, 9);
-    assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image)).store(store)
-        .install(UpdateRequest.of("https://fw.example/i.bin").withSha256(Sha256.digest(image))).block(WAIT))
-        .isInstanceOfSatisfying(OtaException.class, e -> {
-          assertThat(e.reason()).isEqualTo(Reason.STORAGE);
-          assertThat(e.getMessage()).contains("Syncing slot b", "Input/output error");
-        });
+    assertStorageError(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image)).store(store)
+        .install(UpdateRequest.of("https://fw.example/i.bin").withSha256(Sha256.digest(image))).block(WAIT),
+        "Syncing slot b", "Input/output error");
     StoreStatus after = store.status().block(WAIT);
     assertThat(after.next()).isEqualTo(SlotId.A);
     assertThat(after.slot(SlotId.B).state().isBootable()).isFalse();
@@ -529,7 +484,7 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   void aFailingSyncOfTheActivationRecordLeavesTheBootChoiceAsItWas() throws IOException {
     // fsync failed, but the new record sits in the page cache: a read must not take it for the state
     FaultyMedium medium = new FaultyMedium();
-    FileSlotStore store = FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+    FileSlotStore store = storeOn(medium);
     byte[] image = image(100_000, 12);
     SlotId slot = install(store, image);
     StoreStatus before = store.status().block(WAIT);
@@ -724,13 +679,10 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     try {
       FileSlotStore store = FileSlotStore.init(small.resolve("store"), 8 << 20);
       byte[] image = image(4 << 20, 16);
-      assertThatThrownBy(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image)).store(store)
+      assertStorageError(() -> OtaUpdater.create().source(InMemoryFirmwareSource.of(image)).store(store)
           .syncEvery(256 * 1024)
-          .install(UpdateRequest.of("https://fw.example/big.bin").withSha256(Sha256.digest(image))).block(WAIT))
-          .isInstanceOfSatisfying(OtaException.class, e -> {
-            assertThat(e.reason()).isEqualTo(Reason.STORAGE);
-            assertThat(e.getMessage()).contains("is full", "No space left on device", "Free some space");
-          });
+          .install(UpdateRequest.of("https://fw.example/big.bin").withSha256(Sha256.digest(image))).block(WAIT),
+          "is full", "No space left on device", "Free some space");
       StoreStatus after = store.status().block(WAIT);
       assertThat(after.next()).isEqualTo(SlotId.A);
       assertThat(after.slot(SlotId.B).state()).isEqualTo(SlotState.WRITING);
@@ -806,6 +758,39 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
     w.commit(new ImageMetadata(image.length, Sha256.digest(image), URI.create("https://fw.example/image.bin"), "2.0.0"));
     w.release();
     return w.slot();
+  }
+
+  /** A new 1 MiB store in the test's folder, whose files go through this medium. */
+  private FileSlotStore storeOn(FaultyMedium medium) {
+    return FileSlotStore.create(medium, dir, 1 << 20, FileSlotStore.Existing.REFUSE);
+  }
+
+  /** Installs the image, activates it as the trial and boots once; returns the slot booted. */
+  static SlotId installAndBoot(SlotStore store, byte[] image) throws IOException {
+    store.activate(install(store, image), Sha256.digest(image)).block(WAIT);
+    return store.boot().block(WAIT);
+  }
+
+  /** Installs, activates and boots the image, then confirms it: the image is the good one. */
+  static SlotId installGood(SlotStore store, byte[] image) throws IOException {
+    SlotId booted = installAndBoot(store, image);
+    store.markGood().block(WAIT);
+    return booted;
+  }
+
+  /**
+   * The call fails with this detail (and its reason) and a sentence holding every fragment, and
+   * leaves the slot files and the boot state byte for byte as they were.
+   */
+  private void assertRefusedLeavingTheStoreAsItWas(ThrowingCallable call, Detail detail, String... fragments)
+      throws IOException {
+    Map<String, byte[]> before = files(dir);
+    assertThatThrownBy(call).isInstanceOfSatisfying(OtaException.class, e -> {
+      assertThat(e.detail()).isEqualTo(detail);
+      assertThat(e.reason()).isEqualTo(detail.reason());
+      assertThat(e.getMessage()).contains(fragments);
+    });
+    assertThat(files(dir)).as("slot files and boot state, byte for byte").containsExactlyInAnyOrderEntriesOf(before);
   }
 
   static void assertStorageError(ThrowingCallable call, String... fragments) {

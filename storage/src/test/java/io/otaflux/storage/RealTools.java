@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assertions;
@@ -17,15 +19,15 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Debian's own tools (fw_printenv, fw_setenv, mkenvimage, grub-editenv, qemu-system-aarch64), run as
  * processes. A missing tool skips the test on a workstation but fails it under CI ({@code CI=true}),
- * where {@code .ci/run} installs them.
+ * where {@code .ci/run} installs them. Shared with the CLI's tests through the storage test-jar.
  */
-final class RealTools {
+public final class RealTools {
 
   private RealTools() {
   }
 
   /** Skips (or, under CI, fails) unless every tool is on the PATH or is an existing file. */
-  static void require(String... tools) {
+  public static void require(String... tools) {
     List<String> missing = new ArrayList<>();
     for (String tool : tools) {
       if (!available(tool)) {
@@ -57,11 +59,11 @@ final class RealTools {
   }
 
   /** What a finished process printed, and its exit code. */
-  record Result(int exitCode, String stdout, String stderr) {
+  public record Result(int exitCode, String stdout, String stderr) {
   }
 
   /** Runs a command (at most 60 s), stdin empty. */
-  static Result run(Path dir, String... command) throws IOException, InterruptedException {
+  public static Result run(Path dir, String... command) throws IOException, InterruptedException {
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
     Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(
@@ -78,9 +80,39 @@ final class RealTools {
   }
 
   /** Runs a command that must succeed; returns its standard output. */
-  static String ok(Path dir, String... command) throws IOException, InterruptedException {
+  public static String ok(Path dir, String... command) throws IOException, InterruptedException {
     Result r = run(dir, command);
     assertThat(r.exitCode()).as("%s failed: %s%s", Arrays.toString(command), r.stdout(), r.stderr()).isZero();
     return r.stdout();
+  }
+
+  /** Every variable {@code fw_printenv} reads through this {@code fw_env.config}, in its order. */
+  public static Map<String, String> fwPrintenv(Path dir, Path config) throws IOException, InterruptedException {
+    return variables(ok(dir, "fw_printenv", "-c", config.toString()));
+  }
+
+  /**
+   * Writes the bytes of a redundant U-Boot environment (two copies of {@code 0x4000} bytes) to
+   * {@code image}, and beside it a {@code fw_env.config} for it.
+   *
+   * @return the config
+   */
+  public static Path redundantEnv(Path image, byte[] bytes) throws IOException {
+    Files.write(image, bytes);
+    Path config = image.resolveSibling(image.getFileName() + ".config");
+    Files.writeString(config, image + " 0x0 0x4000\n" + image + " 0x4000 0x4000\n");
+    return config;
+  }
+
+  /** The {@code NAME=value} lines a tool prints ({@code fw_printenv}, {@code grub-editenv list}), in order. */
+  public static Map<String, String> variables(String listing) {
+    Map<String, String> vars = new LinkedHashMap<>();
+    for (String line : listing.split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        vars.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return vars;
   }
 }

@@ -6,10 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,29 +42,24 @@ class UbootEnvToolsTest {
     return cfg;
   }
 
+  /** A zeroed redundant environment that we formatted with the boot variables (copy 1, flags 1). */
+  private UbootEnvironment formattedRedundant() throws Exception {
+    Files.write(img, new byte[2 * SIZE]);
+    UbootEnvironment env = ours(config(true));
+    env.format(vars(BOOT));
+    return env;
+  }
+
   private UbootEnvironment ours(Path cfg) {
     return new UbootEnvironment(FileMedium.INSTANCE, FwEnvConfig.read(cfg));
   }
 
   private Map<String, String> fwPrintenv(Path cfg) throws Exception {
-    String out = RealTools.ok(dir, "fw_printenv", "-c", cfg.toString());
-    Map<String, String> vars = new LinkedHashMap<>();
-    for (String line : out.split("\n")) {
-      if (line.isEmpty()) {
-        continue;
-      }
-      int eq = line.indexOf('=');
-      vars.put(line.substring(0, eq), line.substring(eq + 1));
-    }
-    return vars;
+    return RealTools.fwPrintenv(dir, cfg);
   }
 
   private static EnvVariables vars(String... pairs) {
-    Map<String, @Nullable String> m = new LinkedHashMap<>();
-    for (int i = 0; i < pairs.length; i += 2) {
-      m.put(pairs[i], pairs[i + 1]);
-    }
-    return EnvVariables.empty().with(m, UbootEnvironment::entry);
+    return TestVariables.uboot(pairs);
   }
 
   private static final String[] BOOT = {"bootdelay", "0", "BOOT_ORDER", "B A", "BOOT_A_LEFT", "3", "BOOT_B_LEFT",
@@ -84,10 +77,8 @@ class UbootEnvToolsTest {
 
   @Test
   void whatWeWriteFwPrintenvReadsRedundantThroughSeveralAlternations() throws Exception {
-    Files.write(img, new byte[2 * SIZE]);
+    UbootEnvironment env = formattedRedundant();
     Path cfg = config(true);
-    UbootEnvironment env = ours(cfg);
-    env.format(vars(BOOT));
     assertThat(fwPrintenv(cfg)).containsExactlyInAnyOrderEntriesOf(vars(BOOT).asMap());
     for (int i = 2; i >= 0; i--) {
       env.update(Map.of("BOOT_B_LEFT", Integer.toString(i), "step", "s" + i));
@@ -122,10 +113,8 @@ class UbootEnvToolsTest {
 
   @Test
   void whatFwSetenvWritesWeReadAndTheTwoWritersAlternateCopies() throws Exception {
-    Files.write(img, new byte[2 * SIZE]);
+    UbootEnvironment env = formattedRedundant();
     Path cfg = config(true);
-    UbootEnvironment env = ours(cfg);
-    env.format(vars(BOOT));
     RealTools.ok(dir, "fw_setenv", "-c", cfg.toString(), "BOOT_ORDER", "A B");
     UbootEnvironment.Loaded afterTheirs = env.read();
     assertThat(afterTheirs.variables().get("BOOT_ORDER")).isEqualTo("A B");
@@ -144,10 +133,8 @@ class UbootEnvToolsTest {
   @Test
   void aNewestCopyThatIsCorruptedOrHalfWrittenAfterFwSetenvGivesTheOlderOneToUsAndToLibubootenv()
       throws Exception {
-    Files.write(img, new byte[2 * SIZE]);
+    UbootEnvironment env = formattedRedundant(); // copy 1 (flags 1)
     Path cfg = config(true);
-    UbootEnvironment env = ours(cfg);
-    env.format(vars(BOOT)); // copy 1 (flags 1)
     RealTools.ok(dir, "fw_setenv", "-c", cfg.toString(), "BOOT_ORDER", "A B"); // copy 2 (flags 2)
     RealTools.ok(dir, "fw_setenv", "-c", cfg.toString(), "BOOT_ORDER", "B A", "BOOT_B_LEFT", "1"); // copy 1 (3)
     byte[] older = Files.readAllBytes(img); // copy 2 = "A B", the newest copy 1 = "B A"

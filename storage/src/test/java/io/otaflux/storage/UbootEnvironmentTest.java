@@ -41,11 +41,7 @@ class UbootEnvironmentTest {
   }
 
   private static EnvVariables vars(String... pairs) {
-    Map<String, @Nullable String> m = new LinkedHashMap<>();
-    for (int i = 0; i < pairs.length; i += 2) {
-      m.put(pairs[i], pairs[i + 1]);
-    }
-    return EnvVariables.empty().with(m, UbootEnvironment::entry);
+    return TestVariables.uboot(pairs);
   }
 
   @Test
@@ -91,25 +87,19 @@ class UbootEnvironmentTest {
   void theFlagCounterWrapsFrom255To0AndZeroThenCountsAsNewer() throws Exception {
     UbootEnvironment env = redundant();
     Path img = env.config().copies().get(0).device();
-    byte[] file = new byte[2 * SIZE];
-    System.arraycopy(UbootEnvironment.encode(vars("n", "old"), SIZE, true, 254), 0, file, 0, SIZE);
-    System.arraycopy(UbootEnvironment.encode(vars("n", "new"), SIZE, true, 255), 0, file, SIZE, SIZE);
+    byte[] file = twoCopies(vars("n", "old"), 254, vars("n", "new"), 255);
     Files.write(img, file);
     assertThat(env.read().variables().get("n")).isEqualTo("new");
     UbootEnvironment.Loaded wrapped = env.update(Map.of("n", "wrapped"));
     assertThat(wrapped.copy()).isZero();
     assertThat(wrapped.flags()).isZero();
-    UbootEnvironment.Loaded read = env.read();
-    assertThat(read.copy()).isZero();
-    assertThat(read.variables().get("n")).isEqualTo("wrapped");
+    assertFirstCopyRead(env, "n", "wrapped");
   }
 
   @Test
   void equalFlagsInTwoValidCopiesPickTheFirstAsLibubootenvAndUbootDo() throws Exception {
     UbootEnvironment env = redundant();
-    byte[] file = new byte[2 * SIZE];
-    System.arraycopy(UbootEnvironment.encode(vars("n", "first"), SIZE, true, 7), 0, file, 0, SIZE);
-    System.arraycopy(UbootEnvironment.encode(vars("n", "second"), SIZE, true, 7), 0, file, SIZE, SIZE);
+    byte[] file = twoCopies(vars("n", "first"), 7, vars("n", "second"), 7);
     Files.write(env.config().copies().get(0).device(), file);
     assertThat(env.read().variables().get("n")).isEqualTo("first");
   }
@@ -144,9 +134,7 @@ class UbootEnvironmentTest {
   void badCrcInBothCopiesIsStoreDamagedAndNothingIsWritten() throws Exception {
     UbootEnvironment env = redundant();
     Path img = env.config().copies().get(0).device();
-    byte[] file = new byte[2 * SIZE];
-    System.arraycopy(UbootEnvironment.encode(vars("a", "1"), SIZE, true, 1), 0, file, 0, SIZE);
-    System.arraycopy(UbootEnvironment.encode(vars("a", "2"), SIZE, true, 2), 0, file, SIZE, SIZE);
+    byte[] file = twoCopies(vars("a", "1"), 1, vars("a", "2"), 2);
     file[10] ^= 1;
     file[SIZE + 10] ^= 1;
     Files.write(img, file);
@@ -166,9 +154,7 @@ class UbootEnvironmentTest {
     byte[] file = Files.readAllBytes(img);
     file[SIZE + 6] ^= 0x40;
     Files.write(img, file);
-    UbootEnvironment.Loaded read = env.read();
-    assertThat(read.copy()).isZero();
-    assertThat(read.variables().get("a")).isEqualTo("1");
+    assertFirstCopyRead(env, "a", "1");
   }
 
   @Test
@@ -230,5 +216,20 @@ class UbootEnvironmentTest {
     EnvVariables after = v.with(changes, UbootEnvironment::entry);
     assertThat(List.copyOf(after.asMap().entrySet())).containsExactly(Map.entry("a", "9"), Map.entry("c", "3"),
         Map.entry("d", "4"));
+  }
+
+  /** The environment reads from its first copy, which holds {@code name=value}. */
+  private static void assertFirstCopyRead(UbootEnvironment env, String name, String value) throws Exception {
+    UbootEnvironment.Loaded read = env.read();
+    assertThat(read.copy()).isZero();
+    assertThat(read.variables().get(name)).isEqualTo(value);
+  }
+
+  /** A redundant environment's bytes: the first copy, then the second, each with its flags byte. */
+  private static byte[] twoCopies(EnvVariables first, int firstFlags, EnvVariables second, int secondFlags) {
+    byte[] file = new byte[2 * SIZE];
+    System.arraycopy(UbootEnvironment.encode(first, SIZE, true, firstFlags), 0, file, 0, SIZE);
+    System.arraycopy(UbootEnvironment.encode(second, SIZE, true, secondFlags), 0, file, SIZE, SIZE);
+    return file;
   }
 }

@@ -2,20 +2,11 @@ package io.otaflux.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.InputStream;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.otaflux.SlotId;
 
@@ -31,67 +22,31 @@ import org.slf4j.LoggerFactory;
  * {@code qemu-system-aarch64} (TCG) boots from the environment our codec wrote into its NOR flash,
  * runs RAUC's documented boot script ({@code rauc-boot.cmd} beside this class) and picks the slot we
  * activated; three unconfirmed boots later it falls back by itself, and our codec reads the
- * environment U-Boot saved; after a mark-good the next boot keeps the slot.
- *
- * <p>Facts of that U-Boot build (checked in {@code shared/uboot-qemu}): the environment lives at
- * offset 0 of the second pflash bank, which must be exactly 64 MiB; it is {@code 0x40000} bytes and
- * not redundant; {@code saveenv} fails on QEMU 7.2's pflash, so the boot command exports the
- * environment ({@code env export -c}, byte-identical to what saveenv writes) to a small virtio disk,
- * which the test copies into the flash image after each boot; our environment replaces U-Boot's
- * default one, so it carries {@code bootcmd} and {@code bootdelay=0}.
+ * environment U-Boot saved; after a mark-good the next boot keeps the slot. The board and the facts
+ * of that U-Boot build are {@link QemuUboot}'s; our environment replaces U-Boot's default one, so it
+ * carries {@code bootcmd} and {@code bootdelay=0}.
  */
 @Tag("integration")
 class UbootQemuBootTest {
 
   private static final Logger log = LoggerFactory.getLogger(UbootQemuBootTest.class);
-  private static final String UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
-  private static final int ENV_SIZE = 0x40000;
-  private static final long FLASH_SIZE = 64L << 20;
-  private static final Pattern BOOTARGS = Pattern.compile("OTAFLUX: would boot kernel with bootargs=(.*)");
 
   @TempDir
   Path dir;
 
-  private Path flash;
-  private Path envDisk;
-  private Path script;
-  private final List<Double> bootSeconds = new ArrayList<>();
+  private QemuUboot qemu;
 
   @Test
   void realUbootBootsTheActivatedSlotFallsBackAfterThreeUnconfirmedBootsAndKeepsAConfirmedOne() throws Exception {
-    RealTools.require("qemu-system-aarch64", "mkimage", "fw_printenv", UBOOT);
-    script = dir.resolve("boot.scr");
-    Path cmd = dir.resolve("boot.cmd");
-    try (InputStream in = Objects.requireNonNull(getClass().getResourceAsStream("rauc-boot.cmd"), "rauc-boot.cmd")) {
-      Files.copy(in, cmd);
-    }
-    RealTools.ok(dir, "mkimage", "-A", "arm64", "-O", "linux", "-T", "script", "-C", "none", "-n", "rauc ab select",
-        "-d", cmd.toString(), script.toString());
-    flash = dir.resolve("flash1.img");
-    byte[] erased = new byte[1 << 20];
-    Arrays.fill(erased, (byte) 0xFF);
-    try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
-      for (long at = 0; at < FLASH_SIZE; at += erased.length) {
-        f.write(erased);
-      }
-    }
-    envDisk = dir.resolve("envdisk.img");
-    Path config = dir.resolve("fw_env.config");
-    Files.writeString(config, flash + " 0x0 0x40000 0x40000\n");
+    RealTools.require("fw_printenv");
+    qemu = QemuUboot.board(dir, Duration.ofSeconds(60));
+    Path config = qemu.fwEnvConfig();
     UbootEnvironment env = new UbootEnvironment(FileMedium.INSTANCE, FwEnvConfig.read(config));
     assertThat(env.isPowerSafe()).as("this U-Boot build keeps one copy").isFalse();
 
     // the device as installed: slot A good; then "activate b" through RAUC's variables
-    Map<String, @Nullable String> initial = new LinkedHashMap<>();
-    initial.put("bootdelay", "0");
-    initial.put("BOOT_ORDER", "A B");
-    initial.put("BOOT_A_LEFT", "3");
-    initial.put("BOOT_B_LEFT", "3");
-    initial.put("otaflux_envbuf", "0x41000000");
-    initial.put("bootcmd", "source 0x40200000; env export -c -s 0x40000 ${otaflux_envbuf}; virtio scan;"
-        + " virtio write ${otaflux_envbuf} 0 0x200; poweroff");
-    initial.put("otaflux_unknown", "kept \"byte for byte\"");
-    env.format(EnvVariables.empty().with(initial, UbootEnvironment::entry));
+    env.format(TestVariables.uboot("bootdelay", "0", "BOOT_ORDER", "A B", "BOOT_A_LEFT", "3", "BOOT_B_LEFT", "3",
+        "otaflux_envbuf", "0x41000000", "bootcmd", QemuUboot.BOOTCMD, "otaflux_unknown", "kept \"byte for byte\""));
     env.update(changes(RaucBootVariables.UBOOT.activate(vars(env), SlotId.B)));
     assertThat(env.read().variables().get("BOOT_ORDER")).isEqualTo("B A");
     assertThat(env.read().variables().get("BOOT_B_LEFT")).isEqualTo("3");
@@ -129,6 +84,7 @@ class UbootQemuBootTest {
     assertThat(choice(env).attemptsLeft(SlotId.B)).isEqualTo(2);
     assertThat(choice(env).next()).contains(SlotId.B);
 
+    List<Double> bootSeconds = qemu.bootSeconds();
     double total = bootSeconds.stream().mapToDouble(Double::doubleValue).sum();
     log.info("Real U-Boot under QEMU: {} boots, {} s in QEMU in all ({})", bootSeconds.size(),
         String.format("%.1f", total), bootSeconds.stream().map(s -> String.format("%.2f", s)).toList());
@@ -152,35 +108,7 @@ class UbootQemuBootTest {
 
   /** One boot: QEMU runs U-Boot until its boot command powers off; returns the slot it chose. */
   private SlotId boot() throws Exception {
-    Files.write(envDisk, new byte[256 * 1024]);
-    Path serial = dir.resolve("boot" + (bootSeconds.size() + 1) + ".log");
-    long t0 = System.nanoTime();
-    Process qemu = new ProcessBuilder("qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57", "-m", "512M",
-        "-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio", "-nic", "none", "-no-reboot",
-        "-bios", UBOOT,
-        "-drive", "if=pflash,unit=1,format=raw,file=" + flash,
-        "-device", "loader,file=" + script + ",addr=0x40200000,force-raw=on",
-        "-drive", "if=none,id=envdisk,format=raw,file=" + envDisk,
-        "-device", "virtio-blk-device,drive=envdisk")
-        .directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectErrorStream(true).redirectOutput(serial.toFile()).start();
-    if (!qemu.waitFor(60, TimeUnit.SECONDS)) {
-      qemu.destroyForcibly().waitFor();
-      throw new AssertionError("U-Boot did not power off within 60 s; serial log:\n" + Files.readString(serial));
-    }
-    bootSeconds.add((System.nanoTime() - t0) / 1e9);
-    String log = Files.readString(serial, StandardCharsets.ISO_8859_1).replace("\r", "");
-    assertThat(qemu.exitValue()).as("qemu exit; serial log:\n%s", log).isZero();
-    assertThat(log).as("U-Boot loaded our environment").contains("Loading Environment from Flash... OK");
-    Matcher m = BOOTARGS.matcher(log);
-    assertThat(m.find()).as("the boot script chose a slot; serial log:\n%s", log).isTrue();
-    // the saveenv stand-in: U-Boot's exported environment becomes the flash's
-    byte[] saved = Arrays.copyOf(Files.readAllBytes(envDisk), ENV_SIZE);
-    try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
-      f.write(saved);
-      f.getFD().sync();
-    }
-    lastRunning = KernelCommandLine.runningSlot(m.group(1), "the bootargs U-Boot built");
+    lastRunning = KernelCommandLine.runningSlot(qemu.powerOn(), "the bootargs U-Boot built");
     return lastRunning;
   }
 }

@@ -43,7 +43,7 @@ import org.jspecify.annotations.Nullable;
  * pin check on the chain PKIX builds. Every refusal is a {@link TrustFailure} naming its cause.
  * Only the {@code SSLEngine} form checks the host name, so the two-argument form refuses outright.
  */
-final class AnchoredTrustManager extends X509ExtendedTrustManager {
+final class AnchoredTrustManager extends ServerTrustManager {
 
   private final X509ExtendedTrustManager pkix;
   private final List<X509Certificate> anchorCertificates;
@@ -127,22 +127,6 @@ final class AnchoredTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
     throw new TrustFailure(Detail.HOST_MISMATCH, "The connection offered no host name to verify the certificate against; refused.", null);
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    throw new CertificateException("this trust manager checks servers only");
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    throw new CertificateException("this trust manager checks servers only");
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    throw new CertificateException("this trust manager checks servers only");
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.otaflux.transport;
 
 import static io.otaflux.transport.Servers.TIMEOUT;
+import static io.otaflux.transport.Servers.openFails;
 import static io.otaflux.transport.Servers.otaFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,13 +44,9 @@ class NetworkTest {
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
     }
-    StepVerifier.create(source.open(UpdateRequest.of("https://localhost:" + port + "/fw.bin"), ResumeFrom.start()))
-        .expectErrorSatisfies(e -> {
-          OtaException o = otaFailure(e, Reason.NETWORK);
-          assertThat(o.isTransient()).isTrue();
-          assertThat(o.getMessage()).contains("localhost:" + port).contains("refused");
-        })
-        .verify(TIMEOUT);
+    OtaException o = openFails(source, "https://localhost:" + port + "/fw.bin", Reason.NETWORK);
+    assertThat(o.isTransient()).isTrue();
+    assertThat(o.getMessage()).contains("localhost:" + port).contains("refused");
   }
 
   @Test
@@ -190,28 +187,20 @@ class NetworkTest {
   @Test
   void aServerOfferingOnlyTls11IsATrustFailureNamingTls12() {
     try (OldTlsServer old = OldTlsServer.start(Servers.PKI.localhost())) {
-      StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
-          .expectErrorSatisfies(e -> {
-            OtaException o = otaFailure(e, Reason.TRUST);
-            assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
-            assertThat(o.isTransient()).isFalse();
-            // offered TLS 1.3 and 1.2 (supported_versions), OpenSSL answers with a protocol_version alert
-            assertThat(o.getMessage()).contains("TLS 1.2 or newer is required");
-          })
-          .verify(TIMEOUT);
+      OtaException o = openFails(source, old.url("/fw.bin"), Reason.TRUST);
+      assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+      assertThat(o.isTransient()).isFalse();
+      // offered TLS 1.3 and 1.2 (supported_versions), OpenSSL answers with a protocol_version alert
+      assertThat(o.getMessage()).contains("TLS 1.2 or newer is required");
     }
   }
 
   @Test
   void aTls11ServerHelloIsATrustFailureNamingTheVersions() {
     TestServer old = servers.answeringWithTls11ServerHello();
-    StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
-        .expectErrorSatisfies(e -> {
-          OtaException o = otaFailure(e, Reason.TRUST);
-          assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
-          assertThat(o.getMessage()).contains("answered with TLS 1.1").contains("TLS 1.2 or newer is required");
-        })
-        .verify(TIMEOUT);
+    OtaException o = openFails(source, old.url("/fw.bin"), Reason.TRUST);
+    assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+    assertThat(o.getMessage()).contains("answered with TLS 1.1").contains("TLS 1.2 or newer is required");
   }
 
   @Test
@@ -219,27 +208,19 @@ class NetworkTest {
     // this JVM's JDK disables TLS 1.1: its server finds no version at all and closes without an alert
     io.otaflux.transport.testing.TestPki.Identity id = Servers.PKI.localhost();
     TestServer old = servers.https(id, "TLSv1.1").route("/fw.bin", Routes.image(image));
-    StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
-        .expectErrorSatisfies(e -> {
-          OtaException o = otaFailure(e, Reason.NETWORK);
-          assertThat(o.detail()).isEqualTo(OtaException.Detail.CONNECTION_LOST);
-          assertThat(o.getMessage()).contains("TLS 1.2").contains("old TLS version");
-        })
-        .verify(TIMEOUT);
+    OtaException o = openFails(source, old.url("/fw.bin"), Reason.NETWORK);
+    assertThat(o.detail()).isEqualTo(OtaException.Detail.CONNECTION_LOST);
+    assertThat(o.getMessage()).contains("TLS 1.2").contains("old TLS version");
     assertThat(old.requests()).isEmpty();
   }
 
   @Test
   void aProtocolVersionAlertIsATrustFailureNamingTls12() {
     TestServer old = servers.refusingTlsVersion();
-    StepVerifier.create(source.open(UpdateRequest.of(old.url("/fw.bin")), ResumeFrom.start()))
-        .expectErrorSatisfies(e -> {
-          OtaException o = otaFailure(e, Reason.TRUST);
-          assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
-          assertThat(o.isTransient()).isFalse();
-          assertThat(o.getMessage()).contains("TLS 1.2").contains("protocol_version");
-        })
-        .verify(TIMEOUT);
+    OtaException o = openFails(source, old.url("/fw.bin"), Reason.TRUST);
+    assertThat(o.detail()).isEqualTo(OtaException.Detail.TLS_VERSION);
+    assertThat(o.isTransient()).isFalse();
+    assertThat(o.getMessage()).contains("TLS 1.2").contains("protocol_version");
   }
 
   @Test
@@ -262,27 +243,18 @@ class NetworkTest {
   @Test
   void aPlainHttpServerOnTheHttpsPortIsATrustFailureNamedInWordsNotHex() {
     TestServer plain = servers.plainHttp().route("/fw.bin", Routes.image(image));
-    StepVerifier.create(source.open(UpdateRequest.of(plain.url("/fw.bin").replace("http:", "https:")),
-            ResumeFrom.start()))
-        .expectErrorSatisfies(e -> {
-          OtaException failure = otaFailure(e, Reason.TRUST);
-          assertThat(failure.isTransient()).isFalse();
-          assertThat(failure.getMessage()).contains("does not speak TLS").doesNotContain("485454502f");
-        })
-        .verify(TIMEOUT);
+    OtaException failure = openFails(source, plain.url("/fw.bin").replace("http:", "https:"), Reason.TRUST);
+    assertThat(failure.isTransient()).isFalse();
+    assertThat(failure.getMessage()).contains("does not speak TLS").doesNotContain("485454502f");
     assertThat(plain.requests()).isEmpty();
   }
 
   @Test
   void aPeerHangingUpDuringTheHandshakeIsATransientNetworkFailureNamingAnOldTlsVersionAsOneCause() {
     TestServer rude = servers.hangingUp();
-    StepVerifier.create(source.open(UpdateRequest.of(rude.url("/fw.bin")), ResumeFrom.start()))
-        .expectErrorSatisfies(e -> {
-          OtaException o = otaFailure(e, Reason.NETWORK);
-          assertThat(o.isTransient()).isTrue();
-          assertThat(o.detail()).isEqualTo(OtaException.Detail.CONNECTION_LOST);
-          assertThat(o.getMessage()).contains("closed during the TLS handshake").contains("old TLS version");
-        })
-        .verify(TIMEOUT);
+    OtaException o = openFails(source, rude.url("/fw.bin"), Reason.NETWORK);
+    assertThat(o.isTransient()).isTrue();
+    assertThat(o.detail()).isEqualTo(OtaException.Detail.CONNECTION_LOST);
+    assertThat(o.getMessage()).contains("closed during the TLS handshake").contains("old TLS version");
   }
 }

@@ -4,13 +4,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.otaflux.OtaException;
+import io.otaflux.UpdateRequest;
+import io.otaflux.spi.FirmwareSource;
+import io.otaflux.spi.ResumeFrom;
 import io.otaflux.transport.testing.TestPki;
 import io.otaflux.transport.testing.TestServer;
 
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+
+import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -80,5 +86,14 @@ final class Servers implements AfterEachCallback {
     OtaException e = (OtaException) error;
     assertThat(e.reason()).as("reason of: %s", e.getMessage()).isEqualTo(reason);
     return e;
+  }
+
+  /** Opening the URL from the source fails with this reason; returns the failure for the test's own checks. */
+  static OtaException openFails(FirmwareSource source, String url, OtaException.Reason reason) {
+    AtomicReference<OtaException> failure = new AtomicReference<>();
+    StepVerifier.create(source.open(UpdateRequest.of(url), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> failure.set(otaFailure(e, reason)))
+        .verify(TIMEOUT);
+    return failure.get();
   }
 }

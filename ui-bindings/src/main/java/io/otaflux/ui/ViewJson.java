@@ -1,6 +1,7 @@
 package io.otaflux.ui;
 
 import java.util.Locale;
+import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
@@ -10,6 +11,10 @@ import org.jspecify.annotations.Nullable;
  * an HTML {@code <script>} block.
  */
 final class ViewJson {
+
+  private static final Map<Character, String> JSON_ESCAPES =
+      Map.of('"', "\\\"", '\\', "\\\\", '\n', "\\n", '\r', "\\r", '\t', "\\t");
+  private static final String UNICODE_ESCAPED = "<>&'\u2028\u2029";
 
   private ViewJson() {
   }
@@ -63,44 +68,19 @@ final class ViewJson {
 
   static StringBuilder string(StringBuilder b, String s) {
     b.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"':
-          b.append("\\\"");
-          break;
-        case '\\':
-          b.append("\\\\");
-          break;
-        case '\n':
-          b.append("\\n");
-          break;
-        case '\r':
-          b.append("\\r");
-          break;
-        case '\t':
-          b.append("\\t");
-          break;
-        case '<':
-        case '>':
-        case '&':
-        case '\'':
-        case '\u2028':
-        case '\u2029':
-          unicode(b, c);
-          break;
-        default:
-          if (c < 0x20 || c == 0x7f) {
-            unicode(b, c);
-          } else {
-            b.append(c);
-          }
-      }
-    }
+    Escapes.append(b, s, ViewJson::jsonEscape);
     return b.append('"');
   }
 
-  private static void unicode(StringBuilder b, char c) {
-    b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+  private static @Nullable String jsonEscape(char c) {
+    String named = JSON_ESCAPES.get(c);
+    if (named != null) {
+      return named;
+    }
+    // what could close a script or an HTML context, JavaScript's line separators, and control characters
+    if (UNICODE_ESCAPED.indexOf(c) >= 0 || c < 0x20 || c == 0x7f) {
+      return String.format(Locale.ROOT, "\\u%04x", (int) c);
+    }
+    return null;
   }
 }

@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -372,31 +373,11 @@ public final class WebStatusPage {
       });
     }
 
+    private static final Map<Character, String> HTML_ESCAPES =
+        Map.of('&', "&amp;", '<', "&lt;", '>', "&gt;", '"', "&quot;", '\'', "&#39;");
+
     static String html(String s) {
-      StringBuilder b = new StringBuilder(s.length() + 16);
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        switch (c) {
-          case '&':
-            b.append("&amp;");
-            break;
-          case '<':
-            b.append("&lt;");
-            break;
-          case '>':
-            b.append("&gt;");
-            break;
-          case '"':
-            b.append("&quot;");
-            break;
-          case '\'':
-            b.append("&#39;");
-            break;
-          default:
-            b.append(c);
-        }
-      }
-      return b.toString();
+      return Escapes.append(new StringBuilder(s.length() + 16), s, HTML_ESCAPES::get).toString();
     }
   }
 }

@@ -23,6 +23,7 @@ import io.otaflux.StoreStatus;
 import io.otaflux.samples.server.DemoPki;
 import io.otaflux.samples.server.FirmwareServer;
 import io.otaflux.lwm2m.Lwm2mAgent;
+import io.otaflux.lwm2m.DmServer;
 import io.otaflux.manifest.Manifest;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.manifest.SigningKey;
@@ -30,6 +31,8 @@ import io.otaflux.manifest.TrustedKeys;
 import io.otaflux.storage.FileSlotStore;
 import io.otaflux.transport.HttpsFirmwareSource;
 import io.otaflux.transport.TrustAnchors;
+
+import org.eclipse.leshan.core.response.LwM2mResponse;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -47,6 +50,8 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class FleetDemo {
 
+  /** How long the demo waits for each device's registration and each step of its update. */
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final int IMAGE_SIZE = 512 * 1024 + 77;
 
   private FleetDemo() {
@@ -80,7 +85,7 @@ public final class FleetDemo {
     });
     Scheduler campaign = Schedulers.newBoundedElastic(16, 100_000, "campaign", 60, true);
     List<Lwm2mAgent> agents = new ArrayList<>();
-    try (FirmwareServer firmware = FirmwareServer.start(); DeviceManagementServer dm = new DeviceManagementServer()) {
+    try (FirmwareServer firmware = FirmwareServer.start(); DmServer dm = DmServer.start()) {
       // the publisher: firmware 2.0.0 and its signed manifest
       byte[] image = new byte[IMAGE_SIZE];
       new Random(2).nextBytes(image);
@@ -90,7 +95,7 @@ public final class FleetDemo {
       String manifestUrl = firmware.publish("gateway-2.0.0.json", manifest.json().getBytes(StandardCharsets.UTF_8))
           .toString();
       out.println("Firmware server  " + firmware.uri("") + "  (CA generated now; the agents trust only it)");
-      out.println("Leshan server    " + dm.uri() + "  (DTLS, one pre-shared key per device)");
+      out.println("Leshan server    " + dm.coapsUri() + "  (DTLS, one pre-shared key per device)");
       out.println("Campaign         " + manifestUrl + "  (version 2.0.0, " + image.length + " bytes, signed)");
 
       HttpsFirmwareSource source = HttpsFirmwareSource.create()
@@ -102,12 +107,12 @@ public final class FleetDemo {
       for (int i = 0; i < count; i++) {
         String name = String.format(Locale.ROOT, "gw-%04d", i + 1);
         byte[] key = ("demo-key-of-" + name).getBytes(StandardCharsets.UTF_8);
-        dm.allow(name, key);
+        dm.addPsk(name, name, key);
         Path dir = root.resolve(name);
         FileSlotStore store = FileSlotStore.init(dir, 1024 * 1024);
         OtaUpdater updater = OtaUpdater.create().source(source).store(store);
         Lwm2mAgent agent = Lwm2mAgent.builder()
-            .server(dm.uri())
+            .server(dm.coapsUri())
             .endpoint(name)
             .psk(name, key)
             .updater(updater)
@@ -123,7 +128,7 @@ public final class FleetDemo {
         agent.start();
       }
       for (String name : names) {
-        dm.device(name).registered.asMono().block(DeviceManagementServer.WAIT);
+        dm.device(name).registrations.asFlux().blockFirst(WAIT);
       }
       long registered = System.nanoTime();
       out.printf(Locale.ROOT, "%d agents registered in %.2f s%n%n", count, seconds(registered - t0));
@@ -167,18 +172,18 @@ public final class FleetDemo {
   }
 
   /** One device through the campaign; returns its row of the table. */
-  private static Row update(DeviceManagementServer dm, String name, FileSlotStore store, String url, long start)
+  private static Row update(DmServer dm, String name, FileSlotStore store, String url, long start)
       throws InterruptedException {
-    DeviceManagementServer.Device device = dm.device(name);
+    DmServer.Device device = dm.device(name);
     dm.observeFirmware(name);
-    dm.writePackageUri(name, url);
-    device.stateSink.asFlux().filter(s -> s == 2L).blockFirst(DeviceManagementServer.WAIT);
-    dm.executeUpdate(name);
-    device.stateSink.asFlux().skipUntil(s -> s == 3L).filter(s -> s == 0L).blockFirst(DeviceManagementServer.WAIT);
+    succeeded(dm.writePackageUri(name, url), "write Package URI");
+    device.stateSink.asFlux().filter(s -> s == 2L).blockFirst(WAIT);
+    succeeded(dm.executeUpdate(name), "execute Update");
+    device.stateSink.asFlux().skipUntil(s -> s == 3L).filter(s -> s == 0L).blockFirst(WAIT);
     // what the gateway does at its reboot: the boot script boots the trial, the firmware confirms itself
     store.boot().block();
     store.markGood().block();
-    device.resultSink.asFlux().filter(r -> r != 0L).blockFirst(DeviceManagementServer.WAIT);
+    device.resultSink.asFlux().filter(r -> r != 0L).blockFirst(WAIT);
     StoreStatus status = store.status().block();
     SlotId active = status.active();
     String version = String.valueOf(dm.read(name, "/3/0/3"));
@@ -186,6 +191,12 @@ public final class FleetDemo {
     String states = device.states.toString().replace(" ", "");
     return new Row(name, states, result, version.isEmpty() ? "?" : version, active.label(),
         status.slot(active).digest().map(Sha256::hex).orElse("-".repeat(64)), seconds(System.nanoTime() - start));
+  }
+
+  private static void succeeded(LwM2mResponse response, String what) {
+    if (!response.isSuccess()) {
+      throw new IllegalStateException(what + ": " + response.getCode() + " " + response.getErrorMessage());
+    }
   }
 
   private record Row(String name, String states, long result, String version, String slot, String sha256,

@@ -2,12 +2,10 @@ package io.otaflux.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -16,33 +14,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.otaflux.Sha256;
+import io.otaflux.lwm2m.DmServer;
 import io.otaflux.samples.server.DemoPki;
 import io.otaflux.samples.server.FirmwareServer;
 
 import org.eclipse.leshan.core.ResponseCode;
-import org.eclipse.leshan.core.endpoint.Protocol;
-import org.eclipse.leshan.core.node.LwM2mSingleResource;
-import org.eclipse.leshan.core.observation.Observation;
-import org.eclipse.leshan.core.request.ExecuteRequest;
-import org.eclipse.leshan.core.request.ReadRequest;
-import org.eclipse.leshan.core.request.WriteRequest;
-import org.eclipse.leshan.core.response.ReadResponse;
-import org.eclipse.leshan.server.LeshanServer;
-import org.eclipse.leshan.server.LeshanServerBuilder;
-import org.eclipse.leshan.server.californium.endpoint.CaliforniumServerEndpointsProvider;
-import org.eclipse.leshan.server.californium.endpoint.coaps.CoapsServerProtocolProvider;
-import org.eclipse.leshan.server.registration.Registration;
-import org.eclipse.leshan.server.registration.RegistrationListener;
-import org.eclipse.leshan.server.registration.RegistrationUpdate;
-import org.eclipse.leshan.server.security.InMemorySecurityStore;
-import org.eclipse.leshan.server.security.SecurityInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Sinks;
 
 /** {@code ota agent} as a process, driven by a real Leshan server over DTLS with a pre-shared key. */
 class AgentCommandIT {
@@ -54,52 +36,29 @@ class AgentCommandIT {
   @TempDir
   Path dir;
 
-  private LeshanServer leshan;
+  private DmServer dm;
   private FirmwareServer firmware;
-  private final Sinks.Many<String> registered = Sinks.many().replay().all();
-  private final Sinks.Many<String> unregistered = Sinks.many().replay().all();
 
   @BeforeEach
   void servers() throws Exception {
     firmware = FirmwareServer.start();
-    InMemorySecurityStore security = new InMemorySecurityStore();
-    security.add(SecurityInfo.newPreSharedKeyInfo("cli-gw", "cli-gw", KEY));
-    CaliforniumServerEndpointsProvider.Builder endpoints =
-        new CaliforniumServerEndpointsProvider.Builder(new CoapsServerProtocolProvider());
-    endpoints.addEndpoint(new InetSocketAddress("127.0.0.1", 0), Protocol.COAPS);
-    LeshanServerBuilder builder = new LeshanServerBuilder();
-    builder.setEndpointsProviders(endpoints.build());
-    builder.setSecurityStore(security);
-    leshan = builder.build();
-    leshan.getRegistrationService().addListener(new RegistrationListener() {
-      @Override
-      public void registered(Registration registration, Registration previous, Collection<Observation> observations) {
-        registered.tryEmitNext(registration.getEndpoint());
-      }
-
-      @Override
-      public void updated(RegistrationUpdate update, Registration updated, Registration previous) {
-      }
-
-      @Override
-      public void unregistered(Registration registration, Collection<Observation> observations, boolean expired,
-          Registration newReg) {
-        unregistered.tryEmitNext(registration.getEndpoint() + (expired ? " expired" : ""));
-      }
-    });
-    leshan.start();
+    dm = DmServer.start();
+    dm.addPsk("cli-gw", "cli-gw", KEY);
   }
 
   @AfterEach
   void stop() {
-    leshan.destroy();
+    dm.close();
     firmware.close();
   }
 
   private Object read(String path) throws InterruptedException {
-    ReadResponse response = leshan.send(leshan.getRegistrationService().getByEndpoint("cli-gw"), new ReadRequest(path),
-        WAIT.toMillis());
-    return ((LwM2mSingleResource) response.getContent()).getValue();
+    return dm.read("cli-gw", path);
+  }
+
+  /** Waits until the server has answered the registration of cli-gw. */
+  private void awaitRegistered() {
+    assertThat(dm.registrations("cli-gw").blockFirst(WAIT)).isNotBlank();
   }
 
   private void awaitState(long state) {
@@ -123,19 +82,18 @@ class AgentCommandIT {
     Files.writeString(keyFile, HexFormat.of().formatHex(KEY) + "\n", StandardCharsets.US_ASCII);
     Path slots = dir.resolve("slots");
     Path rebooted = dir.resolve("rebooted");
-    int port = leshan.getEndpoint(Protocol.COAPS).getURI().getPort();
+    int port = dm.coapsUri().getPort();
 
     Process agent = OtaProcess.start("agent", "--server", "coaps://127.0.0.1:" + port, "--endpoint", "cli-gw",
         "--slots", slots.toString(), "--psk-identity", "cli-gw", "--psk-key-file", keyFile.toString(),
         "--root-cert", root.toString(), "--on-update", "touch " + rebooted, "--lifetime", "60", "--json");
-    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
-    Registration registration = leshan.getRegistrationService().getByEndpoint("cli-gw");
+    awaitRegistered();
     assertThat(read("/3/0/2")).isEqualTo("cli-gw");
 
-    assertThat(leshan.send(registration, new WriteRequest(5, 0, 1, url), WAIT.toMillis()).getCode())
+    assertThat(dm.writePackageUri("cli-gw", url).getCode())
         .isEqualTo(ResponseCode.CHANGED);
     awaitState(2);
-    assertThat(leshan.send(registration, new ExecuteRequest(5, 0, 2), WAIT.toMillis()).getCode())
+    assertThat(dm.executeUpdate("cli-gw").getCode())
         .isEqualTo(ResponseCode.CHANGED);
     awaitState(0);
     Flux.interval(Duration.ofMillis(50)).filter(t -> Files.exists(rebooted)).blockFirst(WAIT);
@@ -143,7 +101,7 @@ class AgentCommandIT {
     agent.destroy(); // SIGTERM
     OtaProcess.Run run = OtaProcess.finish(agent);
     assertThat(run.exitCode()).as(run.all()).isZero();
-    assertThat(unregistered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    assertThat(dm.device("cli-gw").deregistrations.asFlux().blockFirst(WAIT)).isEqualTo("deregistered");
     List<JsonNode> events = run.stdout().lines().map(AgentCommandIT::parse).toList();
     List<String> kinds = events.stream().map(e -> e.get("event").asText()
         + (e.has("state") ? e.get("state").asText() : "")).toList();
@@ -163,7 +121,7 @@ class AgentCommandIT {
     Files.writeString(root, DemoPki.pem(firmware.pki().root()), StandardCharsets.US_ASCII);
     Path keyFile = dir.resolve("psk.hex");
     Files.writeString(keyFile, HexFormat.of().formatHex(KEY) + "\n", StandardCharsets.US_ASCII);
-    int port = leshan.getEndpoint(Protocol.COAPS).getURI().getPort();
+    int port = dm.coapsUri().getPort();
     List<String> args = new java.util.ArrayList<>(List.of("agent", "--server", scheme + "://127.0.0.1:" + port,
         "--endpoint", "cli-gw", "--slots", dir.resolve("slots").toString(), "--psk-identity", "cli-gw",
         "--psk-key-file", keyFile.toString(), "--root-cert", root.toString(), "--lifetime", "60", "--json"));
@@ -180,9 +138,8 @@ class AgentCommandIT {
         .sign(io.otaflux.manifest.SigningKey.generate()).json();
     String manifestUrl = firmware.publish("gw-3.json", manifest.getBytes(StandardCharsets.UTF_8)).toString();
     Process agent = agent("coaps");
-    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
-    Registration registration = leshan.getRegistrationService().getByEndpoint("cli-gw");
-    assertThat(leshan.send(registration, new WriteRequest(5, 0, 1, manifestUrl), WAIT.toMillis()).getCode())
+    awaitRegistered();
+    assertThat(dm.writePackageUri("cli-gw", manifestUrl).getCode())
         .isEqualTo(ResponseCode.CHANGED);
     Flux.interval(Duration.ofMillis(50)).filter(t -> {
       try {
@@ -209,7 +166,7 @@ class AgentCommandIT {
   @Test
   void withNoSignatureCheckTheAgentWarnsWhenItStarts() throws Exception {
     Process agent = agent("coaps", "--no-signature-check");
-    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    awaitRegistered();
     agent.destroy();
     OtaProcess.Run run = OtaProcess.finish(agent);
     assertThat(run.stderr()).contains("warning: manifest signatures are not checked (--no-signature-check)");
@@ -219,14 +176,14 @@ class AgentCommandIT {
   @Test
   void stoppedRightAfterRegisteringWithAnUpperCaseCoapsUriItDeregisteredAsTheServerSaw() throws Exception {
     Process agent = agent("COAPS");
-    assertThat(registered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
+    awaitRegistered();
     agent.destroy(); // SIGTERM right after the server answered the registration
     OtaProcess.Run run = OtaProcess.finish(agent);
     assertThat(run.exitCode()).as(run.all()).isZero();
     List<String> kinds = run.stdout().lines().map(AgentCommandIT::parse).map(e -> e.get("event").asText()).toList();
     assertThat(kinds).endsWith("deregistered");
-    assertThat(unregistered.asFlux().blockFirst(WAIT)).isEqualTo("cli-gw");
-    assertThat(leshan.getRegistrationService().getByEndpoint("cli-gw")).isNull();
+    assertThat(dm.device("cli-gw").deregistrations.asFlux().blockFirst(WAIT)).isEqualTo("deregistered");
+    assertThat(dm.isRegistered("cli-gw")).isFalse();
   }
 
   @Test

@@ -6,9 +6,9 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +18,9 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.otaflux.storage.QemuUboot;
+import io.otaflux.storage.RealTools;
 
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,18 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  * The {@code ota} process with a bootloader store, against the real parts: Debian's U-Boot
  * ({@code u-boot-qemu}, {@code qemu_arm64} under {@code qemu-system-aarch64}) running RAUC's boot
  * script from the environment {@code ota} wrote, {@code fw_printenv}, {@code mkenvimage},
- * {@code grub-editenv}; the image comes from the demo HTTPS server. The QEMU harness is the one
- * of the storage module's {@code UbootQemuBootTest} (same script, same saveenv stand-in).
+ * {@code grub-editenv}; the image comes from the demo HTTPS server. The QEMU board is the storage
+ * module's {@code QemuUboot}, as its {@code UbootQemuBootTest} drives it (same script, same saveenv
+ * stand-in).
  */
 class BootloaderCommandIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
-  private static final int ENV_SIZE = 0x40000;
-  private static final long FLASH_SIZE = 64L << 20;
-  private static final Pattern BOOTARGS = Pattern.compile("OTAFLUX: would boot kernel with bootargs=(.*)");
-  /** RAUC's boot script as the storage module's U-Boot test uses it. */
-  private static final Path RAUC_BOOT_CMD = Path.of("../../storage/src/test/resources/io/otaflux/storage/rauc-boot.cmd");
 
   private static final byte[] IMAGE = DemoServer.random(1024 * 1024 + 77, 16);
 
@@ -50,50 +45,22 @@ class BootloaderCommandIT {
   @TempDir
   Path dir;
 
-  private int boots;
-  private final List<Double> bootSeconds = new ArrayList<>();
-
-  static void require(String... tools) {
-    for (String tool : tools) {
-      boolean found = tool.startsWith("/") ? Files.exists(Path.of(tool)) : Arrays.stream(
-          System.getenv().getOrDefault("PATH", "").split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
-      if (!found) {
-        String message = tool + " is not installed (.ci/run installs it)";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-          Assertions.fail(message + "; under CI=true a missing tool fails the test");
-        }
-        Assumptions.abort(message);
-      }
-    }
-  }
-
   @Test
   void updateOnAUbootDeviceBootsUnderARealUbootFallsBackAfterThreeUnconfirmedBootsAndKeepsAConfirmedSlot()
       throws Exception {
-    require("qemu-system-aarch64", "mkimage", "mkenvimage", "fw_printenv", UBOOT);
-    Path script = dir.resolve("boot.scr");
-    tool("mkimage", "-A", "arm64", "-O", "linux", "-T", "script", "-C", "none", "-n", "rauc ab select", "-d",
-        RAUC_BOOT_CMD.toAbsolutePath().toString(), script.toString());
+    RealTools.require("mkenvimage", "fw_printenv");
+    QemuUboot qemu = QemuUboot.board(dir, Duration.ofSeconds(90));
     // the device as flashed: U-Boot's environment (made by mkenvimage) in its NOR flash, slot A running
-    Path flash = dir.resolve("flash1.img");
-    byte[] erased = new byte[1 << 20];
-    Arrays.fill(erased, (byte) 0xFF);
-    try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
-      for (long at = 0; at < FLASH_SIZE; at += erased.length) {
-        f.write(erased);
-      }
-    }
+    Path flash = qemu.flash();
     Path vars = dir.resolve("env.txt");
     Files.writeString(vars, "bootdelay=0\nBOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\notaflux_envbuf=0x41000000\n"
-        + "bootcmd=source 0x40200000; env export -c -s 0x40000 ${otaflux_envbuf}; virtio scan;"
-        + " virtio write ${otaflux_envbuf} 0 0x200; poweroff\n");
+        + "bootcmd=" + QemuUboot.BOOTCMD + "\n");
     Path envImage = dir.resolve("env.bin");
     tool("mkenvimage", "-s", "0x40000", "-o", envImage.toString(), vars.toString());
     try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
       f.write(Files.readAllBytes(envImage));
     }
-    Path config = dir.resolve("fw_env.config");
-    Files.writeString(config, flash + " 0x0 0x40000 0x40000\n");
+    Path config = qemu.fwEnvConfig();
     Path slotA = dir.resolve("rootfs-a.img");
     Path slotB = dir.resolve("rootfs-b.img");
     Files.write(slotA, "factory image".getBytes(StandardCharsets.US_ASCII));
@@ -101,7 +68,6 @@ class BootloaderCommandIT {
     Path cmdline = dir.resolve("cmdline");
     Files.writeString(cmdline, "root=/dev/vda2 rauc.slot=A\n");
     Path data = dir.resolve("data");
-    Path envDisk = dir.resolve("envdisk.img");
 
     OtaProcess.Run init = OtaProcess.run("init", "--slots", data.toString(), "--bootloader", "uboot",
         "--fw-env-config", config.toString(), "--slot-a", slotA.toString(), "--slot-b", slotB.toString(),
@@ -135,13 +101,13 @@ class BootloaderCommandIT {
 
     // three unconfirmed boots of B, counted by U-Boot itself
     for (int left = 2; left >= 0; left--) {
-      assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("B");
+      assertThat(qemuBoot(qemu, cmdline)).isEqualTo("B");
       status = assertAgree(config, data, "b", "b", List.of("b", "a"), 3, left);
       assertThat(status.at("/slots/b/state").asText()).isEqualTo("trial");
       assertThat(status.at("/slots/b/attempts").asInt()).isEqualTo(3 - left);
     }
     // the fourth: U-Boot falls back to A, and status tells it from the environment U-Boot left
-    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("A");
+    assertThat(qemuBoot(qemu, cmdline)).isEqualTo("A");
     status = assertAgree(config, data, "a", "a", List.of("b", "a"), 2, 0);
     assertThat(status.at("/slots/b/state").asText()).isEqualTo("invalid");
     assertThat(status.at("/slots/a/state").asText()).isEqualTo("good");
@@ -152,29 +118,31 @@ class BootloaderCommandIT {
     OtaProcess.Run good = OtaProcess.run("mark-good", "--slots", data.toString());
     assertThat(good.exitCode()).as(good.all()).isZero();
     assertAgree(config, data, "a", "a", List.of("a"), 3, 0);
-    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("A");
+    assertThat(qemuBoot(qemu, cmdline)).isEqualTo("A");
     assertAgree(config, data, "a", "a", List.of("a"), 2, 0);
 
     // a second try: update again, boot B, confirm it; the next boot keeps B
     update = update(data);
     assertThat(update.exitCode()).as(update.all()).isZero();
     assertAgree(config, data, "a", "b", List.of("b", "a"), 2, 3);
-    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("B");
+    assertThat(qemuBoot(qemu, cmdline)).isEqualTo("B");
     assertAgree(config, data, "b", "b", List.of("b", "a"), 2, 2);
     good = OtaProcess.run("mark-good", "--slots", data.toString());
     assertThat(good.exitCode()).as(good.all()).isZero();
     status = assertAgree(config, data, "b", "b", List.of("b", "a"), 2, 3);
     assertThat(status.at("/slots/b/state").asText()).isEqualTo("good");
-    assertThat(qemuBoot(flash, script, envDisk, cmdline)).isEqualTo("B");
+    assertThat(qemuBoot(qemu, cmdline)).isEqualTo("B");
     status = assertAgree(config, data, "b", "b", List.of("b", "a"), 2, 2);
     assertThat(status.at("/slots/b/state").asText()).isEqualTo("good");
-    assertThat(boots).isEqualTo(7);
-    System.out.println("BootloaderCommandIT: " + boots + " real U-Boot boots under QEMU, seconds " + bootSeconds);
+    List<Double> bootSeconds = qemu.bootSeconds();
+    assertThat(bootSeconds).hasSize(7);
+    System.out.println("BootloaderCommandIT: " + bootSeconds.size() + " real U-Boot boots under QEMU, seconds "
+        + bootSeconds.stream().map(t -> Math.round(t * 100) / 100.0).toList());
   }
 
   @Test
   void updateMarkGoodAndRollbackOnAGrubDeviceAsGrubEditenvSeesThem() throws Exception {
-    require("grub-editenv");
+    RealTools.require("grub-editenv");
     Path grubenv = dir.resolve("grubenv");
     tool("grub-editenv", grubenv.toString(), "create");
     tool("grub-editenv", grubenv.toString(), "set", "ORDER=A B", "A_OK=1", "A_TRY=0", "B_OK=1", "B_TRY=0",
@@ -259,14 +227,7 @@ class BootloaderCommandIT {
   }
 
   private Map<String, String> grubList(Path grubenv) throws Exception {
-    Map<String, String> vars = new LinkedHashMap<>();
-    for (String line : tool("grub-editenv", grubenv.toString(), "list").split("\n")) {
-      int eq = line.indexOf('=');
-      if (eq > 0) {
-        vars.put(line.substring(0, eq), line.substring(eq + 1));
-      }
-    }
-    return vars;
+    return RealTools.variables(tool("grub-editenv", grubenv.toString(), "list"));
   }
 
   private String tool(String... command) throws Exception {
@@ -282,41 +243,15 @@ class BootloaderCommandIT {
   }
 
   /**
-   * One power-on: QEMU runs U-Boot, which loads the environment from its flash, runs RAUC's script
-   * and powers off; U-Boot's saved environment goes back into the flash (the saveenv stand-in of
-   * this build) and the kernel command line file gets the bootargs U-Boot built.
+   * One power-on of the board; the kernel command line file gets the bootargs U-Boot built, as the
+   * device's kernel would show them to {@code ota}.
+   *
+   * @return the slot U-Boot chose, "A" or "B"
    */
-  private String qemuBoot(Path flash, Path script, Path envDisk, Path cmdline) throws Exception {
-    boots++;
-    Files.write(envDisk, new byte[256 * 1024]);
-    Path serial = dir.resolve("boot" + boots + ".log");
-    long t0 = System.nanoTime();
-    Process qemu = new ProcessBuilder("qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57", "-m", "512M",
-        "-smp", "1", "-nographic", "-monitor", "none", "-serial", "stdio", "-nic", "none", "-no-reboot",
-        "-bios", UBOOT,
-        "-drive", "if=pflash,unit=1,format=raw,file=" + flash,
-        "-device", "loader,file=" + script + ",addr=0x40200000,force-raw=on",
-        "-drive", "if=none,id=envdisk,format=raw,file=" + envDisk,
-        "-device", "virtio-blk-device,drive=envdisk")
-        .directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectErrorStream(true).redirectOutput(serial.toFile()).start();
-    if (!qemu.waitFor(90, TimeUnit.SECONDS)) {
-      qemu.destroyForcibly().waitFor();
-      throw new AssertionError("U-Boot did not power off within 90 s; serial log:\n" + Files.readString(serial));
-    }
-    bootSeconds.add(Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
-    String log = Files.readString(serial, StandardCharsets.ISO_8859_1).replace("\r", "");
-    assertThat(qemu.exitValue()).as("qemu exit; serial log:\n%s", log).isZero();
-    assertThat(log).as("U-Boot loaded the environment ota wrote").contains("Loading Environment from Flash... OK");
-    Matcher m = BOOTARGS.matcher(log);
-    assertThat(m.find()).as("the boot script chose a slot; serial log:\n%s", log).isTrue();
-    byte[] saved = Arrays.copyOf(Files.readAllBytes(envDisk), ENV_SIZE);
-    try (RandomAccessFile f = new RandomAccessFile(flash.toFile(), "rw")) {
-      f.write(saved);
-      f.getFD().sync();
-    }
-    Files.writeString(cmdline, m.group(1) + "\n");
-    Matcher slot = Pattern.compile("rauc\\.slot=([AB])").matcher(m.group(1));
+  private static String qemuBoot(QemuUboot qemu, Path cmdline) throws Exception {
+    String bootargs = qemu.powerOn();
+    Files.writeString(cmdline, bootargs + "\n");
+    Matcher slot = Pattern.compile("rauc\\.slot=([AB])").matcher(bootargs);
     assertThat(slot.find()).isTrue();
     return slot.group(1);
   }
