@@ -83,6 +83,13 @@ public final class FleetDemo {
       t.setDaemon(true);
       return t;
     });
+    // Californium's stage and timers never block, so they get a pool of their own (not `shared`, whose
+    // threads Leshan blocks while it registers): one thread per agent instead of about five
+    ScheduledExecutorService coap = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "fleet-coap-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
     Scheduler campaign = Schedulers.newBoundedElastic(16, 100_000, "campaign", 60, true);
     List<Lwm2mAgent> agents = new ArrayList<>();
     try (FirmwareServer firmware = FirmwareServer.start(); DmServer dm = DmServer.start()) {
@@ -121,6 +128,7 @@ public final class FleetDemo {
             .pendingFile(dir.resolve("lwm2m-agent.properties"))
             .confirmEvery(Duration.ofMillis(250))
             .sharedExecutor(shared)
+            .coapExecutor(coap)
             .build();
         agents.add(agent);
         names.add(name);
@@ -162,6 +170,7 @@ public final class FleetDemo {
       stop(agents, campaign);
       campaign.dispose();
       shared.shutdownNow();
+      coap.shutdownNow();
       deleteTree(root);
     }
   }
