@@ -30,6 +30,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -65,25 +66,64 @@ class ApiSurfaceTest {
       Files.write(file, actual, StandardCharsets.UTF_8);
     }
     List<String> expected = Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
+    assertThat(difference(expected, actual))
+        .as("The public API of %s is not api/%s.txt. If the change is intended, keep the surface small "
+            + "(STYLE.md: package-private, or an internal package for what users do not write against) and update "
+            + "the listing: mvn -B -o -pl api -am verify -Dsurefire.failIfNoSpecifiedTests=false -Dtest=ApiSurfaceTest "
+            + "-Dapi.update=true, then commit api/%s.txt", module, module, module)
+        .isEmpty();
+  }
+
+  @Test
+  void anAddedOrRemovedMemberIsADifferenceAndSoIsAStaleCount() {
+    List<String> committed = List.of("# 1 public types", "public final class a.A", "    public void a.A.b()");
+    assertThat(difference(committed, committed)).isEmpty();
+    assertThat(difference(committed, List.of("# 1 public types", "public final class a.A", "    public void a.A.c()")))
+        .isEqualTo("+ public void a.A.c()\n- public void a.A.b()\n");
+    assertThat(difference(committed, List.of("# 2 public types", "public final class a.A", "    public void a.A.b()")))
+        .isEqualTo("(the same lines, another order or count line)");
+  }
+
+  /** What {@code actual} adds (+) and removes (-) from {@code expected}; empty when they are the same. */
+  static String difference(List<String> expected, List<String> actual) {
     Set<String> added = new TreeSet<>(withoutComments(actual));
     withoutComments(expected).forEach(added::remove);
     Set<String> removed = new TreeSet<>(withoutComments(expected));
     withoutComments(actual).forEach(removed::remove);
-    assertThat(added.isEmpty() && removed.isEmpty() && actual.equals(expected))
-        .as("The public API of %s is not api/%s.txt.%nAdded (+) and removed (-):%n%s%n%s%n"
-            + "If the change is intended, keep the surface small (STYLE.md: package-private or an internal package "
-            + "for what users do not write against) and update the listing: "
-            + "mvn -B -o -pl api -am verify -Dsurefire.failIfNoSpecifiedTests=false -Dtest=ApiSurfaceTest "
-            + "-Dapi.update=true, then commit api/%s.txt.",
-            module, module, prefixed("+ ", added), prefixed("- ", removed), module)
-        .isTrue();
+    if (added.isEmpty() && removed.isEmpty()) {
+      return actual.equals(expected) ? "" : "(the same lines, another order or count line)";
+    }
+    return prefixed("+ ", added) + prefixed("- ", removed);
   }
 
   @ParameterizedTest
   @MethodSource("modules")
   void noPublicSignatureExposesAnInternalOrNonPublicType(String module) throws Exception {
+    assertThat(leaks(classesOf(module)))
+        .as("Public signatures of %s must use only public, non-internal types", module).isEmpty();
+  }
+
+  @Test
+  void aPublicSignatureNamingAnInternalOrPackagePrivateTypeIsALeak() {
+    assertThat(leaks(List.of(Leaky.class, Leaky.Hidden.class))).containsExactly(
+        "io.otaflux.api.Leaky exposes io.otaflux.api.Leaky$Hidden",
+        "io.otaflux.api.Leaky exposes io.otaflux.internal.Origin");
+  }
+
+  @Test
+  void theListingHasThePublicMembersOnlyAndCountsThem() {
+    assertThat(listing(List.of(Leaky.class, Leaky.Hidden.class))).containsExactly(
+        "# 1 public types (1 top-level), 3 public members; written by ApiSurfaceTest with -Dapi.update=true",
+        "public class io.otaflux.api.Leaky",
+        "    public io.otaflux.api.Leaky()",
+        "    public java.util.List<io.otaflux.internal.Origin> io.otaflux.api.Leaky.origins()",
+        "    public void io.otaflux.api.Leaky.hidden(io.otaflux.api.Leaky$Hidden)");
+  }
+
+  /** Each API type naming a type of ours that users cannot name, as "type exposes used". */
+  static Set<String> leaks(List<Class<?>> classes) {
     Set<String> leaks = new TreeSet<>();
-    for (Class<?> type : classesOf(module)) {
+    for (Class<?> type : classes) {
       if (!isApi(type)) {
         continue;
       }
@@ -115,7 +155,7 @@ class ApiSurfaceTest {
         }
       }
     }
-    assertThat(leaks).as("Public signatures of %s must use only public, non-internal types", module).isEmpty();
+    return leaks;
   }
 
   static List<String> withoutComments(List<String> lines) {
