@@ -333,6 +333,11 @@ public final class OtaException extends RuntimeException {
     return new OtaException(detail, httpStatus, message, this, false, null);
   }
 
+  /** {@link io.otaflux.internal.Wrapping#wrap}, for this package's callers. */
+  static OtaException wrap(Throwable error, Reason fallback, String context) {
+    return io.otaflux.internal.Wrapping.wrap(error, fallback, context);
+  }
+
   /**
    * What kind of failure this is.
    *

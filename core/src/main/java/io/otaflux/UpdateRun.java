@@ -10,7 +10,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import io.otaflux.OtaException.Detail;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.internal.Sizes;
-import io.otaflux.internal.Wrapping;
 import io.otaflux.spi.FirmwareSource;
 import io.otaflux.spi.ImageDownload;
 import io.otaflux.spi.ImageMetadata;
@@ -73,7 +72,7 @@ final class UpdateRun {
 
   Flux<UpdateEvent> events() {
     Mono<GuardedWriter> open = Mono.defer(() -> store.openWriter(ImageSpec.of(request)))
-        .onErrorMap(e -> Wrapping.wrap(e, Reason.STORAGE, "Opening the slot store failed"))
+        .onErrorMap(e -> OtaException.wrap(e, Reason.STORAGE, "Opening the slot store failed"))
         .map(GuardedWriter::new);
     Flux<UpdateEvent> written = Flux.usingWhen(open,
         this::writeAndVerify,
@@ -247,7 +246,7 @@ final class UpdateRun {
           } catch (IOException e) {
             sink.error(storageError(w, e));
           } catch (RuntimeException e) {
-            sink.error(Wrapping.wrap(e, Reason.STORAGE, "Writing slot " + w.slot().label() + " failed"));
+            sink.error(OtaException.wrap(e, Reason.STORAGE, "Writing slot " + w.slot().label() + " failed"));
           }
         })
         .concatWith(Mono.defer(() -> endOfBody(w)));
@@ -319,7 +318,7 @@ final class UpdateRun {
       return Mono.empty();
     }
     return store.activate(target, image)
-        .onErrorMap(e -> Wrapping.wrap(e, Reason.STORAGE, "Activating slot " + target.label() + " failed"))
+        .onErrorMap(e -> OtaException.wrap(e, Reason.STORAGE, "Activating slot " + target.label() + " failed"))
         .then(Mono.fromCallable(() -> new UpdateEvent.Activated(target)));
   }
 

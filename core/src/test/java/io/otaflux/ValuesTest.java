@@ -10,7 +10,6 @@ import java.util.Arrays;
 import io.otaflux.OtaException.Reason;
 import io.otaflux.UpdateEvent.Progress;
 import io.otaflux.internal.Sizes;
-import io.otaflux.internal.Wrapping;
 
 import org.junit.jupiter.api.Test;
 
@@ -89,8 +88,8 @@ class ValuesTest {
   @Test
   void wrapKeepsAnOtaExceptionAndGivesOthersAReasonAndAContext() {
     OtaException trust = OtaException.of(Reason.TRUST, "untrusted");
-    assertThat(Wrapping.wrap(trust, Reason.STORAGE, "x")).isSameAs(trust);
-    OtaException wrapped = Wrapping.wrap(new java.io.IOException("disk gone"), Reason.STORAGE, "Writing failed");
+    assertThat(OtaException.wrap(trust, Reason.STORAGE, "x")).isSameAs(trust);
+    OtaException wrapped = OtaException.wrap(new java.io.IOException("disk gone"), Reason.STORAGE, "Writing failed");
     assertThat(wrapped.reason()).isEqualTo(Reason.STORAGE);
     assertThat(wrapped.getMessage()).isEqualTo("Writing failed: disk gone");
   }
