@@ -186,7 +186,7 @@ public final class OtaException extends RuntimeException {
      * @param reason the family
      * @return its general detail
      */
-    public static Detail general(Reason reason) {
+    static Detail general(Reason reason) {
       switch (Objects.requireNonNull(reason, "reason")) {
         case USAGE: return INVALID_REQUEST;
         case TRUST: return TRUST_FAILED;
@@ -329,24 +329,13 @@ public final class OtaException extends RuntimeException {
    * @param message the new sentence
    * @return a non-transient exception with this as its cause
    */
-  public OtaException asFinal(String message) {
+  OtaException asFinal(String message) {
     return new OtaException(detail, httpStatus, message, this, false, null);
   }
 
-  /**
-   * Wraps anything thrown into an {@code OtaException}; an {@code OtaException} is returned as it is.
-   *
-   * @param error what was thrown
-   * @param fallback the reason to use when the error is not an {@code OtaException}
-   * @param context what was being done, to start the sentence ("Writing the slot failed")
-   * @return the exception
-   */
-  public static OtaException wrap(Throwable error, Reason fallback, String context) {
-    if (error instanceof OtaException) {
-      return (OtaException) error;
-    }
-    String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
-    return new OtaException(Detail.general(fallback), 0, context + ": " + detail, error, false, null);
+  /** {@link io.otaflux.internal.Wrapping#wrap}, for this package's callers. */
+  static OtaException wrap(Throwable error, Reason fallback, String context) {
+    return io.otaflux.internal.Wrapping.wrap(error, fallback, context);
   }
 
   /**

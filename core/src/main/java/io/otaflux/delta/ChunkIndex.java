@@ -154,7 +154,7 @@ public final class ChunkIndex {
    *
    * @return a new array
    */
-  public byte[] bytes() {
+  byte[] bytes() {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(HEADER + sizes.length * ENTRY);
     try (DataOutputStream out = new DataOutputStream(buffer)) {
       out.write(MAGIC);
@@ -185,7 +185,7 @@ public final class ChunkIndex {
    *
    * @return the chunking
    */
-  public Chunking chunking() {
+  Chunking chunking() {
     return chunking;
   }
 
@@ -194,7 +194,7 @@ public final class ChunkIndex {
    *
    * @return the compression
    */
-  public Compression compression() {
+  Compression compression() {
     return compression;
   }
 
@@ -203,7 +203,7 @@ public final class ChunkIndex {
    *
    * @return bytes
    */
-  public long imageSize() {
+  long imageSize() {
     return imageSize;
   }
 
@@ -212,7 +212,7 @@ public final class ChunkIndex {
    *
    * @return the digest
    */
-  public Sha256 imageSha256() {
+  Sha256 imageSha256() {
     return imageSha256;
   }
 
@@ -221,7 +221,7 @@ public final class ChunkIndex {
    *
    * @return bytes
    */
-  public long transferSize() {
+  long transferSize() {
     return compressedOffsets[sizes.length];
   }
 
@@ -230,7 +230,7 @@ public final class ChunkIndex {
    *
    * @return the count
    */
-  public int chunks() {
+  int chunks() {
     return sizes.length;
   }
 

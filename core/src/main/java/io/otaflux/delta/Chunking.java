@@ -84,7 +84,7 @@ public final class Chunking {
    *
    * @return false for fixed blocks
    */
-  public boolean isContentDefined() {
+  boolean isContentDefined() {
     return contentDefined;
   }
 
@@ -93,7 +93,7 @@ public final class Chunking {
    *
    * @return bytes
    */
-  public int min() {
+  int min() {
     return min;
   }
 
@@ -102,7 +102,7 @@ public final class Chunking {
    *
    * @return bytes
    */
-  public int average() {
+  int average() {
     return average;
   }
 
@@ -111,7 +111,7 @@ public final class Chunking {
    *
    * @return bytes
    */
-  public int max() {
+  int max() {
     return max;
   }
 

@@ -38,7 +38,7 @@ public enum Compression {
    *
    * @return {@code .zst}, {@code .xz}, {@code .gz}, or empty
    */
-  public String suffix() {
+  String suffix() {
     return suffix;
   }
 

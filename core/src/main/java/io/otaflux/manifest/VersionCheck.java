@@ -55,7 +55,7 @@ public final class VersionCheck {
    * @param status the slot store's status
    * @return the comparison
    */
-  public static VersionCheck of(SemanticVersion offered, StoreStatus status) {
+  static VersionCheck of(SemanticVersion offered, StoreStatus status) {
     Objects.requireNonNull(offered, "offered");
     Objects.requireNonNull(status, "status");
     SemanticVersion best = known(status.slot(status.active()));
@@ -139,7 +139,7 @@ public final class VersionCheck {
    * @return this check, when the offer is not a downgrade
    * @throws OtaException reason {@code POLICY} when it is
    */
-  public VersionCheck refuseDowngrade() {
+  VersionCheck refuseDowngrade() {
     if (isDowngrade()) {
       throw OtaException.of(OtaException.Detail.DOWNGRADE, "Downgrade refused: the manifest offers version " + offered
           + ", lower than the installed " + installed + "; nothing was downloaded. Use --allow-downgrade to install it anyway.");

@@ -21,6 +21,7 @@ import io.otaflux.SlotState;
 import io.otaflux.SlotStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
+import io.otaflux.internal.Wrapping;
 import io.otaflux.spi.SlotStore;
 
 import org.jspecify.annotations.Nullable;
@@ -148,7 +149,7 @@ final class Controller {
           return next;
         })
         .onErrorResume(e -> {
-          OtaException f = OtaException.wrap(Exceptions.unwrap(e), OtaException.Reason.NETWORK, "Polling hawkBit failed");
+          OtaException f = Wrapping.wrap(Exceptions.unwrap(e), OtaException.Reason.NETWORK, "Polling hawkBit failed");
           failures++;
           Duration next = backoff.afterFailure(failures, f.retryAfter().orElse(Duration.ZERO));
           log.warn("{} Next poll in {} s.", f.getMessage(), next.toSeconds());
@@ -450,7 +451,7 @@ final class Controller {
     running = null;
     Deployment d = r.deployment;
     OtaException f = error == null ? OtaException.of(Detail.NOT_VERIFIED, "The download ended without a verified "
-        + "image.") : OtaException.wrap(Exceptions.unwrap(error), OtaException.Reason.STORAGE, "The download failed");
+        + "image.") : Wrapping.wrap(Exceptions.unwrap(error), OtaException.Reason.STORAGE, "The download failed");
     switch (f.detail()) {
       case ABORTED:
         return Mono.empty();
@@ -493,7 +494,7 @@ final class Controller {
           if (pending == p) {
             return Mono.error(e); // activated; only the feedback failed: the next poll carries on
           }
-          OtaException f = OtaException.wrap(Exceptions.unwrap(e), OtaException.Reason.STORAGE,
+          OtaException f = Wrapping.wrap(Exceptions.unwrap(e), OtaException.Reason.STORAGE,
               "Activating the slot failed");
           return Mono.fromRunnable(actions::clear).subscribeOn(work)
               .then(send(d.actionId(), "closed", "failure", details(f)));

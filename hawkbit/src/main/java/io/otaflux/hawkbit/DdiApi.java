@@ -23,6 +23,7 @@ import io.otaflux.Credentials;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Detail;
 import io.otaflux.internal.Origin;
+import io.otaflux.internal.Wrapping;
 
 import org.jspecify.annotations.Nullable;
 
@@ -226,7 +227,7 @@ final class DdiApi {
       return OtaException.transientFailure(Detail.CONNECTION_LOST, where + ": the connection was lost ("
           + e.getMessage() + ").", e);
     }
-    return OtaException.wrap(e, OtaException.Reason.NETWORK, "Talking to " + where + " failed");
+    return Wrapping.wrap(e, OtaException.Reason.NETWORK, "Talking to " + where + " failed");
   }
 
   /** Whether an end of stream or a reset, not an alert, ended the TLS exchange. */

@@ -52,7 +52,7 @@ public enum FirmwareResult {
    * @param failure why it failed
    * @return the result code; {@link #INITIAL} for an abort
    */
-  public static FirmwareResult of(OtaException failure) {
+  static FirmwareResult of(OtaException failure) {
     switch (failure.detail()) {
       case ABORTED:
         return INITIAL;

@@ -16,6 +16,7 @@ import io.otaflux.OtaUpdater;
 import io.otaflux.StoreStatus;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
+import io.otaflux.internal.Wrapping;
 import io.otaflux.manifest.ManifestUpdater;
 import io.otaflux.spi.SlotStore;
 
@@ -219,7 +220,7 @@ final class FirmwareUpdates {
   }
 
   private static OtaException failure(Throwable error, String what) {
-    return OtaException.wrap(Exceptions.unwrap(error), Reason.STORAGE, what);
+    return Wrapping.wrap(Exceptions.unwrap(error), Reason.STORAGE, what);
   }
 
   private static boolean isManifest(URI uri) {

@@ -93,7 +93,7 @@ import reactor.core.scheduler.Schedulers;
  * not activated (State 1, then 2). Executing Update ({@code /5/0/2}) makes it the trial boot choice
  * and runs the reboot hook (State 3, then 0). Update Result becomes 1 once the slot is confirmed
  * ({@link SlotStore#markGood()}), seen by the running agent or at its next start, and 8 when it is
- * rolled back; a failed download sets the code of {@link FirmwareResult#of(OtaException)}.
+ * rolled back; a failed download sets the code its {@link FirmwareResult} constant names.
  *
  * <p><b>Threading:</b> requests from the server are answered at once on Californium's threads;
  * downloads, activation, the reboot hook and the store polling run on Reactor schedulers, given

@@ -23,7 +23,7 @@ public enum CertificateFormat {
    *
    * @return {@code pem} or {@code h}
    */
-  public String extension() {
+  String extension() {
     return extension;
   }
 }
