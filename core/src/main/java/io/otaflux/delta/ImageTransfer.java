@@ -359,7 +359,8 @@ public final class ImageTransfer implements FirmwareSource {
     SlotStore slots = Objects.requireNonNull(store);
     return Mono.usingWhen(slots.openRunning(), reader -> slots.loadChunkIndex(reader.slot())
             .onErrorResume(e -> {
-              log.debug("Loading the chunk index kept with slot {} failed", reader.slot().label(), e);
+              // reported as a damaged record in the update's warning, and here with its cause
+              log.warn("Loading the chunk index kept with slot {} failed: {}", reader.slot().label(), e.toString());
               return Mono.just(new byte[0]);
             })
             .map(Optional::of)
