@@ -316,6 +316,10 @@ public final class ChunkIndex {
     return i >= 0 ? i : -i - 2;
   }
 
+  void copyDigest(int chunk, byte[] dst) {
+    System.arraycopy(digests, chunk * DIGEST, dst, 0, DIGEST);
+  }
+
   boolean digestEquals(int chunk, byte[] digest) {
     return Arrays.equals(digests, chunk * DIGEST, chunk * DIGEST + DIGEST, digest, 0, DIGEST);
   }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.otaflux.OtaException;
 import io.otaflux.OtaException.Detail;
 import io.otaflux.Sha256;
+import io.otaflux.SlotId;
 import io.otaflux.UpdateEvent;
 import io.otaflux.UpdateRequest;
 import io.otaflux.internal.Download;
@@ -43,13 +45,21 @@ import reactor.core.scheduler.Schedulers;
  * turns the files a manifest names into the image's bytes, for the unchanged update pipeline
  * (hash, slot writer, verify, activate) to write.
  * <ul>
- *   <li>With an index ({@code --delta}) it reads the running slot, copies every chunk it holds
- *       (each chunk's digest checked as it is read, so a flipped bit never reaches the new slot),
- *       and fetches the others from the transfer file with Range requests (adjacent chunks in one
+ *   <li>With an index ({@code --delta}) it finds the chunks the running slot holds, copies them
+ *       (each chunk's digest checked as it is read, so a flipped bit never reaches the new slot: such
+ *       a chunk is fetched instead), and fetches the others from the transfer file with Range
+ *       requests at once (adjacent chunks in one
  *       range, all ranges in one {@link FirmwareSource#readRanges} stream, which the source may send
  *       several ranges per request and keep in flight; each chunk's digest checked as it arrives).
  *       A resumed update starts at the durable offset the slot writer kept, so nothing the target
  *       slot holds is fetched twice.</li>
+ *   <li>Where the running slot holds which chunk comes from the chunk index kept with the slot
+ *       ({@link SlotStore#loadChunkIndex}), so no byte of the slot is read before the first fetch; it is
+ *       used only when its checksum, format and image digest (the slot's recorded SHA-256) check. Else
+ *       the slot is scanned (read, cut and hashed) and the update says why in the {@link
+ *       UpdateEvent.Resolved#warnings()}. The image written keeps its index with its slot: the
+ *       published index after a delta, or, for a full download of a manifest that offers deltas, the
+ *       index computed as the bytes stream past ({@link Chunking#standard()}).</li>
  *   <li>When a delta cannot be used (no index on the server, a server without Range, a running slot
  *       that cannot be read) it says so with an {@link UpdateEvent.DeltaFallback} in
  *       {@link #notices()} and downloads the whole compressed image instead, or fails with that
@@ -84,6 +94,8 @@ public final class ImageTransfer implements FirmwareSource {
   private final Manifest.@Nullable Index index;
   private final @Nullable SlotStore store;
   private final boolean deltaOnly;
+  /** Whether a full download computes the image's chunk index to keep with its slot (the publisher offers deltas). */
+  private final boolean keepIndex;
   private final Sinks.Many<UpdateEvent> notices = Sinks.many().replay().all();
   private final AtomicLong downloaded = new AtomicLong();
   private final AtomicLong reused = new AtomicLong();
@@ -91,12 +103,13 @@ public final class ImageTransfer implements FirmwareSource {
   private volatile boolean fellBack;
 
   private ImageTransfer(FirmwareSource network, Manifest.@Nullable Transfer transfer, Manifest.@Nullable Index index,
-      @Nullable SlotStore store, boolean deltaOnly) {
+      @Nullable SlotStore store, boolean deltaOnly, boolean keepIndex) {
     this.network = network;
     this.transfer = transfer;
     this.index = index;
     this.store = store;
     this.deltaOnly = deltaOnly;
+    this.keepIndex = keepIndex;
   }
 
   /**
@@ -106,7 +119,7 @@ public final class ImageTransfer implements FirmwareSource {
    * @return the transfer
    */
   public static ImageTransfer of(FirmwareSource network) {
-    return new ImageTransfer(Objects.requireNonNull(network, "network"), null, null, null, false);
+    return new ImageTransfer(Objects.requireNonNull(network, "network"), null, null, null, false, false);
   }
 
   /**
@@ -129,7 +142,7 @@ public final class ImageTransfer implements FirmwareSource {
       throw OtaException.of(Detail.INVALID_REQUEST, "The manifest's file URLs are relative and its own URL is unknown;"
           + " verify it with its URL.");
     }
-    return new ImageTransfer(network, t, i, store, false);
+    return new ImageTransfer(network, t, i, store, false, manifest.index().isPresent());
   }
 
   /**
@@ -143,7 +156,7 @@ public final class ImageTransfer implements FirmwareSource {
       throw OtaException.of(Detail.INVALID_REQUEST, "Only a delta was allowed, but the manifest offers none; publish"
           + " with `ota manifest create --delta`.");
     }
-    return new ImageTransfer(network, transfer, index, store, true);
+    return new ImageTransfer(network, transfer, index, store, true, keepIndex);
   }
 
   /**
@@ -215,7 +228,7 @@ public final class ImageTransfer implements FirmwareSource {
     }
     UpdateRequest file = sibling(request, Objects.requireNonNull(t.uri()));
     long limit = request.size().orElse(Long.MAX_VALUE);
-    return network.open(file, ResumeFrom.start()).map(d -> new Decoded(d, t, limit));
+    return network.open(file, ResumeFrom.start()).map(d -> new Decoded(d, t, limit, keepIndex ? request : null));
   }
 
   // ---- delta ----------------------------------------------------------------------------------
@@ -242,9 +255,9 @@ public final class ImageTransfer implements FirmwareSource {
             return Mono.error(OtaException.of(Detail.DIGEST_MISMATCH, "The delta index describes another image than"
                 + " its manifest; nothing was written. Ask the publisher to publish again, or update with --no-delta."));
           }
-          return probe(chunksRequest, i, idx.transferSize()).flatMap(validator -> scan(idx).flatMap(matches ->
-              worthIt(idx, matches, t)
-                  ? Mono.just(new Plan(idx, matches, chunksRequest, validator.equals("-") ? null : validator))
+          return probe(chunksRequest, i, idx.transferSize()).flatMap(validator -> locate(idx).flatMap(found ->
+              worthIt(idx, found.where(), t)
+                  ? Mono.just(new Plan(idx, found, chunksRequest, validator.equals("-") ? null : validator))
                   : Mono.empty()));
         })
         .defaultIfEmpty(Plan.unusable());
@@ -337,21 +350,51 @@ public final class ImageTransfer implements FirmwareSource {
     return Mono.empty();
   }
 
-  /** For each chunk of the index, where the running slot holds it (or -1); empty (after a notice) when unreadable. */
-  private Mono<long[]> scan(ChunkIndex idx) {
+  /**
+   * For each chunk of the index, where the running slot holds it (or -1), and the slot; empty (after
+   * a notice) when unreadable. Planned from the chunk index kept with the slot when it checks (no
+   * byte of the slot read); else the slot is scanned, and the update says why in a warning.
+   */
+  private Mono<Located> locate(ChunkIndex idx) {
     SlotStore slots = Objects.requireNonNull(store);
-    return slots.openRunning()
-        .publishOn(Workers.INSTANCE)
-        .map(reader -> {
-          try (reader) {
-            return match(idx, reader);
-          } catch (IOException e) {
-            throw new ScanFailure(e.getMessage() == null ? e.toString() : e.getMessage());
-          }
-        })
+    return Mono.usingWhen(slots.openRunning(), reader -> slots.loadChunkIndex(reader.slot())
+            .onErrorResume(e -> {
+              // reported as a damaged record in the update's warning, and here with its cause
+              log.warn("Loading the chunk index kept with slot {} failed: {}", reader.slot().label(), e.toString());
+              return Mono.just(new byte[0]);
+            })
+            .map(Optional::of)
+            .defaultIfEmpty(Optional.empty())
+            .publishOn(Workers.INSTANCE)
+            .map(kept -> {
+              long t0 = System.nanoTime();
+              SlotIndex.Checked checked = SlotIndex.check(kept.orElse(null), reader.sha256(), idx.chunking());
+              ChunkIndex held = checked.index();
+              if (held != null) {
+                long[] where = match(idx, held);
+                log.info("Delta planned from the chunk index kept with slot {} in {} ms: the slot was not scanned",
+                    reader.slot().label(), (System.nanoTime() - t0) / 1_000_000);
+                return new Located(where, reader.slot(), null);
+              }
+              long[] where;
+              try {
+                where = match(idx, reader);
+              } catch (IOException e) {
+                throw new ScanFailure(e.getMessage() == null ? e.toString() : e.getMessage());
+              }
+              String note = "The running slot " + reader.slot().label() + " was scanned for the delta ("
+                  + Sizes.human(reader.size()) + " read in " + (System.nanoTime() - t0) / 1_000_000 + " ms): "
+                  + checked.why() + ".";
+              log.info("{}", note);
+              return new Located(where, reader.slot(), note);
+            }), reader -> Mono.fromRunnable(reader::close))
         .onErrorResume(e -> !(e instanceof OtaException) || ((OtaException) e).detail() == Detail.NOT_ALLOWED_NOW,
             e -> fallBack(Detail.NOT_ALLOWED_NOW, "the running slot cannot be read (" + e.getMessage() + ")")
                 .then(Mono.empty()));
+  }
+
+  /** Where the running slot holds the chunks, the slot, and why it was scanned (null when it was not). */
+  private record Located(long[] where, SlotId running, @Nullable String scanned) {
   }
 
   private static final class ScanFailure extends RuntimeException {
@@ -364,43 +407,72 @@ public final class ImageTransfer implements FirmwareSource {
 
   /** Cuts the running slot with the index's chunking and finds the index's chunks in it. */
   static long[] match(ChunkIndex idx, SlotReader reader) throws IOException {
-    int n = idx.chunks();
-    long[] where = new long[n];
-    Arrays.fill(where, -1);
-    long[] keys = new long[n];
-    Integer[] order = new Integer[n];
-    for (int j = 0; j < n; j++) {
-      keys[j] = idx.digestKey(j);
-      order[j] = j;
-    }
-    Arrays.sort(order, (a, b) -> Long.compare(keys[a], keys[b]));
-    long[] sortedKeys = new long[n];
-    int[] sortedChunks = new int[n];
-    for (int j = 0; j < n; j++) {
-      sortedKeys[j] = keys[order[j]];
-      sortedChunks[j] = order[j];
-    }
+    Lookup lookup = new Lookup(idx);
     MessageDigest sha = Sha256Digests.create();
     ChunkStream chunks = new ChunkStream(new SlotInput(reader), idx.chunking());
     long position = 0;
     for (int len = chunks.next(); len > 0; len = chunks.next()) {
-      byte[] digest = Sha256Digests.truncated(sha, chunks.bytes(), chunks.offset(), len);
-      long key = ChunkIndex.key(digest);
-      int at = Arrays.binarySearch(sortedKeys, key);
-      if (at >= 0) {
-        while (at > 0 && sortedKeys[at - 1] == key) {
-          at--;
-        }
-        for (; at < n && sortedKeys[at] == key; at++) {
-          int j = sortedChunks[at];
-          if (where[j] < 0 && idx.size(j) == len && idx.digestEquals(j, digest)) {
-            where[j] = position;
-          }
-        }
-      }
+      lookup.found(position, len, Sha256Digests.truncated(sha, chunks.bytes(), chunks.offset(), len));
       position += len;
     }
-    return where;
+    return lookup.where;
+  }
+
+  /** Finds the index's chunks among those of the running slot's kept index: no byte of the slot is read. */
+  static long[] match(ChunkIndex idx, ChunkIndex held) {
+    Lookup lookup = new Lookup(idx);
+    byte[] digest = new byte[ChunkIndex.DIGEST];
+    for (int k = 0; k < held.chunks(); k++) {
+      held.copyDigest(k, digest);
+      lookup.found(held.offset(k), held.size(k), digest);
+    }
+    return lookup.where;
+  }
+
+  /** For each chunk of an index, where the running slot holds it (or -1), as the slot's chunks are found. */
+  private static final class Lookup {
+    private final ChunkIndex idx;
+    private final long[] where;
+    private final long[] sortedKeys;
+    private final int[] sortedChunks;
+
+    Lookup(ChunkIndex idx) {
+      this.idx = idx;
+      int n = idx.chunks();
+      where = new long[n];
+      Arrays.fill(where, -1);
+      long[] keys = new long[n];
+      Integer[] order = new Integer[n];
+      for (int j = 0; j < n; j++) {
+        keys[j] = idx.digestKey(j);
+        order[j] = j;
+      }
+      Arrays.sort(order, (a, b) -> Long.compare(keys[a], keys[b]));
+      sortedKeys = new long[n];
+      sortedChunks = new int[n];
+      for (int j = 0; j < n; j++) {
+        sortedKeys[j] = keys[order[j]];
+        sortedChunks[j] = order[j];
+      }
+    }
+
+    /** The slot holds a chunk of {@code len} bytes with {@code digest} at {@code position}. */
+    void found(long position, int len, byte[] digest) {
+      long key = ChunkIndex.key(digest);
+      int at = Arrays.binarySearch(sortedKeys, key);
+      if (at < 0) {
+        return;
+      }
+      while (at > 0 && sortedKeys[at - 1] == key) {
+        at--;
+      }
+      for (; at < sortedKeys.length && sortedKeys[at] == key; at++) {
+        int j = sortedChunks[at];
+        if (where[j] < 0 && idx.size(j) == len && idx.digestEquals(j, digest)) {
+          where[j] = position;
+        }
+      }
+    }
   }
 
   /** The running slot's image as a stream. */
@@ -440,13 +512,15 @@ public final class ImageTransfer implements FirmwareSource {
     final boolean usable;
     final @Nullable ChunkIndex index;
     final long @Nullable [] where;
+    final @Nullable Located found;
     final @Nullable UpdateRequest transfer;
     final @Nullable String validator;
 
-    Plan(ChunkIndex index, long[] where, UpdateRequest transfer, @Nullable String validator) {
+    Plan(ChunkIndex index, Located found, UpdateRequest transfer, @Nullable String validator) {
       this.usable = true;
       this.index = index;
-      this.where = where;
+      this.where = found.where();
+      this.found = found;
       this.transfer = transfer;
       this.validator = validator;
     }
@@ -455,6 +529,7 @@ public final class ImageTransfer implements FirmwareSource {
       this.usable = false;
       this.index = null;
       this.where = null;
+      this.found = null;
       this.transfer = null;
       this.validator = null;
     }
@@ -480,9 +555,14 @@ public final class ImageTransfer implements FirmwareSource {
       log.info("Delta: {} of {} chunks in the running slot; fetching {} in {} ranges", Arrays.stream(where)
           .filter(w -> w >= 0).count(), idx.chunks(), Sizes.human(fetched), segments.stream().filter(Segment::fetch).count());
     }
-    Flux<ByteBuffer> body = Flux.defer(() -> assemble(plan, idx, where, segments));
+    Located found = Objects.requireNonNull(plan.found);
+    // the new image's index is the one the target slot keeps once the bytes are in
+    Flux<ByteBuffer> body = Flux.defer(() -> assemble(plan, idx, where, segments))
+        .concatWith(keep(found.running().other(), idx));
     Flux<ByteBuffer> trimmed = skip == 0 ? body : trim(body, skip);
-    return Download.of(Objects.requireNonNull(plan.transfer).uri(), from, OptionalLong.of(idx.imageSize()), null, trimmed);
+    String scanned = found.scanned();
+    return new Download(Objects.requireNonNull(plan.transfer).uri(), from, OptionalLong.of(idx.imageSize()), null,
+        scanned == null ? List.of() : List.of(scanned), trimmed, () -> { });
   }
 
   /**
@@ -513,6 +593,7 @@ public final class ImageTransfer implements FirmwareSource {
     int end = segments.get(segments.size() - 1).last + 1;
     UpdateRequest file = Objects.requireNonNull(plan.transfer);
     Framer framer = new Framer(idx, fetchedChunks);
+    Refetch refetch = j -> fetchOne(plan, idx, j);
     Flux<Frame> fetched = ranges.isEmpty() ? Flux.empty() : network.readRanges(file, ranges, plan.validator)
         .doOnNext(b -> downloaded.addAndGet(b.remaining()))
         .publishOn(Workers.INSTANCE, FETCH_BUFFERS)
@@ -523,15 +604,16 @@ public final class ImageTransfer implements FirmwareSource {
     // the held chunks before the first fetched one go out at once, while the first answers arrive
     int start = segments.get(0).first;
     int firstFetched = count > 0 ? fetchedChunks[0] : end;
-    Flux<ByteBuffer> before = start < firstFetched ? copy(idx, where, start, firstFetched - 1) : Flux.empty();
+    Flux<ByteBuffer> before = start < firstFetched ? copy(idx, where, refetch, start, firstFetched - 1) : Flux.empty();
     int[] next = {firstFetched};
     Flux<ByteBuffer> after = fetched
         .concatMap(f -> {
           int held = next[0];
           next[0] = f.chunk + 1;
-          return held < f.chunk ? copy(idx, where, held, f.chunk - 1).concatWith(Mono.just(f.data)) : Mono.just(f.data);
+          return held < f.chunk ? copy(idx, where, refetch, held, f.chunk - 1).concatWith(Mono.just(f.data))
+              : Mono.just(f.data);
         })
-        .concatWith(Flux.defer(() -> next[0] < end ? copy(idx, where, next[0], end - 1) : Flux.empty()));
+        .concatWith(Flux.defer(() -> next[0] < end ? copy(idx, where, refetch, next[0], end - 1) : Flux.empty()));
     // both subscribed at once, emitted in order; a failed fetch still lets the chunks before it be written
     return Flux.mergeSequentialDelayError(FETCH_BUFFERS, before, after);
   }
@@ -656,11 +738,33 @@ public final class ImageTransfer implements FirmwareSource {
     return data;
   }
 
-  /** Chunks {@code first} to {@code last}, read from the running slot and verified. */
-  private Flux<ByteBuffer> copy(ChunkIndex idx, long[] where, int first, int last) {
+  /** Fetches one chunk the running slot was to give (it no longer matches its digest). */
+  private interface Refetch {
+    Mono<ByteBuffer> chunk(int chunk);
+  }
+
+  private Mono<ByteBuffer> fetchOne(Plan plan, ChunkIndex idx, int chunk) {
+    long start = idx.compressedOffset(chunk);
+    Framer framer = new Framer(idx, new int[] {chunk});
+    return network.readRanges(Objects.requireNonNull(plan.transfer),
+            List.of(new FirmwareSource.Range(start, idx.compressedSize(chunk))), plan.validator)
+        .doOnNext(b -> downloaded.addAndGet(b.remaining()))
+        .publishOn(Workers.INSTANCE)
+        .concatMapIterable(framer::accept)
+        .next()
+        .map(Frame::data)
+        .switchIfEmpty(Mono.error(() -> OtaException.transientFailure(Detail.CONNECTION_LOST, "The answer from "
+            + Objects.requireNonNull(plan.transfer).uri() + " ended before chunk " + chunk + ".", null)));
+  }
+
+  /**
+   * Chunks {@code first} to {@code last}, read from the running slot and verified; one that no
+   * longer matches its digest (a flipped bit, a slot changed under its kept index) is fetched instead.
+   */
+  private Flux<ByteBuffer> copy(ChunkIndex idx, long[] where, Refetch refetch, int first, int last) {
     SlotStore slots = Objects.requireNonNull(store);
     return Flux.usingWhen(slots.openRunning(), reader -> Flux.range(first, last - first + 1)
-        .map(j -> {
+        .concatMap(j -> {
           byte[] data = new byte[idx.size(j)];
           ByteBuffer dst = ByteBuffer.wrap(data);
           try {
@@ -674,17 +778,36 @@ public final class ImageTransfer implements FirmwareSource {
                 + e.getMessage() + "; nothing was activated. Run the update with --no-delta.", e);
           }
           if (!idx.digestEquals(j, Sha256Digests.truncated(data, 0, data.length))) {
-            throw OtaException.of(Detail.CORRUPT_IMAGE, "Chunk " + j + " read from the running slot " + reader.slot()
-                .label() + " no longer matches its digest (the slot changed, or its storage is failing); it was not"
-                + " written. Run the update again, or with --no-delta.");
+            log.warn("Chunk {} (image bytes {}-{}) read from the running slot {} at byte {} no longer matches its"
+                + " digest (the slot changed, or its storage is failing); it is fetched instead", j, idx.offset(j),
+                idx.offset(j) + idx.size(j) - 1, reader.slot().label(), where[j]);
+            return refetch.chunk(j);
           }
           reused.addAndGet(data.length);
-          return ByteBuffer.wrap(data);
+          return Mono.just(ByteBuffer.wrap(data));
         }), reader -> Mono.fromRunnable(reader::close))
         .subscribeOn(Workers.INSTANCE);
   }
 
   // ---- helpers --------------------------------------------------------------------------------
+
+  /**
+   * Keeps {@code idx}, the index of the image being written to {@code target}, with that slot: the
+   * next delta update plans from it instead of scanning the slot. Bound to the image's SHA-256, so it
+   * is only used once the slot holds that image; a failure to keep it is logged, never fatal.
+   */
+  private Mono<ByteBuffer> keep(SlotId target, ChunkIndex idx) {
+    SlotStore slots = Objects.requireNonNull(store);
+    return Mono.defer(() -> slots.saveChunkIndex(target, SlotIndex.seal(idx)))
+        .doOnSuccess(v -> log.debug("The chunk index of the image written to slot {} ({} chunks) is kept with it",
+            target.label(), idx.chunks()))
+        .onErrorResume(e -> {
+          log.warn("Keeping the chunk index with slot {} failed ({}); the next delta update will scan the slot",
+              target.label(), e.toString());
+          return Mono.empty();
+        })
+        .then(Mono.empty());
+  }
 
   private ImageDownload counted(ImageDownload d) {
     return Download.withBody(d, d.body().doOnNext(b -> downloaded.addAndGet(b.remaining())));
@@ -700,11 +823,13 @@ public final class ImageTransfer implements FirmwareSource {
     private final ImageDownload raw;
     private final Manifest.Transfer transfer;
     private final long limit;
+    private final @Nullable UpdateRequest indexed;
 
-    Decoded(ImageDownload raw, Manifest.Transfer transfer, long limit) {
+    Decoded(ImageDownload raw, Manifest.Transfer transfer, long limit, @Nullable UpdateRequest indexed) {
       this.raw = raw;
       this.transfer = transfer;
       this.limit = limit;
+      this.indexed = indexed;
     }
 
     @Override
@@ -762,8 +887,20 @@ public final class ImageTransfer implements FirmwareSource {
             }
             return Mono.empty();
           }));
-      return Decoding.decode(checked, transfer.compression(), limit,
+      Flux<ByteBuffer> decoded = Decoding.decode(checked, transfer.compression(), limit,
           limit == Long.MAX_VALUE ? Detail.SLOT_TOO_SMALL : Detail.SIZE_MISMATCH);
+      UpdateRequest request = indexed;
+      Sha256 sha256 = request == null ? null : request.sha256().orElse(null);
+      if (request == null || sha256 == null) {
+        return decoded;
+      }
+      // the image's chunk index, cut the way `ota manifest create --delta` cuts by default, kept with the slot
+      IndexBuilder builder = new IndexBuilder(Chunking.standard());
+      return decoded.doOnNext(builder::accept).concatWith(Mono.defer(() -> {
+        ChunkIndex built = builder.finish(request.size().orElse(-1), sha256);
+        return built == null ? Mono.empty()
+            : Objects.requireNonNull(store).status().flatMap(s -> keep(s.active().other(), built));
+      }));
     }
 
     @Override

@@ -88,6 +88,37 @@ public interface SlotStore {
   }
 
   /**
+   * The chunk index an updater kept with {@code slot} through {@link #saveChunkIndex}, byte for byte,
+   * so a delta update finds what the running slot holds without reading all of it. A cache: the
+   * updater checks what it reads (its checksum, its format, and that it describes the image the slot
+   * holds now) and scans the slot instead, saying so, when it is missing or does not check.
+   *
+   * <p>The default keeps nothing: empty.
+   *
+   * @param slot the slot
+   * @return the bytes saved last for the slot, or empty when none are kept
+   */
+  default Mono<byte[]> loadChunkIndex(SlotId slot) {
+    return Mono.empty();
+  }
+
+  /**
+   * Keeps {@code bytes} (an opaque, self-checking record of at most a few MiB) with {@code slot},
+   * replacing what was kept. A store that keeps it on a medium replaces it atomically and durably
+   * (a power cut leaves the old or the new bytes, or bytes the updater's checksum refuses).
+   * Called during a write session of {@code slot}.
+   *
+   * <p>The default keeps nothing.
+   *
+   * @param slot the slot whose image the bytes describe
+   * @param bytes the record
+   * @return completion; a failure only costs the next delta update a scan of the slot
+   */
+  default Mono<Void> saveChunkIndex(SlotId slot, byte[] bytes) {
+    return Mono.empty();
+  }
+
+  /**
    * Both slots and the boot choice.
    *
    * @return the status

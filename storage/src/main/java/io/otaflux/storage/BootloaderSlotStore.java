@@ -486,14 +486,7 @@ public final class BootloaderSlotStore implements SlotStore {
   }
 
   private static void writeConfig(Medium medium, Path dir, Setup setup) throws IOException {
-    Path target = dir.resolve(CONFIG);
-    Path temp = dir.resolve(CONFIG + ".new");
-    try (Medium.Handle h = medium.open(temp, Medium.Mode.CREATE_EMPTY)) {
-      h.write(ByteBuffer.wrap(setup.encode().getBytes(StandardCharsets.UTF_8)), 0);
-      h.force();
-    }
-    medium.rename(temp, target);
-    medium.syncDirectory(dir);
+    AtomicFiles.replace(medium, dir.resolve(CONFIG), setup.encode().getBytes(StandardCharsets.UTF_8));
   }
 
   /**
@@ -758,6 +751,17 @@ public final class BootloaderSlotStore implements SlotStore {
         throw StoreErrors.io("Writing the boot state", layout.stateFile(), e);
       }
     }
+  }
+
+  /** {@inheritDoc} Kept in {@code slot-X.chunks} in the data directory, replaced atomically and synced. */
+  @Override
+  public Mono<byte[]> loadChunkIndex(SlotId slot) {
+    return AtomicFiles.loadChunkIndex(medium, layout.stateDir(), slot, scheduler);
+  }
+
+  @Override
+  public Mono<Void> saveChunkIndex(SlotId slot, byte[] bytes) {
+    return AtomicFiles.saveChunkIndex(medium, layout.stateDir(), slot, bytes, scheduler);
   }
 
   private <T> Mono<T> io(Callable<T> work) {

@@ -530,6 +530,17 @@ public final class FileSlotStore implements SlotStore {
         : StoreLocks.underStateLock(medium, layout, work));
   }
 
+  /** {@inheritDoc} Kept in {@code slot-X.chunks} next to the boot state, replaced atomically and synced. */
+  @Override
+  public Mono<byte[]> loadChunkIndex(SlotId slot) {
+    return AtomicFiles.loadChunkIndex(medium, layout.stateDir(), slot, scheduler);
+  }
+
+  @Override
+  public Mono<Void> saveChunkIndex(SlotId slot, byte[] bytes) {
+    return AtomicFiles.saveChunkIndex(medium, layout.stateDir(), slot, bytes, scheduler);
+  }
+
   private <T> Mono<T> io(Callable<T> work) {
     return Mono.fromCallable(work).subscribeOn(scheduler);
   }

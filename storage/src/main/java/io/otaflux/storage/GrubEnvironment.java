@@ -91,17 +91,7 @@ final class GrubEnvironment {
    * @throws OtaException {@code NO_SPACE} when they do not fit (nothing is written then)
    */
   void write(EnvVariables variables) throws IOException {
-    byte[] block = encode(variables, file);
-    Path tmp = file.resolveSibling(file.getFileName() + ".new");
-    try (Medium.Handle h = medium.open(tmp, Medium.Mode.CREATE_EMPTY)) {
-      h.write(ByteBuffer.wrap(block), 0);
-      h.force();
-    }
-    medium.rename(tmp, file);
-    Path dir = file.toAbsolutePath().getParent();
-    if (dir != null) {
-      medium.syncDirectory(dir);
-    }
+    AtomicFiles.replace(medium, file, encode(variables, file));
   }
 
   /** Reads, applies {@code changes} (see {@link EnvVariables#with}) and writes when something changed. */

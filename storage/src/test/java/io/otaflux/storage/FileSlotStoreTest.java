@@ -79,6 +79,21 @@ class FileSlotStoreTest extends SlotStoreCompatibilityKit {
   }
 
   @Test
+  void aChunkIndexIsKeptNextToTheBootStateReplacedAtomicallyAndATornTemporaryFileIsIgnored() throws IOException {
+    FileSlotStore store = (FileSlotStore) newStore(1 << 20);
+    // what a power cut in the middle of an earlier save leaves: a temporary file, never read
+    Files.write(dir.resolve("slot-b.chunks.new"), new byte[] {1, 2, 3});
+    assertThat(store.loadChunkIndex(SlotId.B).blockOptional(WAIT)).isEmpty();
+
+    store.saveChunkIndex(SlotId.B, new byte[] {4, 5, 6, 7}).block(WAIT);
+
+    assertThat(Files.readAllBytes(dir.resolve("slot-b.chunks"))).containsExactly(4, 5, 6, 7);
+    assertThat(dir.resolve("slot-b.chunks.new")).doesNotExist();
+    assertThat(FileSlotStore.open(dir).loadChunkIndex(SlotId.B).block(WAIT)).containsExactly(4, 5, 6, 7);
+    assertThat(FileSlotStore.open(dir).loadChunkIndex(SlotId.A).blockOptional(WAIT)).isEmpty();
+  }
+
+  @Test
   void operationsAreColdAndRunOnTheStoresScheduler() throws IOException {
     Scheduler slotIo = Schedulers.newSingle("slot-io");
     try {

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 
 import io.otaflux.OtaException;
@@ -37,6 +38,8 @@ public final class InMemorySlotStore implements SlotStore {
 
   private final long capacity;
   private final Map<SlotId, Slot> slots = new EnumMap<>(SlotId.class);
+  private final Map<SlotId, byte[]> keptIndexes = new EnumMap<>(SlotId.class);
+  private final AtomicLong runningBytesRead = new AtomicLong();
   private StoreStatus state;
   private @Nullable Writer writer;
 
@@ -107,6 +110,7 @@ public final class InMemorySlotStore implements SlotStore {
             }
             int n = (int) Math.min(dst.remaining(), data.length - position);
             dst.put(data, (int) position, n);
+            runningBytesRead.addAndGet(n);
             return n;
           }
 
@@ -128,6 +132,41 @@ public final class InMemorySlotStore implements SlotStore {
   public synchronized void damageRunning(long position, byte value) {
     Slot s = slots.get(state.active());
     s.data[(int) position] = value;
+  }
+
+  /**
+   * The chunk index kept with {@code slot}, as it was saved.
+   *
+   * @param slot the slot
+   * @return its bytes (a copy), or empty
+   */
+  @Override
+  public synchronized Mono<byte[]> loadChunkIndex(SlotId slot) {
+    byte[] kept = keptIndexes.get(Objects.requireNonNull(slot, "slot"));
+    return Mono.justOrEmpty(kept == null ? null : kept.clone());
+  }
+
+  /**
+   * Keeps the chunk index with {@code slot}, in memory.
+   *
+   * @param slot the slot
+   * @param bytes the record (copied)
+   * @return completion
+   */
+  @Override
+  public synchronized Mono<Void> saveChunkIndex(SlotId slot, byte[] bytes) {
+    keptIndexes.put(Objects.requireNonNull(slot, "slot"), bytes.clone());
+    return Mono.empty();
+  }
+
+  /**
+   * The bytes of the running slot read through {@link #openRunning()} readers so far: what a delta
+   * update read of the device's image (a scan reads all of it).
+   *
+   * @return bytes
+   */
+  public long runningBytesRead() {
+    return runningBytesRead.get();
   }
 
   @Override

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.UnaryOperator;
 
@@ -126,6 +128,35 @@ class DeltaUpdateTest {
     assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.B);
     store.markGood().block(TIMEOUT);
     return store;
+  }
+
+  /**
+   * A store running OLD in slot B, confirmed, installed by a full download from a manifest that offers
+   * deltas: that update kept OLD's chunk index with slot B.
+   */
+  private InMemorySlotStore runningOldWithKeptIndex() throws IOException {
+    Site old = publish(OLD, Compression.ZSTD, true);
+    InMemorySlotStore store = InMemorySlotStore.create(8 << 20);
+    Manifest manifest = fetch(old, store);
+    updater(ImageTransfer.of(Servers.trustingRoot(), manifest, store, false), store, 0).update(manifest.request())
+        .blockLast(TIMEOUT);
+    assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.B);
+    store.markGood().block(TIMEOUT);
+    assertThat(store.loadChunkIndex(SlotId.B).block(TIMEOUT)).isNotEmpty();
+    return store;
+  }
+
+  /** Runs an update to the activation of slot A and returns its events. */
+  private static List<UpdateEvent> events(Run run) {
+    List<UpdateEvent> events = updater(run.transfer(), run.store(), 0).update(run.manifest().request()).collectList()
+        .block(TIMEOUT);
+    assertThat(events).last().isEqualTo(new UpdateEvent.Activated(run.store().status().block(TIMEOUT).next()));
+    return events;
+  }
+
+  private static List<String> warnings(List<UpdateEvent> events) {
+    return events.stream().filter(UpdateEvent.Resolved.class::isInstance)
+        .flatMap(e -> ((UpdateEvent.Resolved) e).warnings().stream()).toList();
   }
 
   private static Manifest fetch(Site site, InMemorySlotStore store) {
@@ -293,6 +324,94 @@ class DeltaUpdateTest {
     assertThat(damaged.activates()).isEqualTo(NEW);
     assertThat(damaged.transfer().downloaded()).isGreaterThan(clean.transfer().downloaded());
     assertThat(damaged.transfer().reused()).isLessThan(clean.transfer().reused());
+  }
+
+  @Test
+  void aDeltaOntoASlotWhoseChunkIndexWasKeptReadsOnlyTheChunksItCopiesAndKeepsTheNewIndex() throws IOException {
+    Site site = publish(NEW, Compression.ZSTD, true);
+    Run scanned = Run.of(site);
+    List<UpdateEvent> scanEvents = events(scanned);
+    InMemorySlotStore store = runningOldWithKeptIndex();
+    Run kept = new Run(site, store, scanned.manifest(),
+        ImageTransfer.of(Servers.trustingRoot(), scanned.manifest(), store, true));
+
+    List<UpdateEvent> keptEvents = events(kept);
+
+    assertThat(store.contents(SlotId.A)).isEqualTo(NEW);
+    // the same plan as the scan's, without reading the running slot but for the chunks copied
+    assertThat(kept.transfer().downloaded()).isEqualTo(scanned.transfer().downloaded());
+    assertThat(kept.transfer().reused()).isEqualTo(scanned.transfer().reused()).isGreaterThan(NEW.length * 9L / 10);
+    assertThat(store.runningBytesRead()).isEqualTo(kept.transfer().reused());
+    assertThat(scanned.store().runningBytesRead()).isEqualTo(OLD.length + scanned.transfer().reused());
+    assertThat(warnings(keptEvents)).isEmpty();
+    assertThat(warnings(scanEvents)).singleElement().asString().contains("The running slot b was scanned")
+        .contains("no chunk index is kept with it");
+
+    // the delta kept NEW's index with slot A: the next delta from A reads nothing but what it copies
+    assertThat(store.boot().block(TIMEOUT)).isEqualTo(SlotId.A);
+    store.markGood().block(TIMEOUT);
+    long before = store.runningBytesRead();
+    Run again = new Run(site, store, scanned.manifest(),
+        ImageTransfer.of(Servers.trustingRoot(), scanned.manifest(), store, true));
+    assertThat(warnings(events(again))).isEmpty();
+    assertThat(store.contents(SlotId.B)).isEqualTo(NEW);
+    assertThat(again.transfer().reused()).isEqualTo(NEW.length);
+    assertThat(store.runningBytesRead() - before).isEqualTo(NEW.length);
+  }
+
+  @Test
+  void aStaleDamagedTornOrOlderKeptIndexMakesTheDeltaScanTheSlotAndSaySo() throws IOException {
+    Site site = publish(NEW, Compression.ZSTD, true);
+    InMemorySlotStore other = runningOldWithKeptIndex();
+    events(new Run(site, other, fetch(site, other), ImageTransfer.of(Servers.trustingRoot(), fetch(site, other),
+        other, true)));
+    byte[] newImagesIndex = other.loadChunkIndex(SlotId.A).block(TIMEOUT);
+    Map<String, UnaryOperator<byte[]>> cases = new LinkedHashMap<>();
+    cases.put("describes another image", kept -> newImagesIndex);
+    cases.put("its checksum does not match", kept -> {
+      byte[] b = kept.clone();
+      b[b.length / 2] ^= 0x04;
+      return b;
+    });
+    cases.put("damaged (", kept -> Arrays.copyOf(kept, kept.length / 3));
+    cases.put("older or unknown format (OTAFLXS0)", kept -> {
+      byte[] b = kept.clone();
+      b[7] = '0';
+      return b;
+    });
+    for (Map.Entry<String, UnaryOperator<byte[]>> c : cases.entrySet()) {
+      InMemorySlotStore store = runningOldWithKeptIndex();
+      store.saveChunkIndex(SlotId.B, c.getValue().apply(store.loadChunkIndex(SlotId.B).block(TIMEOUT)))
+          .block(TIMEOUT);
+      Manifest manifest = fetch(site, store);
+      Run run = new Run(site, store, manifest, ImageTransfer.of(Servers.trustingRoot(), manifest, store, true));
+
+      List<UpdateEvent> events = events(run);
+
+      assertThat(store.contents(SlotId.A)).as(c.getKey()).isEqualTo(NEW);
+      assertThat(warnings(events)).as(c.getKey()).singleElement().asString()
+          .contains("The running slot b was scanned for the delta").contains(c.getKey());
+      assertThat(store.runningBytesRead()).as(c.getKey()).isEqualTo(OLD.length + run.transfer().reused());
+    }
+  }
+
+  @Test
+  void aFlippedBitInAChunkOfASlotWhoseIndexWasKeptIsFetchedInsteadAndNeverReachesTheNewSlot() throws IOException {
+    Site site = publish(NEW, Compression.ZSTD, true);
+    InMemorySlotStore clean = runningOldWithKeptIndex();
+    Manifest manifest = fetch(site, clean);
+    Run cleanRun = new Run(site, clean, manifest, ImageTransfer.of(Servers.trustingRoot(), manifest, clean, true));
+    events(cleanRun);
+    InMemorySlotStore store = runningOldWithKeptIndex();
+    store.damageRunning(100_000, (byte) (OLD[100_000] ^ 0x10));
+    Run damaged = new Run(site, store, manifest, ImageTransfer.of(Servers.trustingRoot(), manifest, store, true));
+
+    assertThat(warnings(events(damaged))).isEmpty();
+
+    assertThat(store.contents(SlotId.A)).isEqualTo(NEW);
+    assertThat(damaged.transfer().downloaded()).isGreaterThan(cleanRun.transfer().downloaded());
+    assertThat(damaged.transfer().reused()).isLessThan(cleanRun.transfer().reused());
+    assertThat(store.runningBytesRead()).isLessThan(OLD.length);
   }
 
   @Test

@@ -56,6 +56,9 @@ class DeltaCommandIT {
     return Files.size(work.resolve(name + ".zst"));
   }
 
+  /** What the last {@link #update} printed. */
+  private String lastOutput = "";
+
   private String slots() {
     return dir.resolve("slots").toString();
   }
@@ -67,6 +70,7 @@ class DeltaCommandIT {
     args.addAll(List.of(extra));
     OtaProcess.Run run = OtaProcess.run(args.toArray(String[]::new));
     assertThat(run.exitCode()).as(run.all()).isZero();
+    lastOutput = run.all();
     String[] lines = run.stdout().strip().split("\n");
     JsonNode done = JSON.readTree(lines[lines.length - 1]);
     assertThat(done.get("event").asText()).isEqualTo("done");
@@ -83,8 +87,14 @@ class DeltaCommandIT {
     assertThat(OtaProcess.run("boot", "--slots", slots()).stdout().strip()).isEqualTo("b");
     assertThat(OtaProcess.run("mark-good", "--slots", slots()).exitCode()).isZero();
 
+    // the full download kept the chunk index of image 1 with slot b
+    assertThat(dir.resolve("slots").resolve("slot-b.chunks")).isNotEmptyFile();
+
     JsonNode second = update("m-2.0.0.json");
 
+    // planned from that index: the running slot was not scanned (a scan is reported in the resolved event)
+    assertThat(lastOutput).contains("\"event\":\"resolved\"").doesNotContain("was scanned");
+    assertThat(dir.resolve("slots").resolve("slot-a.chunks")).isNotEmptyFile();
     assertThat(second.get("slot").asText()).isEqualTo("a");
     assertThat(second.get("sha256").asText()).isEqualTo(Sha256.digest(image2).hex());
     assertThat(second.get("reused").asLong()).isGreaterThan(image2.length * 9L / 10);
