@@ -2,7 +2,6 @@ package io.otaflux;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -15,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import io.otaflux.OtaException.Reason;
 import io.otaflux.spi.FirmwareSource;
@@ -58,12 +58,7 @@ class LentChunksTest {
 
   @Test
   void chunksQueuedForTheWriterWhenAWriteFailsAreGivenBack() {
-    AtomicInteger writes = new AtomicInteger();
-    SlotStore failing = TestImages.withWriteHook(store, (w, chunk) -> {
-      if (writes.incrementAndGet() == 3) {
-        throw new IOException("No space left on device");
-      }
-    });
+    SlotStore failing = TestImages.failingWrite(store, 3);
     StepVerifier.create(OtaUpdater.create().source(lender).store(failing).update(TestImages.request()))
         .thenConsumeWhile(e -> true)
         .expectErrorSatisfies(e -> assertThat(((OtaException) e).reason()).isEqualTo(Reason.STORAGE))
@@ -132,55 +127,34 @@ class LentChunksTest {
         lent.incrementAndGet();
         return chunk;
       });
-      return Mono.just(new ImageDownload() {
-        @Override
-        public URI effectiveUri() {
-          return request.uri();
-        }
-
-        @Override
-        public long offset() {
-          return offset;
-        }
-
-        @Override
-        public OptionalLong totalSize() {
-          return OptionalLong.of(image.length);
-        }
-
-        @Override
-        public @Nullable String validator() {
-          return "\"v\"";
-        }
-
-        @Override
-        public List<String> warnings() {
-          return List.of();
-        }
-
-        @Override
-        public Flux<ByteBuffer> body() {
-          return Flux.error(new AssertionError("the update reads the lent body"));
-        }
-
-        @Override
-        public Flux<ByteBuffer> lentBody() {
-          return chunks;
-        }
-
-        @Override
-        public void giveBack(ByteBuffer chunk) {
-          if (out.remove(chunk)) {
-            for (int i = 0; i < chunk.capacity(); i++) {
-              chunk.put(i, (byte) 0x5a); // spoiled, as a reused receive buffer would be
+      return Mono.just(new LentDownload(request.uri(), offset, OptionalLong.of(image.length), "\"v\"", List.of(),
+          chunks, chunk -> {
+            if (out.remove(chunk)) {
+              for (int i = 0; i < chunk.capacity(); i++) {
+                chunk.put(i, (byte) 0x5a); // spoiled, as a reused receive buffer would be
+              }
             }
-          }
-        }
+          }));
+    }
+  }
 
-        @Override
-        public void discard() {
-        }
-      });
+  /** A download whose body is only lent; its other parts are the record's. */
+  private record LentDownload(URI effectiveUri, long offset, OptionalLong totalSize, @Nullable String validator,
+      List<String> warnings, Flux<ByteBuffer> lentBody, Consumer<ByteBuffer> onGiveBack) implements ImageDownload {
+
+    @Override
+    public Flux<ByteBuffer> body() {
+      return Flux.error(new AssertionError("the update reads the lent body"));
+    }
+
+    @Override
+    public void giveBack(ByteBuffer chunk) {
+      onGiveBack.accept(chunk);
+    }
+
+    @Override
+    public void discard() {
+      // nothing held
     }
   }
 }
