@@ -9,7 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 size=${1:-1024}; reps=${2:-7}; warmup=${3:-2}
 work=${BENCH_WORK:-/var/tmp/otaflux-bench}
-bench="$here/target/benchmarks.jar"
+bench=${BENCH_JAR:-"$here/target/benchmarks.jar"}
 [ -f "$bench" ] || { echo "run mvn -q -DskipTests package first" >&2; exit 2; }
 mkdir -p "$work/images" "$work/scratch"
 img="$work/images/image-${size}M.bin"

@@ -234,7 +234,8 @@ final class UpdateRun {
       w.rewind(start);
       throttle.restartAt(start);
     });
-    Flux<UpdateEvent> chunks = download.body()
+    // the source's own receive buffers, hashed and written, then given back: no copy at the boundary
+    Flux<UpdateEvent> chunks = download.lentBody()
         .onErrorMap(e -> !(e instanceof OtaException), UpdateRun::sourceError)
         .publishOn(config.writes(), config.chunks())
         .<UpdateEvent>handle((chunk, sink) -> {
@@ -247,8 +248,12 @@ final class UpdateRun {
             sink.error(storageError(w, e));
           } catch (RuntimeException e) {
             sink.error(OtaException.wrap(e, Reason.STORAGE, "Writing slot " + w.slot().label() + " failed"));
+          } finally {
+            download.giveBack(chunk);
           }
         })
+        // chunks still queued when the run fails or is cancelled go back too
+        .doOnDiscard(ByteBuffer.class, download::giveBack)
         .concatWith(Mono.defer(() -> endOfBody(w)));
     return Flux.concat(Mono.just(resolved), position.thenMany(chunks));
   }

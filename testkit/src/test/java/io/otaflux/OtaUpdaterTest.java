@@ -711,12 +711,7 @@ class OtaUpdaterTest {
 
   @Test
   void aWriteFailureIsStorageAndIsNotRetried() {
-    AtomicInteger writes = new AtomicInteger();
-    SlotStore failing = TestImages.withWriteHook(store, (w, chunk) -> {
-      if (writes.incrementAndGet() == 5) {
-        throw new IOException("No space left on device");
-      }
-    });
+    SlotStore failing = TestImages.failingWrite(store, 5);
     InMemoryFirmwareSource source = InMemoryFirmwareSource.of(image);
     StepVerifier.create(OtaUpdater.create().source(source).store(failing).update(TestImages.request()))
         .thenConsumeWhile(e -> true)

@@ -53,6 +53,16 @@ final class TestImages {
     void accept(SlotWriter writer, ByteBuffer chunk) throws IOException;
   }
 
+  /** A store whose {@code nth} write (counting from 1) fails as a full disk does. */
+  static SlotStore failingWrite(SlotStore store, int nth) {
+    AtomicLong writes = new AtomicLong();
+    return withWriteHook(store, (w, chunk) -> {
+      if (writes.incrementAndGet() == nth) {
+        throw new IOException("No space left on device");
+      }
+    });
+  }
+
   /** A store whose writers run {@code hook} before each write. */
   static SlotStore withWriteHook(SlotStore store, BeforeWrite hook) {
     return new SlotStore() {

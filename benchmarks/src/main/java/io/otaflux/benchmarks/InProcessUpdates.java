@@ -53,8 +53,12 @@ public final class InProcessUpdates {
     Path dir = Files.createTempDirectory(scratch, "inproc");
     FileSlotStore store = FileSlotStore.init(dir, size);
     OtaUpdater updater = OtaUpdater.create()
-        .source(HttpsFirmwareSource.create().trustAnchors(TrustAnchors.fromPemFile(ca)))
+        .source(levers(HttpsFirmwareSource.create().trustAnchors(TrustAnchors.fromPemFile(ca))))
         .store(store);
+    int chunks = Integer.getInteger("inproc.chunks", 0);
+    if (chunks > 0) {
+      updater = updater.chunksInFlight(chunks); // an A/B of the publishOn prefetch, not the default
+    }
     long syncEvery = Long.getLong("inproc.syncEvery", 0);
     if (syncEvery > 0) {
       updater = updater.syncEvery(syncEvery); // an A/B of the journal's interval, not the default
@@ -113,6 +117,35 @@ public final class InProcessUpdates {
     print(duringUpdates, gib);
     SyncIntervalBenchmark.delete(dir);
     System.exit(0);
+  }
+
+  /**
+   * The transport levers of issue 18 as A/B switches (system properties, none set by default):
+   * {@code inproc.recvMax} the largest socket read (Netty's adaptive receive buffer),
+   * {@code inproc.rcvbuf} SO_RCVBUF, {@code inproc.maxChunk} the HTTP decoder's largest body chunk.
+   */
+  @SuppressWarnings("deprecation")
+  static HttpsFirmwareSource levers(HttpsFirmwareSource source) {
+    int recvMax = Integer.getInteger("inproc.recvMax", 0);
+    int rcvbuf = Integer.getInteger("inproc.rcvbuf", 0);
+    int maxChunk = Integer.getInteger("inproc.maxChunk", 0);
+    if (recvMax == 0 && rcvbuf == 0 && maxChunk == 0) {
+      return source;
+    }
+    return source.httpClient(client -> {
+      reactor.netty.http.client.HttpClient c = client;
+      if (recvMax > 0) {
+        c = c.option(io.netty.channel.ChannelOption.RCVBUF_ALLOCATOR,
+            new io.netty.channel.AdaptiveRecvByteBufAllocator(64, Math.min(2048, recvMax), recvMax));
+      }
+      if (rcvbuf > 0) {
+        c = c.option(io.netty.channel.ChannelOption.SO_RCVBUF, rcvbuf);
+      }
+      if (maxChunk > 0) {
+        c = c.httpResponseDecoder(spec -> spec.maxChunkSize(maxChunk));
+      }
+      return c;
+    });
   }
 
   /** One update into the inactive slot, activated, booted and marked good; returns its seconds. */

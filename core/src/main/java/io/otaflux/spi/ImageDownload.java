@@ -70,6 +70,33 @@ public interface ImageDownload {
   Flux<ByteBuffer> body();
 
   /**
+   * The same bytes as {@link #body()}, in buffers the source only lends: each stays the source's
+   * and is handed back with {@link #giveBack(ByteBuffer)} as soon as the subscriber is done with it,
+   * which lets a source hand over its own receive memory instead of a copy. Subscribe at most once,
+   * to this or to {@link #body()}.
+   *
+   * <p><b>Ownership:</b> the subscriber must give back every buffer it receives, also when it fails
+   * or is cancelled, including buffers still queued in its operators (a {@code doOnDiscard} hook);
+   * a buffer must not be touched after it was given back. A buffer never given back keeps the
+   * source's memory held. The default lends the copies of {@link #body()}.
+   *
+   * @return the body, lent
+   */
+  default Flux<ByteBuffer> lentBody() {
+    return body();
+  }
+
+  /**
+   * Takes back a buffer of {@link #lentBody()}. Idempotent: a buffer given back twice, or one this
+   * download did not lend, is ignored. May be called from any thread.
+   *
+   * @param chunk a buffer the lent body emitted
+   */
+  default void giveBack(ByteBuffer chunk) {
+    // the default lends copies: nothing to take back
+  }
+
+  /**
    * Releases the download without reading its body (closes the connection). Idempotent; a no-op
    * once the body has been subscribed.
    */

@@ -65,6 +65,9 @@ public interface SlotWriter {
   /**
    * Writes all remaining bytes of a buffer at the position and advances it.
    *
+   * <p>The buffer is only valid during the call (it may be a source's receive memory, lent for
+   * it): a writer keeps no reference to it once it returns.
+   *
    * @param chunk the bytes; consumed entirely
    * @throws IOException on an I/O failure
    */
