@@ -94,6 +94,14 @@ import reactor.core.scheduler.Schedulers;
  * boot, as RAUC's {@code rauc-mark-good.service} does: on a good slot it gives the running slot
  * fresh attempts, and after a fallback it takes the failed slot out of the order.
  *
+ * <p><b>The bootloader's last resort</b> (no slot has attempts left: U-Boot's script gives both 3
+ * again and boots the first of {@code BOOT_ORDER}, GRUB's boots its default entry) stays on the good
+ * slot even when no boot is confirmed: every {@link #open} takes a non-good slot the bootloader fell
+ * back from out of its reach (out of {@code BOOT_ORDER}; GRUB {@code _OK=0}), and with GRUB the store
+ * keeps grubenv's {@code default} (menu entry 0 is slot A, 1 is slot B; RAUC's {@code grub.cfg} sets
+ * {@code default=0} before {@code load_env}, so the environment's value wins) on the good boot choice,
+ * in the same write as the change it goes with: never on a trial, never on a slot being written.
+ *
  * <p><b>Errors</b> ({@link OtaException}), each before anything is written: a missing or damaged
  * environment ({@link Detail#STORE_DAMAGED}, {@link Detail#IO_ERROR}), an environment too small for
  * the variables ({@link Detail#NO_SPACE}), a slot smaller than the image

@@ -30,7 +30,10 @@ import org.jspecify.annotations.Nullable;
  * {@code B_TRY}. RAUC's documented GRUB script boots the first slot of {@code ORDER} whose
  * {@code _OK} is 1 and {@code _TRY} 0, setting its {@code _TRY} to 1 first: a slot gets one attempt
  * per activation, so "attempts left" is 1 or 0 here. Missing variables mean {@code ORDER="A B"} and
- * 0 for the others, as the script's {@code set} lines before {@code load_env}.
+ * 0 for the others, as the script's {@code set} lines before {@code load_env}. With no slot to try the
+ * script boots its default entry: {@code default=0} (slot A) is set before {@code load_env}, so a
+ * {@code default} variable in the environment ({@code 0} or {@code 1}) wins; the store keeps it on the good
+ * slot ({@link #lastResort}), an addition of ours to RAUC's variables.
  *
  * <p><b>Transitions</b>, from RAUC's sources ({@code src/bootloaders/uboot.c} and
  * {@code src/bootloaders/grub.c} of <a href="https://github.com/rauc/rauc">rauc/rauc</a>,
