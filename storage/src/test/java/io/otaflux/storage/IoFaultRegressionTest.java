@@ -12,6 +12,7 @@ import io.otaflux.OtaException.Detail;
 import io.otaflux.SlotId;
 import io.otaflux.StoreStatus;
 import io.otaflux.spi.BootRules;
+import io.otaflux.spi.SlotStore;
 
 import org.junit.jupiter.api.Test;
 
@@ -259,10 +260,13 @@ class IoFaultRegressionTest {
   void anUpdateAfterAGrubenvRenameWhoseDirectorySyncFailedCannotLetGrubBootTheSlotBeingWritten() {
     CrashMedium crash = CrashMedium.reliable();
     byte[] image = confirmedInB(CampaignStore.GRUB, crash, 10);
-    FaultyMedium failingDirSync = new FaultyMedium(crash)
-        .failingSync(java.util.Objects.requireNonNull(BootloaderCampaignStore.GRUBENV.getParent()));
-    assertThatThrownBy(() -> CampaignStore.GRUB.open(failingDirSync).openWriter(next(image)).block())
+    // the store opened, then the next directory sync (grubenv's, after its rename) fails
+    ChaosMedium failingDirSync = new ChaosMedium(crash, new Random(12), 0);
+    SlotStore store = CampaignStore.GRUB.open(failingDirSync);
+    failingDirSync.forceNext(ChaosMedium.Fault.EIO_SYNC_DIRECTORY);
+    assertThatThrownBy(() -> store.openWriter(next(image)).block())
         .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.IO_ERROR));
+    assertThat(failingDirSync.injected()).containsEntry(ChaosMedium.Fault.EIO_SYNC_DIRECTORY, 1);
     CampaignStore.GRUB.open(crash).openWriter(next(image)).block();
     CrashMedium rebooted = crash.reboot(CrashMedium.Survival.NOTHING, 1);
     assertThat(CampaignStore.GRUB.open(rebooted).status().block()).extracting(s -> s.slot(SlotId.A).state())
