@@ -419,7 +419,7 @@ def main():
                  ("boots by the bootloader (RAUC's script, Debian's tools)", c.boots),
                  ("runs checked with fw_printenv / grub-editenv", c.tool_checks),
                  ("bootloader disagrees with status", c.disagree),
-                 ("unsafe boots by the bootloader's last resort (no slot left to try)", c.last_resort),
+                 ("unsafe boots by the bootloader's last resort", c.last_resort),
                  ("lost confirmations", c.lost), ("failures", c.failures)]
         for name, n in rows:
             print("  %-55s %8d" % (name, n))
