@@ -27,9 +27,10 @@ import org.jspecify.annotations.Nullable;
  * place, a new variable is appended after the last line; every other line keeps its bytes and place.
  *
  * <p><b>Writing</b> goes to {@code grubenv.new} in the same directory, which is synced, renamed over
- * {@code grubenv}, and the directory synced: a power cut leaves the old block or the new one. A failed directory sync after the rename is
- * reported (the change failed) although the new block is visible to the next read; {@link #update} therefore syncs
- * the directory even when it changes nothing, so a block read and acted on is durable first. (GRUB
+ * {@code grubenv}, and the directory synced: a power cut leaves the old block or the new one. A
+ * failed directory sync after the rename is reported (the change failed) although the new block is
+ * what the next read sees; {@link #update} therefore syncs the directory even when it changes
+ * nothing, so that a block read and acted on is durable first. (GRUB
  * 2.06's {@code grub-editenv set} rewrites the file in place with {@code fopen("wb")}; only its
  * {@code create} uses {@code .new} and a rename. GRUB itself, at boot, rewrites the block's sectors in
  * place and needs the file unfragmented, which a fresh 1024-byte file is.)
@@ -100,10 +101,6 @@ final class GrubEnvironment {
       h.force();
     }
     medium.rename(tmp, file);
-    syncDirectory();
-  }
-
-  private void syncDirectory() throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     if (dir != null) {
       medium.syncDirectory(dir);
@@ -122,7 +119,10 @@ final class GrubEnvironment {
     if (!next.equals(current)) {
       write(next);
     } else {
-      syncDirectory();
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        medium.syncDirectory(parent);
+      }
     }
     return next;
   }
