@@ -21,13 +21,15 @@ docs/cli.md): two 4 MiB slot files, a redundant U-Boot environment (two copies i
 by a generated fw_env.config) or a grubenv, and a kernel command line file naming the running slot.
 A boot is then the bootloader's, not `ota boot`: RAUC's boot script (U-Boot: the first slot of
 BOOT_ORDER with attempts left is counted down, none left gives both 3; GRUB: the first slot of ORDER
-with _OK=1 and _TRY=0 gets _TRY=1, none boots the default entry, slot A), its reads and writes done
+with _OK=1 and _TRY=0 gets _TRY=1, none boots the default entry: grubenv's `default`, which the store keeps
+on the good slot, else 0, slot A), its reads and writes done
 by Debian's own fw_printenv / fw_setenv and grub-editenv, outside libfiu. The oracle adds the
 bootloader's view after every run: fw_printenv / grub-editenv list read the environment; the slot
 RAUC's script boots from it is the one `ota status --json` predicts, and its order, attempts left
 and each trial's counter are what status says; after the boot, status names the slot booted. As in
-the in-process campaign, GRUB's default entry booting slot A while A holds no verified image (the
-good slot was booted and not yet confirmed, A was being written or given up) is counted apart.
+the in-process campaign, the bootloader's last resort (no slot left to try: U-Boot's counter reset,
+GRUB's default entry) booting a slot that holds no verified image is counted apart from the store's
+unsafe boots.
 
 Usage: fiu_campaign.py --jar samples/ota-cli/target/ota.jar --seed 19000 --runs 50 [--bootloader uboot|grub]
 Prints one line per failure with the seed that reproduces it, then a summary table; exits 1 on a failure.
@@ -47,7 +49,7 @@ import tempfile
 import threading
 import zlib
 
-DEFAULT_ENTRY = "unsafe boot (GRUB's default entry)"
+LAST_RESORT = "unsafe boot (the bootloader's last resort)"
 POINTS = ["posix/io/rw/pwrite", "posix/io/rw/pwrite/reduce", "posix/io/sync/fsync", "posix/io/sync/fdatasync",
           "posix/io/dir/rename", "posix/io/oc/open"]
 CONTRACT_EXITS = {0, 2, 3, 4, 5, 6, 7, 8, 9}
@@ -136,7 +138,7 @@ class Bootloader:
                 return name, False
         if self.kind == "uboot":
             return (names[0] if names else "A"), True
-        return "A", True
+        return ("B" if (v.get("default") or "0").strip() == "1" else "A"), True
 
     def boot(self):
         """RAUC's boot script: counts the attempt in the environment, then the kernel starts with rauc.slot=."""
@@ -176,7 +178,7 @@ class Campaign:
         self.jar = jar
         self.work = work
         self.bootloader_kind = bootloader
-        self.disagree = self.default_entry = self.tool_checks = 0
+        self.disagree = self.last_resort = self.tool_checks = 0
         self.faults = {}
         self.exits = {}
         self.lines = []
@@ -287,12 +289,12 @@ class Campaign:
             return "the store does not open: exit %d: %s" % (rc, err.strip())
         unsafe = "unsafe boot"
         if self.bl:
-            failure, default_entry = self.bootloader_agrees(st)
+            failure, last_resort = self.bootloader_agrees(st)
             if failure:
                 self.disagree += 1
                 return "bootloader disagrees: " + failure
-            if default_entry:
-                unsafe = DEFAULT_ENTRY
+            if last_resort:
+                unsafe = LAST_RESORT
         choice = st["slots"][st["next"]]
         if choice["state"] not in ("good", "trial") or not self.digest_ok(slots, st["next"], choice):
             return self.unsafe_boot(unsafe, "boot choice %s is not a verified good/trial image: %s" % (
@@ -323,15 +325,15 @@ class Campaign:
         return None
 
     def unsafe_boot(self, kind, what):
-        if kind == DEFAULT_ENTRY:
-            self.default_entry += 1
-            self.lines.append("GRUB-DEFAULT-ENTRY " + what)
+        if kind == LAST_RESORT:
+            self.last_resort += 1
+            self.lines.append("LAST-RESORT " + what)
             return None
         self.unsafe += 1
         return "unsafe boot: " + what
 
     def bootloader_agrees(self, st):
-        """(failure or None, whether GRUB boots its default entry): the tool's reading against `ota status`."""
+        """(failure or None, whether the bootloader takes its last resort): the tool's reading against `ota status`."""
         self.tool_checks += 1
         v = self.bl.variables()
         if v is None:
@@ -347,8 +349,8 @@ class Campaign:
             predicted = "b" if nxt == "a" else "a"
         elif chosen["state"] not in ("good", "trial") and other["state"] in ("good", "trial"):
             predicted = "b" if nxt == "a" else "a"
-        default_entry = none and self.bl.kind == "grub"
-        if slot != predicted and not default_entry:  # GRUB's default entry boots a whatever the rules say
+        last_resort = none
+        if slot != predicted and not last_resort:  # the last resort boots what it boots whatever the rules say
             return "from %s RAUC's script boots %s, status predicts %s: %s" % (v, slot, predicted, json.dumps(st)), False
         b = st.get("bootloader") or {}
         order = [n.lower() for n in self.bl.order(v)]
@@ -361,9 +363,9 @@ class Campaign:
                 if s.get("attempts") != expected:
                     return "trial %s shows %s attempts, the tool's variables %s say %d" % (n, s.get("attempts"), v,
                                                                                           expected), False
-        if default_entry and st["next"] != "a" and predicted != "a":
-            return "GRUB boots its default entry, slot a, but status predicts %s" % predicted, False
-        return None, default_entry
+        if last_resort and st["next"] != slot and predicted != slot:
+            return "the bootloader's last resort boots %s, but status names %s next" % (slot, st["next"]), False
+        return None, last_resort
 
 
 def main():
@@ -417,7 +419,7 @@ def main():
                  ("boots by the bootloader (RAUC's script, Debian's tools)", c.boots),
                  ("runs checked with fw_printenv / grub-editenv", c.tool_checks),
                  ("bootloader disagrees with status", c.disagree),
-                 ("unsafe boots by GRUB's default entry (RAUC's grub.cfg)", c.default_entry),
+                 ("unsafe boots by the bootloader's last resort", c.last_resort),
                  ("lost confirmations", c.lost), ("failures", c.failures)]
         for name, n in rows:
             print("  %-55s %8d" % (name, n))

@@ -134,12 +134,18 @@ final class BootStateFile {
     return new Loaded(best.state(), best.generation, best.index);
   }
 
-  /** Writes the next generation into the other copy and syncs it. */
+  /**
+   * Writes the next generation into the other copy and syncs it. The file is synced first: the copy in force may
+   * be one whose sync failed (and whose spoiling failed too), readable from the page cache but not on the disk, and
+   * overwriting the other copy, the last durable one, would then leave both copies to a power cut (campaign seed
+   * 109010: both copies torn, the store refused as damaged). That sync failing fails the store before any byte.
+   */
   Loaded store(BootState state, Loaded previous) throws IOException {
     long generation = previous.generation() + 1;
     int copy = 1 - previous.copy();
     byte[] bytes = encode(state, generation);
     try (Medium.Handle h = medium.open(file, Medium.Mode.WRITE)) {
+      h.force();
       h.write(ByteBuffer.wrap(bytes), (long) copy * COPY_SIZE);
       try {
         h.force();

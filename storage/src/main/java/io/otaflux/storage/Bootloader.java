@@ -91,19 +91,50 @@ final class Bootloader {
     return scheme().read(variables()::get);
   }
 
-  /** Makes {@code slot} the next boot with fresh attempts ({@link RaucBootVariables#activate}). */
-  RaucBootVariables.BootChoice activate(SlotId slot) {
-    return change("Activating slot " + slot.label(), (s, v) -> s.activate(v::get, slot));
+  /**
+   * Makes {@code slot} the next boot with fresh attempts ({@link RaucBootVariables#activate}); {@code good}, when
+   * given, becomes the bootloader's last resort ({@link RaucBootVariables#lastResort}) in the same write.
+   */
+  RaucBootVariables.BootChoice activate(SlotId slot, @Nullable SlotId good) {
+    return change("Activating slot " + slot.label(), (s, v) -> with(s.activate(v::get, slot), s, good));
   }
 
-  /** Confirms the running slot ({@link RaucBootVariables#markGood}). */
-  RaucBootVariables.BootChoice markGood(SlotId running) {
-    return change("Marking slot " + running.label() + " good", (s, v) -> s.markGood(v::get, running));
+  /**
+   * Confirms the running slot ({@link RaucBootVariables#markGood}); {@code good}, when given, becomes the last resort
+   * in the same write (the running slot, unless a rollback chose the other).
+   */
+  RaucBootVariables.BootChoice markGood(SlotId running, @Nullable SlotId good) {
+    return change("Marking slot " + running.label() + " good", (s, v) -> with(s.markGood(v::get, running), s,
+        good));
   }
 
-  /** Gives up the running slot for the other ({@link RaucBootVariables#rollback}). */
+  /**
+   * Gives up the running slot for the other ({@link RaucBootVariables#rollback}), which becomes the last resort:
+   * the given-up slot (about to be written, or failed) is never what the bootloader boots when nothing is left.
+   */
   RaucBootVariables.BootChoice rollback(SlotId running) {
-    return change("Rolling back from slot " + running.label(), (s, v) -> s.rollback(v::get, running));
+    return change("Rolling back from slot " + running.label(), (s, v) -> with(s.rollback(v::get, running), s,
+        running.other()));
+  }
+
+  /** Takes a slot the bootloader fell back from out of its reach ({@link RaucBootVariables#dropFailed}). */
+  RaucBootVariables.BootChoice dropFailed(SlotId failed) {
+    return change("Taking slot " + failed.label() + " out of the boot order", (s, v) -> s.dropFailed(v::get, failed));
+  }
+
+  /** Makes {@code good} the bootloader's last resort ({@link RaucBootVariables#lastResort}), nothing else. */
+  RaucBootVariables.BootChoice lastResort(SlotId good) {
+    return change("Making slot " + good.label() + " the bootloader's last resort", (s, v) -> s.lastResort(good));
+  }
+
+  private static Map<String, String> with(Map<String, String> changes, RaucBootVariables scheme,
+      @Nullable SlotId good) {
+    if (good == null) {
+      return changes;
+    }
+    Map<String, String> all = new LinkedHashMap<>(changes);
+    all.putAll(scheme.lastResort(good));
+    return all;
   }
 
   /**

@@ -94,6 +94,14 @@ import reactor.core.scheduler.Schedulers;
  * boot, as RAUC's {@code rauc-mark-good.service} does: on a good slot it gives the running slot
  * fresh attempts, and after a fallback it takes the failed slot out of the order.
  *
+ * <p><b>The bootloader's last resort</b> (no slot has attempts left: U-Boot's script gives both 3
+ * again and boots the first of {@code BOOT_ORDER}, GRUB's boots its default entry) stays on the good
+ * slot even when no boot is confirmed: every {@link #open} takes a non-good slot the bootloader fell
+ * back from out of its reach (out of {@code BOOT_ORDER}; GRUB {@code _OK=0}), and with GRUB the store
+ * keeps grubenv's {@code default} (menu entry 0 is slot A, 1 is slot B; RAUC's {@code grub.cfg} sets
+ * {@code default=0} before {@code load_env}, so the environment's value wins) on the good boot choice,
+ * in the same write as the change it goes with: never on a trial, never on a slot being written.
+ *
  * <p><b>Errors</b> ({@link OtaException}), each before anything is written: a missing or damaged
  * environment ({@link Detail#STORE_DAMAGED}, {@link Detail#IO_ERROR}), an environment too small for
  * the variables ({@link Detail#NO_SPACE}), a slot smaller than the image
@@ -392,7 +400,7 @@ public final class BootloaderSlotStore implements SlotStore {
       // the environment first: it is the check that can still fail (too small, unwritable), and with
       // no state file yet a cut here leaves no store, and the bootloader booting the running slot
       if (choice.attemptsLeft(running.other()) > 0 || choice.order().isEmpty() || choice.order().get(0) != running
-          || choice.attemptsLeft(running) == 0) {
+          || choice.attemptsLeft(running) == 0 || choice.lastResort() != running) {
         bootloader.rollback(running.other());
       }
       writeConfig(medium, dir, setup);
@@ -438,7 +446,38 @@ public final class BootloaderSlotStore implements SlotStore {
     // as for a file store: an init whose directory sync failed may have left the entries undurable
     FileSlotStore.makeEntriesDurable(medium, dir);
     return new BootloaderSlotStore(medium, layout, bootloader(medium, setup, envLock), setup, capacity, mountinfo,
-        Schedulers.boundedElastic());
+        Schedulers.boundedElastic()).dropFailedSlot();
+  }
+
+  /**
+   * At open (every {@code ota} command, every process starting): when the bootloader fell back from a slot that is
+   * not good (a trial it gave up, or one whose activation never completed) to the good running slot, that slot leaves
+   * the bootloader's reach: U-Boot's {@code BOOT_ORDER}, GRUB's default entry. Otherwise, when the good slot is not
+   * confirmed either and runs out of attempts, RAUC's U-Boot script gives both slots 3 again and boots the first of
+   * {@code BOOT_ORDER}, the failed trial (campaign seed 101628). Best effort: a failure is logged and the open goes on
+   * (the next open tries again; the environment write is atomic).
+   */
+  private BootloaderSlotStore dropFailedSlot() {
+    try {
+      StoreLocks.underStateLock(medium, layout, () -> {
+        Snapshot now = read();
+        RaucBootVariables.BootChoice c = now.choice();
+        BootState meta = now.loaded().state();
+        SlotId running = now.running();
+        SlotId other = running.other();
+        boolean reachable = setup.kind() == Kind.UBOOT ? c.order().contains(other) : c.lastResort() == other;
+        if (reachable && c.attemptsLeft(other) == 0 && meta.slot(other).state() != SlotState.GOOD
+            && meta.slot(running).state() == SlotState.GOOD) {
+          log.info("The bootloader fell back from slot {} to the good slot {}: taking {} out of its reach",
+              other.label(), running.label(), other.label());
+          bootloader.dropFailed(other);
+        }
+        return null;
+      });
+    } catch (OtaException e) {
+      log.warn("Could not take a failed slot out of the bootloader's reach: {}", e.getMessage());
+    }
+    return this;
   }
 
   private static String readText(Medium medium, Path file) throws IOException {
@@ -578,8 +617,9 @@ public final class BootloaderSlotStore implements SlotStore {
     }
     if (next == null) {
       // no slot has attempts left: U-Boot's script gives both 3 again and boots the first of the order; GRUB's
-      // boots its default entry, slot A, whatever A_OK says (RAUC's grub.cfg: default=0)
-      next = kind == Kind.GRUB ? SlotId.A : choice.order().isEmpty() ? running : choice.order().get(0);
+      // boots its default entry, whatever its _OK says (RAUC's grub.cfg: default=0 unless grubenv sets default)
+      SlotId last = choice.lastResort();
+      next = last == null ? running : last;
     }
     return new StoreStatus(running, next, slots);
   }
@@ -599,8 +639,9 @@ public final class BootloaderSlotStore implements SlotStore {
             throw StoreErrors.tooLarge(image.size(), target, capacity);
           }
           refuseRootDevice(target);
-          if (now.choice().attemptsLeft(target) > 0 || now.choice().order().contains(target)) {
-            // RAUC's "mark bad" before writing: a fallback never boots a half-written slot
+          if (now.choice().attemptsLeft(target) > 0 || now.choice().order().contains(target)
+              || now.choice().lastResort() == target) {
+            // RAUC's "mark bad" before writing: a fallback (or GRUB's default entry) never boots a half-written slot
             bootloader.rollback(target);
           } else {
             // out of the choice as read, but an activation whose environment write failed may still reach the
@@ -675,7 +716,9 @@ public final class BootloaderSlotStore implements SlotStore {
       }
       // the state file first (sealed, trial), then the environment: see the class documentation
       store(now, next);
-      bootloader.activate(slot);
+      // the good slot stays the bootloader's last resort (GRUB's default entry), never the trial
+      SlotId good = slot.other();
+      bootloader.activate(slot, now.loaded().state().slot(good).state() == SlotState.GOOD ? good : null);
       return null;
     })).then();
   }
@@ -699,6 +742,9 @@ public final class BootloaderSlotStore implements SlotStore {
       StoreStatus next = BootRules.markGood(now.rules());
       SlotId running = now.running();
       RaucBootVariables.BootChoice c = now.choice();
+      // the bootloader's last resort: the good boot choice after the mark-good (not the running slot when a rollback
+      // chose the other: campaign seed 100288)
+      SlotId good = next.slot(next.next()).state() == SlotState.GOOD ? next.next() : null;
       // the environment first, then the state file: see the class documentation
       if (!c.order().isEmpty() && c.order().get(0) != running && c.attemptsLeft(c.order().get(0)) == 0) {
         // the bootloader fell back from the first slot of the order: take it out, as RAUC's mark-bad does
@@ -707,10 +753,10 @@ public final class BootloaderSlotStore implements SlotStore {
           && (c.order().isEmpty() || c.order().get(0) != running)) {
         // a confirmed trial stays the boot choice, also when a rollback that failed half-way (its environment
         // written, not its state file) took it out of the order (campaign seed 100471)
-        bootloader.activate(running);
+        bootloader.activate(running, running);
       } else if (c.attemptsLeft(running) < (setup.kind() == Kind.UBOOT ? RaucBootVariables.ATTEMPTS : 1)
-          || !c.order().contains(running)) {
-        bootloader.markGood(running);
+          || !c.order().contains(running) || (good != null && c.lastResort() != good)) {
+        bootloader.markGood(running, good);
       }
       store(now, next);
       return null;

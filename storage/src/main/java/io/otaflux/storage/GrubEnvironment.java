@@ -27,7 +27,10 @@ import org.jspecify.annotations.Nullable;
  * place, a new variable is appended after the last line; every other line keeps its bytes and place.
  *
  * <p><b>Writing</b> goes to {@code grubenv.new} in the same directory, which is synced, renamed over
- * {@code grubenv}, and the directory synced: a power cut leaves the old block or the new one. (GRUB
+ * {@code grubenv}, and the directory synced: a power cut leaves the old block or the new one. A
+ * failed directory sync after the rename is reported (the change failed) although the new block is
+ * what the next read sees; {@link #update} therefore syncs the directory even when it changes
+ * nothing, so that a block read and acted on is durable first. (GRUB
  * 2.06's {@code grub-editenv set} rewrites the file in place with {@code fopen("wb")}; only its
  * {@code create} uses {@code .new} and a rename. GRUB itself, at boot, rewrites the block's sectors in
  * place and needs the file unfragmented, which a fresh 1024-byte file is.)
@@ -94,12 +97,22 @@ final class GrubEnvironment {
     AtomicFiles.replace(medium, file, encode(variables, file));
   }
 
-  /** Reads, applies {@code changes} (see {@link EnvVariables#with}) and writes when something changed. */
+  /**
+   * Reads, applies {@code changes} (see {@link EnvVariables#with}) and writes when something changed. When nothing
+   * changes the directory is synced all the same: a rename whose directory sync failed is visible to this read but
+   * would not survive a power cut, and the caller acts on what it read (an update writing a slot the block it read
+   * takes out of GRUB's reach).
+   */
   EnvVariables update(Map<String, @Nullable String> changes) throws IOException {
     EnvVariables current = read();
     EnvVariables next = current.with(changes, GrubEnvironment::line);
     if (!next.equals(current)) {
       write(next);
+    } else {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        medium.syncDirectory(parent);
+      }
     }
     return next;
   }

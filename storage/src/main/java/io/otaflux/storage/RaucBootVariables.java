@@ -30,7 +30,10 @@ import org.jspecify.annotations.Nullable;
  * {@code B_TRY}. RAUC's documented GRUB script boots the first slot of {@code ORDER} whose
  * {@code _OK} is 1 and {@code _TRY} 0, setting its {@code _TRY} to 1 first: a slot gets one attempt
  * per activation, so "attempts left" is 1 or 0 here. Missing variables mean {@code ORDER="A B"} and
- * 0 for the others, as the script's {@code set} lines before {@code load_env}.
+ * 0 for the others, as the script's {@code set} lines before {@code load_env}. With no slot to try the
+ * script boots its default entry: {@code default=0} (slot A) is set before {@code load_env}, so a
+ * {@code default} variable in the environment ({@code 0} or {@code 1}) wins; the store keeps it on the good
+ * slot ({@link #lastResort}), an addition of ours to RAUC's variables.
  *
  * <p><b>Transitions</b>, from RAUC's sources ({@code src/bootloaders/uboot.c} and
  * {@code src/bootloaders/grub.c} of <a href="https://github.com/rauc/rauc">rauc/rauc</a>,
@@ -91,6 +94,17 @@ enum RaucBootVariables {
       changes.put(ORDER_UBOOT, primary(other, without));
       return changes;
     }
+
+    @Override
+    Map<String, String> lastResort(SlotId good) {
+      return Map.of(); // the first of BOOT_ORDER, which activate, mark-good and rollback already decide
+    }
+
+    @Override
+    Map<String, String> dropFailed(Function<String, @Nullable String> variables, SlotId failed) {
+      String current = variables.apply(ORDER_UBOOT);
+      return Map.of(ORDER_UBOOT, primary(failed.other(), without(failed, current == null ? "A B" : current)));
+    }
   },
 
   /** GRUB: {@code ORDER}, {@code A_OK}, {@code B_OK}, {@code A_TRY}, {@code B_TRY}. */
@@ -105,7 +119,10 @@ enum RaucBootVariables {
         long tried = strtoull(orEmpty(variables.apply(bootName(id) + "_TRY")), 0);
         left[id.ordinal()] = ok == 1 && tried == 0 ? 1 : 0;
       }
-      return new BootChoice(slots, left[0], left[1]);
+      // GRUB's menu entry 0 is slot A, 1 slot B; the default=0 before load_env unless the environment sets one
+      String entry = variables.apply(DEFAULT_GRUB);
+      return new BootChoice(slots, left[0], left[1], "1".equals(entry == null ? null : entry.strip()) ? SlotId.B
+          : SlotId.A);
     }
 
     @Override
@@ -133,6 +150,19 @@ enum RaucBootVariables {
       changes.putAll(activate(variables, running.other()));
       return changes;
     }
+
+    @Override
+    Map<String, String> lastResort(SlotId good) {
+      return Map.of(DEFAULT_GRUB, good == SlotId.A ? "0" : "1");
+    }
+
+    @Override
+    Map<String, String> dropFailed(Function<String, @Nullable String> variables, SlotId failed) {
+      Map<String, String> changes = new LinkedHashMap<>();
+      changes.put(bootName(failed) + "_OK", "0");
+      changes.putAll(lastResort(failed.other()));
+      return changes;
+    }
   };
 
   /** RAUC's default and primary attempt count ({@code UBOOT_ATTEMPTS_PRIMARY}, {@code UBOOT_DEFAULT_ATTEMPTS}). */
@@ -140,6 +170,7 @@ enum RaucBootVariables {
 
   static final String ORDER_UBOOT = "BOOT_ORDER";
   static final String ORDER_GRUB = "ORDER";
+  static final String DEFAULT_GRUB = "default";
 
   /**
    * What the boot script will do with these variables.
@@ -158,17 +189,40 @@ enum RaucBootVariables {
   abstract Map<String, String> rollback(Function<String, @Nullable String> variables, SlotId running);
 
   /**
+   * The changes that make {@code good} what the boot script boots when no slot has attempts left: GRUB's
+   * {@code default} entry ({@value #DEFAULT_GRUB}, which RAUC's {@code grub.cfg} sets to 0 before its
+   * {@code load_env}, so the environment's value wins); nothing for U-Boot, whose script then boots the first of
+   * {@code BOOT_ORDER}.
+   */
+  abstract Map<String, String> lastResort(SlotId good);
+
+  /**
+   * The changes that take {@code failed}, a slot the bootloader fell back from (or one that must not boot), out of
+   * the boot script's reach without touching the other slot's attempts: U-Boot drops it from {@code BOOT_ORDER} (so
+   * that the counter reset when no slot has attempts left boots the other), GRUB sets its {@code _OK=0} and the
+   * default entry to the other.
+   */
+  abstract Map<String, String> dropFailed(Function<String, @Nullable String> variables, SlotId failed);
+
+  /**
    * The boot order and the attempts left, as the boot script sees them.
    *
    * @param order the slots in {@code BOOT_ORDER} / {@code ORDER}, first choice first (names other than
    *     A and B, and repeats, left out)
    * @param attemptsLeftA attempts left for slot A (GRUB: 1 when {@code A_OK=1} and {@code A_TRY=0}, else 0)
    * @param attemptsLeftB the same for slot B
+   * @param lastResort what the boot script boots when no slot has attempts left (U-Boot: the first of the order
+   *     after giving both 3 again; GRUB: its default entry), null for an empty U-Boot order
    */
-  record BootChoice(List<SlotId> order, int attemptsLeftA, int attemptsLeftB) {
+  record BootChoice(List<SlotId> order, int attemptsLeftA, int attemptsLeftB, @Nullable SlotId lastResort) {
 
     BootChoice {
       order = List.copyOf(order);
+    }
+
+    /** U-Boot's choice: with no attempts left the script boots the first of the order. */
+    BootChoice(List<SlotId> order, int attemptsLeftA, int attemptsLeftB) {
+      this(order, attemptsLeftA, attemptsLeftB, order.isEmpty() ? null : order.get(0));
     }
 
     int attemptsLeft(SlotId slot) {

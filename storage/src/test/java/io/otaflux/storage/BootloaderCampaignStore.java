@@ -203,8 +203,9 @@ final class BootloaderCampaignStore implements CampaignStore {
     // what RAUC's script boots from the tool's variables is what the store's status predicts
     SlotId script = scriptChoice(theirs);
     SlotId predicted = BootRules.boot(status).active();
-    // GRUB's default entry boots slot A whatever the rules predict: checked apart (IoFaultCampaign#DEFAULT_ENTRY)
-    if (script != predicted && !bootsDefaultEntry(medium)) {
+    // the bootloader's last resort boots what it boots whatever the rules predict: checked apart
+    // (IoFaultCampaign#LAST_RESORT)
+    if (script != predicted && !bootsLastResort(medium)) {
       return "from the tool's variables " + theirs + " the bootloader boots " + script.label() + " but the status "
           + status + " predicts " + predicted.label();
     }
@@ -227,17 +228,12 @@ final class BootloaderCampaignStore implements CampaignStore {
   }
 
   @Override
-  public boolean bootsDefaultEntry(CrashMedium medium) {
-    if (kind != BootloaderSlotStore.Kind.GRUB) {
-      return false;
+  public boolean bootsLastResort(CrashMedium medium) {
+    if (kind == BootloaderSlotStore.Kind.UBOOT) {
+      return RaucBootVariables.UBOOT.read(new UbootEnvironment(medium, FwEnvConfig.read(setup().environment())).read()
+          .variables().asMap()::get).next().isEmpty();
     }
-    Map<String, String> v = new GrubEnvironment(medium, GRUBENV).read().asMap();
-    for (String name : v.getOrDefault("ORDER", "A B").split(" ")) {
-      if ("1".equals(v.get(name + "_OK")) && "0".equals(v.getOrDefault(name + "_TRY", "0"))) {
-        return false;
-      }
-    }
-    return true;
+    return RaucBootVariables.GRUB.read(new GrubEnvironment(medium, GRUBENV).read().asMap()::get).next().isEmpty();
   }
 
   /** The slot RAUC's boot script takes, from the variables (what {@link TestBootloader} does, without writing). */
@@ -262,7 +258,7 @@ final class BootloaderCampaignStore implements CampaignStore {
         return name.equals("A") ? SlotId.A : SlotId.B;
       }
     }
-    return SlotId.A; // the default entry
+    return "1".equals(v.getOrDefault("default", "0").strip()) ? SlotId.B : SlotId.A; // the default entry
   }
 
   private static String tool(Path dir, String... command) throws IOException {

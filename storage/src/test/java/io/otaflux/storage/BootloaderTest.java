@@ -46,7 +46,7 @@ class BootloaderTest {
     assertThat(boot.describe()).contains("redundant");
     assertThat(boot.read().next()).contains(SlotId.A);
 
-    RaucBootVariables.BootChoice activated = boot.activate(SlotId.B);
+    RaucBootVariables.BootChoice activated = boot.activate(SlotId.B, null);
     assertThat(activated.next()).contains(SlotId.B);
     String cfg = dir.resolve("fw_env.config").toString();
     assertThat(RealTools.ok(dir, "fw_printenv", "-c", cfg, "BOOT_ORDER", "BOOT_B_LEFT"))
@@ -55,7 +55,7 @@ class BootloaderTest {
     // the bootloader counts (here: fw_setenv standing in for U-Boot's setexpr + saveenv)
     RealTools.ok(dir, "fw_setenv", "-c", cfg, "BOOT_B_LEFT", "2");
     assertThat(boot.read().attemptsLeft(SlotId.B)).isEqualTo(2);
-    assertThat(boot.markGood(SlotId.B).attemptsLeft(SlotId.B)).isEqualTo(3);
+    assertThat(boot.markGood(SlotId.B, SlotId.B).attemptsLeft(SlotId.B)).isEqualTo(3);
     assertThat(RealTools.ok(dir, "fw_printenv", "-c", cfg, "-n", "BOOT_B_LEFT")).isEqualTo("3\n");
 
     RaucBootVariables.BootChoice rolledBack = boot.rollback(SlotId.B);
@@ -80,14 +80,15 @@ class BootloaderTest {
         "B_TRY=0");
     Bootloader boot = Bootloader.grub(FileMedium.INSTANCE, grubenv);
     assertThat(boot.isPowerSafe()).isTrue();
-    assertThat(boot.activate(SlotId.B).next()).contains(SlotId.B);
+    assertThat(boot.activate(SlotId.B, null).next()).contains(SlotId.B);
     // GRUB's script sets B_TRY=1 as it boots B (save_env)
     RealTools.ok(dir, "grub-editenv", grubenv.toString(), "set", "B_TRY=1");
     assertThat(boot.read().next()).as("unconfirmed: the next boot falls back").contains(SlotId.A);
-    assertThat(boot.markGood(SlotId.B).next()).contains(SlotId.B);
+    assertThat(boot.markGood(SlotId.B, SlotId.B).next()).contains(SlotId.B);
     assertThat(boot.rollback(SlotId.B).next()).contains(SlotId.A);
     assertThat(RealTools.ok(dir, "grub-editenv", grubenv.toString(), "list"))
-        .isEqualTo("ORDER=A B\nA_OK=1\nA_TRY=0\nB_OK=0\nB_TRY=0\n");
+        .as("the given-up slot is not GRUB's default entry either: default=0 wins over grub.cfg's")
+        .isEqualTo("ORDER=A B\nA_OK=1\nA_TRY=0\nB_OK=0\nB_TRY=0\ndefault=0\n");
   }
 
   @Test
@@ -99,7 +100,7 @@ class BootloaderTest {
     bytes[0x4000 + 8] ^= 1;
     Files.write(img, bytes);
     Bootloader boot = Bootloader.uboot(FileMedium.INSTANCE, config, null);
-    assertThatThrownBy(() -> boot.activate(SlotId.B)).isInstanceOfSatisfying(OtaException.class,
+    assertThatThrownBy(() -> boot.activate(SlotId.B, null)).isInstanceOfSatisfying(OtaException.class,
         e -> assertThat(e.detail()).isEqualTo(Detail.STORE_DAMAGED));
     assertThat(Files.readAllBytes(img)).isEqualTo(bytes);
   }

@@ -62,8 +62,11 @@ interface CampaignStore {
     return null;
   }
 
-  /** Whether the next boot is GRUB's default entry: no slot is {@code _OK=1} with {@code _TRY=0}. */
-  default boolean bootsDefaultEntry(CrashMedium medium) {
+  /**
+   * Whether the next boot is the bootloader's last resort: no slot has attempts left (U-Boot's script gives both 3
+   * again and boots the first of {@code BOOT_ORDER}; GRUB's boots its default entry).
+   */
+  default boolean bootsLastResort(CrashMedium medium) {
     return false;
   }
 

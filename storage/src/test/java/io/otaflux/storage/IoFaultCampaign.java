@@ -55,7 +55,7 @@ final class IoFaultCampaign {
 
   /** What one run found. */
   record Run(long seed, Map<ChaosMedium.Fault, Integer> faults, @Nullable String failure, boolean refusedOpen,
-      int installed, int operations, Map<String, Integer> refusals, boolean toolChecked) {
+      int installed, int operations, Map<String, Integer> refusals, boolean toolChecked, boolean lastResort) {
 
     int faultCount() {
       return faults.values().stream().mapToInt(Integer::intValue).sum();
@@ -73,8 +73,11 @@ final class IoFaultCampaign {
     int unsafeBoots;
     int lostConfirmations;
     int disagreements;
-    int defaultEntryBoots;
-    final List<String> defaultEntryLines = new ArrayList<>();
+    /** Runs whose boot after the reboot was the bootloader's last resort (no slot had attempts left). */
+    int lastResortBoots;
+    /** Of those, the unsafe ones: counted apart from the store's own unsafe boots (see {@link #LAST_RESORT}). */
+    int lastResortUnsafe;
+    final List<String> lastResortLines = new ArrayList<>();
     int toolChecks;
     int refusedOpens;
     int installed;
@@ -104,10 +107,13 @@ final class IoFaultCampaign {
       if (run.toolChecked()) {
         toolChecks++;
       }
+      if (run.lastResort()) {
+        lastResortBoots++;
+      }
       String f = run.failure();
-      if (f != null && f.startsWith(DEFAULT_ENTRY)) {
-        defaultEntryBoots++;
-        defaultEntryLines.add("GRUB-DEFAULT-ENTRY store=" + store + " seed=" + run.seed() + ": " + f);
+      if (f != null && f.startsWith(LAST_RESORT)) {
+        lastResortUnsafe++;
+        lastResortLines.add("LAST-RESORT store=" + store + " seed=" + run.seed() + ": " + f);
       } else if (f != null) {
         failures++;
         if (f.startsWith("unsafe boot")) {
@@ -143,9 +149,10 @@ final class IoFaultCampaign {
         row(b, "runs checked by the bootloader's tool (fw_printenv/grub-editenv)", toolChecks);
         row(b, "bootloader disagrees with status", disagreements);
       }
-      row(b, "unsafe boots", unsafeBoots);
-      if (defaultEntryBoots > 0) {
-        row(b, "unsafe boots by GRUB's default entry (RAUC's grub.cfg)", defaultEntryBoots);
+      row(b, "unsafe boots (by the store)", unsafeBoots);
+      if (lastResortBoots > 0 || lastResortUnsafe > 0) {
+        row(b, "boots by the bootloader's last resort (no slot left to try)", lastResortBoots);
+        row(b, "  of which unsafe (the bootloader's counting, not the store)", lastResortUnsafe);
       }
       row(b, "lost confirmations", lostConfirmations);
       row(b, "failures", failures);
@@ -197,7 +204,7 @@ final class IoFaultCampaign {
       } catch (Throwable e) {
         if (!crash.isCut()) {
           return new Run(seed, medium.injected(), "unexpected exception creating the store (not an OtaException): "
-              + e, false, 0, 0, refusals, false);
+              + e, false, 0, 0, refusals, false, false);
         }
       }
     }
@@ -292,18 +299,19 @@ final class IoFaultCampaign {
     if (crash.isCut()) {
       medium.count(ChaosMedium.Fault.POWER_CUT);
     }
+    boolean[] lastResort = {false};
     if (failure == null) {
       CrashMedium.Survival survival = CrashMedium.Survival.values()[random.nextInt(3)];
       CrashMedium rebooted = crash.reboot(survival, random.nextLong());
-      failure = oracle(kind, rebooted, created, mustKeep, images[0], random, tools);
+      failure = oracle(kind, rebooted, created, mustKeep, images[0], random, tools, lastResort);
       if (failure != null && !failure.equals(REFUSED)) {
         failure = failure + " [after the power went, unsynced data " + survival + "; steps " + trace + "]";
       }
       if (failure != null && failure.equals(REFUSED)) {
-        return new Run(seed, medium.injected(), null, true, installed, operations, refusals, false);
+        return new Run(seed, medium.injected(), null, true, installed, operations, refusals, false, false);
       }
     }
-    return new Run(seed, medium.injected(), failure, false, installed, operations, refusals, tools);
+    return new Run(seed, medium.injected(), failure, false, installed, operations, refusals, tools, lastResort[0]);
   }
 
   private static final String REFUSED = "refused";
@@ -330,14 +338,17 @@ final class IoFaultCampaign {
   }
 
   /**
-   * The start of a failure where GRUB found no slot with {@code _OK=1} and {@code _TRY=0} and booted its default entry
-   * (slot A, RAUC's {@code grub.cfg} sets {@code default=0}) while A held no verified image: the good slot had been
-   * booted and not yet confirmed. Counted apart: what GRUB's script does, told truthfully by the status.
+   * The start of a failure where the bootloader found no slot with attempts left (U-Boot: both counters at 0, its
+   * script gives both 3 again and boots the first of {@code BOOT_ORDER}; GRUB: no slot {@code _OK=1} with
+   * {@code _TRY=0}, it boots its default entry) and that boot is not a verified image: the bootloader's own counting
+   * when no boot was confirmed, counted apart from the store's unsafe boots. The store keeps the last resort on the
+   * good slot (GRUB's {@code default}, a failed slot out of {@code BOOT_ORDER} at the next open), so this counts the
+   * cases it could not reach (no open between the boots, or its write failed).
    */
-  static final String DEFAULT_ENTRY = "unsafe boot (GRUB's default entry)";
+  static final String LAST_RESORT = "unsafe boot (the bootloader's last resort)";
 
   private static @Nullable String oracle(CampaignStore kind, CrashMedium medium, boolean created,
-      Set<String> mustKeep, byte[] image, Random random, boolean tools) {
+      Set<String> mustKeep, byte[] image, Random random, boolean tools, boolean[] lastResortBoot) {
     SlotStore store;
     StoreStatus status;
     if (!created) {
@@ -377,8 +388,9 @@ final class IoFaultCampaign {
         return "bootloader disagrees: " + disagree;
       }
     }
-    boolean defaultEntry = kind.bootsDefaultEntry(medium);
-    String unsafe = defaultEntry ? DEFAULT_ENTRY + ": " : "unsafe boot: ";
+    boolean lastResort = kind.bootsLastResort(medium);
+    lastResortBoot[0] = lastResort;
+    String unsafe = lastResort ? LAST_RESORT + ": " : "unsafe boot: ";
     String bad = verified(kind, medium, status.slot(status.next()), "the boot choice");
     if (bad != null) {
       return unsafe + bad + " in " + status;
@@ -409,15 +421,15 @@ final class IoFaultCampaign {
     if (booted == null) {
       return "no status after the boot";
     }
-    if (defaultEntry && status.next() != SlotId.A && predicted != SlotId.A) {
-      return "bootloader disagrees: GRUB boots its default entry, slot a, but the status " + status + " predicts "
-          + predicted.label();
+    if (lastResort && slot != status.next() && slot != predicted) {
+      return "bootloader disagrees: the bootloader's last resort boots " + slot.label() + " but the status " + status
+          + " names " + status.next().label() + " next and the rules predict " + predicted.label();
     }
     bad = verified(kind, medium, booted.slot(slot), "the booted slot");
     if (bad != null) {
       return unsafe + bad + " in " + booted;
     }
-    if ((slot != predicted && !(defaultEntry && slot == SlotId.A)) || booted.active() != slot) {
+    if ((slot != predicted && !(lastResort && slot == status.next())) || booted.active() != slot) {
       return "bootloader disagrees: " + slot.label() + " booted, status " + status + " predicted " + predicted.label()
           + ", and status after the boot names " + booted.active().label() + " running";
     }
@@ -519,7 +531,7 @@ final class IoFaultCampaign {
         }
       }
       s.failureLines.forEach(System.out::println);
-      s.defaultEntryLines.forEach(System.out::println);
+      s.lastResortLines.forEach(System.out::println);
       System.out.print(s.table());
       failed |= s.failures > 0;
     }

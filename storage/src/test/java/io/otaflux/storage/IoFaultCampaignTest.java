@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The CI sample of the I/O-fault campaign ({@link IoFaultCampaign}): a fixed seed set, for every
  * store the campaign knows (the file store 300 runs, the U-Boot and GRUB stores 150 each, every 5th
- * of those read back by {@code fw_printenv} / {@code grub-editenv}). GRUB's default entry booting a
- * slot that holds no verified image is logged and counted apart (see {@link IoFaultCampaign#DEFAULT_ENTRY}). {@code -Dchaos.seed=N -Dchaos.runs=M} runs another set or the full run.
+ * of those read back by {@code fw_printenv} / {@code grub-editenv}). The bootloader's last resort (no
+ * slot left to try) booting a slot that holds no verified image is counted apart from the store's own
+ * unsafe boots (see {@link IoFaultCampaign#LAST_RESORT}); the sample requires none of either. {@code -Dchaos.seed=N -Dchaos.runs=M} runs another set or the full run.
  */
 class IoFaultCampaignTest {
 
@@ -27,7 +28,7 @@ class IoFaultCampaignTest {
       int runs = Integer.getInteger("chaos.runs", store.hasBootloader() ? 150 : 300);
       IoFaultCampaign.Summary s = IoFaultCampaign.campaign(store, seed, runs);
       s.failureLines.forEach(log::error);
-      s.defaultEntryLines.forEach(log::warn);
+      s.lastResortLines.forEach(log::warn);
       log.info("\n{}", s.table());
       assertThat(s.failureLines).as("failing runs (each line names the seed that reproduces it)").isEmpty();
       // a campaign that injects nothing proves nothing
@@ -38,6 +39,9 @@ class IoFaultCampaignTest {
       assertThat(s.installed).as("updates that got through").isPositive();
       if (store.hasBootloader()) {
         assertThat(s.toolChecks).as("runs whose environment the bootloader's own tool read").isPositive();
+        // the bootloader's last resort (no slot left to try) is reached, and the store keeps it on a good image
+        assertThat(s.lastResortBoots).as("boots by the bootloader's last resort").isPositive();
+        assertThat(s.lastResortLines).as("unsafe boots by the bootloader's last resort").isEmpty();
       }
     }
   }

@@ -12,11 +12,36 @@ import io.otaflux.OtaException.Detail;
 import io.otaflux.SlotId;
 import io.otaflux.StoreStatus;
 import io.otaflux.spi.BootRules;
+import io.otaflux.spi.SlotStore;
 
 import org.junit.jupiter.api.Test;
 
 /** Defects the I/O-fault campaign ({@link IoFaultCampaign}) found, each named after what now holds. */
 class IoFaultRegressionTest {
+
+  /** The device flashed, the store created, a random 20,000-byte image installed into slot b (and activated). */
+  private static byte[] installed(CampaignStore store, CrashMedium device, int seed, boolean activate) {
+    store.flash(device);
+    store.create(device);
+    byte[] image = new byte[20_000];
+    new Random(seed).nextBytes(image);
+    IoFaultCampaign.install(store.open(device), image, new Random(seed + 1), activate);
+    return image;
+  }
+
+  /** As {@link #installed}, activated, then booted and confirmed: slot b runs, good. */
+  private static byte[] confirmedInB(CampaignStore store, CrashMedium device, int seed) {
+    byte[] image = installed(store, device, seed, true);
+    assertThat(store.boot(device, device)).isEqualTo(SlotId.B);
+    store.open(device).markGood().block();
+    return image;
+  }
+
+  /** The next update's image (the same bytes again). */
+  private static io.otaflux.spi.ImageSpec next(byte[] image) {
+    return new io.otaflux.spi.ImageSpec(java.net.URI.create("https://fw.example/next.bin"), image.length,
+        io.otaflux.Sha256.digest(image), "next");
+  }
 
   /** A file store whose init failed (EIO) at its directory sync, on {@code crash}: the medium, faults off. */
   private static ChaosMedium afterAnInitWhoseDirectorySyncFailed(CrashMedium crash) {
@@ -148,11 +173,7 @@ class IoFaultRegressionTest {
   @Test
   void anUpdateAfterAnActivationWhoseEnvironmentSyncFailedCannotLetUbootBootTheSlotBeingWritten() {
     CrashMedium crash = CrashMedium.reliable();
-    CampaignStore.UBOOT.flash(crash);
-    CampaignStore.UBOOT.create(crash);
-    byte[] image = new byte[20_000];
-    new Random(4).nextBytes(image);
-    IoFaultCampaign.install(CampaignStore.UBOOT.open(crash), image, new Random(5), false);
+    byte[] image = installed(CampaignStore.UBOOT, crash, 4, false);
     io.otaflux.Sha256 sha = io.otaflux.Sha256.digest(image);
     FaultyMedium failingEnvSync = new FaultyMedium(crash).failingSync(BootloaderCampaignStore.UBOOT_ENV);
     assertThatThrownBy(() -> CampaignStore.UBOOT.open(failingEnvSync).activate(SlotId.B, sha).block())
@@ -161,8 +182,7 @@ class IoFaultRegressionTest {
     assertThat(afterActivation).isNotNull();
     assertThat(afterActivation.next()).isEqualTo(SlotId.A);
     // the next update begins writing b (and the power goes before it completes)
-    CampaignStore.UBOOT.open(crash).openWriter(new io.otaflux.spi.ImageSpec(java.net.URI.create(
-        "https://fw.example/next.bin"), image.length, sha, "next")).block();
+    CampaignStore.UBOOT.open(crash).openWriter(next(image)).block();
     for (long seed = 0; seed < 32; seed++) {
       CrashMedium rebooted = crash.reboot(CrashMedium.Survival.TORN_SECTORS, seed);
       StoreStatus status = CampaignStore.UBOOT.open(rebooted).status().block();
@@ -172,5 +192,120 @@ class IoFaultRegressionTest {
       assertThat(CampaignStore.UBOOT.boot(rebooted, rebooted)).as("U-Boot's boot (reboot seed %d)", seed)
           .isEqualTo(SlotId.A);
     }
+  }
+
+  /**
+   * Campaign seeds 103271 and the 27 "GRUB default entry" runs (store grub): with RAUC's {@code grub.cfg}
+   * ({@code default=0}) GRUB boots slot A when no slot is {@code _OK=1} with {@code _TRY=0}, that is after one
+   * unconfirmed boot of the confirmed slot; A was then being written, or given up. The store now keeps grubenv's
+   * {@code default} on the good slot (it wins over the {@code default=0} set before {@code load_env}), and never on a
+   * slot it writes.
+   */
+  @Test
+  void withNoSlotLeftToTryGrubBootsTheConfirmedSlotNotTheOneBeingWritten() {
+    CrashMedium device = CrashMedium.reliable();
+    byte[] image = confirmedInB(CampaignStore.GRUB, device, 6);
+    // the next update begins writing a (and fails, or the power goes)
+    CampaignStore.GRUB.open(device).openWriter(next(image)).block();
+    // b, confirmed, boots again and is not confirmed (yet): no slot is left to try
+    assertThat(CampaignStore.GRUB.boot(device, device)).isEqualTo(SlotId.B);
+    StoreStatus status = CampaignStore.GRUB.open(device).status().block();
+    assertThat(status).isNotNull();
+    assertThat(status.slot(SlotId.A).state()).isEqualTo(io.otaflux.SlotState.WRITING);
+    assertThat(CampaignStore.GRUB.bootsLastResort(device)).isTrue();
+    assertThat(status.next()).isEqualTo(SlotId.B);
+    assertThat(CampaignStore.GRUB.boot(device, device)).as("GRUB's default entry").isEqualTo(SlotId.B);
+    assertThat(IoFaultCampaign.run(CampaignStore.GRUB, 103_271).failure()).isNull();
+    // found on the way: a mark-good after a rollback (the other slot chosen) must not make the running slot GRUB's
+    // default, or the old image the rollback chose is overwritten after the default entry boots the given-up one
+    assertThat(IoFaultCampaign.run(CampaignStore.GRUB, 100_288).failure()).isNull();
+  }
+
+  /**
+   * Campaign seed 101628 (store uboot): trial b booted three times unconfirmed, U-Boot fell back to a; a booted three
+   * times unconfirmed too; with no attempts left RAUC's script gives both 3 again and boots the first of
+   * {@code BOOT_ORDER}, still the failed trial b. The store now takes a slot U-Boot fell back from out of
+   * {@code BOOT_ORDER} at the first open after the fallback, so the reset boots the good slot.
+   */
+  @Test
+  void afterAFallbackTheFailedTrialLeavesTheBootOrderSoACounterResetBootsTheGoodSlot() {
+    CrashMedium device = CrashMedium.reliable();
+    byte[] image = installed(CampaignStore.UBOOT, device, 8, true);
+    for (int i = 0; i < 3; i++) {
+      assertThat(CampaignStore.UBOOT.boot(device, device)).as("trial boot %d", i + 1).isEqualTo(SlotId.B);
+    }
+    assertThat(CampaignStore.UBOOT.boot(device, device)).as("the fallback").isEqualTo(SlotId.A);
+    // the first command after the fallback (here a status) opens the store
+    StoreStatus status = CampaignStore.UBOOT.open(device).status().block();
+    assertThat(status).isNotNull();
+    assertThat(status.slot(SlotId.B).state()).isEqualTo(io.otaflux.SlotState.INVALID);
+    // a is not confirmed either: it runs out of attempts, and U-Boot resets both counters
+    assertThat(CampaignStore.UBOOT.boot(device, device)).isEqualTo(SlotId.A);
+    assertThat(CampaignStore.UBOOT.boot(device, device)).isEqualTo(SlotId.A);
+    assertThat(CampaignStore.UBOOT.bootsLastResort(device)).isTrue();
+    assertThat(CampaignStore.UBOOT.open(device).status().block()).extracting(StoreStatus::next).isEqualTo(SlotId.A);
+    assertThat(CampaignStore.UBOOT.boot(device, device)).as("the boot after U-Boot's counter reset")
+        .isEqualTo(SlotId.A);
+    assertThat(IoFaultCampaign.run(CampaignStore.UBOOT, 101_628).failure()).isNull();
+  }
+
+  /**
+   * Issue 19, found by analysis (GRUB's grubenv rename whose directory sync fails): an update took slot a out of GRUB's
+   * reach ({@code A_OK=0}), the rename landed but the directory sync failed, so the update failed with nothing
+   * written. The next update read the renamed block, found a out of reach, wrote nothing to grubenv and began writing
+   * a; a power cut then lost the rename, and GRUB's second boot took the half-written a ({@code A_OK=1},
+   * {@code A_TRY=0}).
+   */
+  @Test
+  void anUpdateAfterAGrubenvRenameWhoseDirectorySyncFailedCannotLetGrubBootTheSlotBeingWritten() {
+    CrashMedium crash = CrashMedium.reliable();
+    byte[] image = confirmedInB(CampaignStore.GRUB, crash, 10);
+    // the store opened, then the next directory sync (grubenv's, after its rename) fails
+    ChaosMedium failingDirSync = new ChaosMedium(crash, new Random(12), 0);
+    SlotStore store = CampaignStore.GRUB.open(failingDirSync);
+    failingDirSync.forceNext(ChaosMedium.Fault.EIO_SYNC_DIRECTORY);
+    assertThatThrownBy(() -> store.openWriter(next(image)).block())
+        .isInstanceOfSatisfying(OtaException.class, e -> assertThat(e.detail()).isEqualTo(Detail.IO_ERROR));
+    assertThat(failingDirSync.injected()).containsEntry(ChaosMedium.Fault.EIO_SYNC_DIRECTORY, 1);
+    CampaignStore.GRUB.open(crash).openWriter(next(image)).block();
+    CrashMedium rebooted = crash.reboot(CrashMedium.Survival.NOTHING, 1);
+    assertThat(CampaignStore.GRUB.open(rebooted).status().block()).extracting(s -> s.slot(SlotId.A).state())
+        .isEqualTo(io.otaflux.SlotState.WRITING);
+    assertThat(CampaignStore.GRUB.boot(rebooted, rebooted)).isEqualTo(SlotId.B);
+    assertThat(CampaignStore.GRUB.boot(rebooted, rebooted)).as("GRUB's boot after b's unconfirmed one")
+        .isEqualTo(SlotId.B);
+  }
+
+  /**
+   * Campaign seed 109010 (file store): a boot-state write's sync failed and so did the write spoiling it, leaving the
+   * new copy valid in the page cache only; the next write went to the other copy, the last durable one, and failed
+   * part-way (a short write). The power cut then tore both copies and the store refused to open (STORE_DAMAGED). Now a
+   * boot-state write syncs the copy in force before it overwrites the other.
+   */
+  @Test
+  void aBootStateWriteAfterOneWhoseSyncFailedNeverLeavesBothCopiesToAPowerCut() {
+    CrashMedium crash = CrashMedium.reliable();
+    CampaignStore.FILE.flash(crash);
+    CampaignStore.FILE.create(crash);
+    Path path = Layout.inDirectory(CampaignStore.DIR).stateFile();
+    BootStateFile.Loaded first = new BootStateFile(crash, path).load();
+    // a write whose sync fails, and whose spoiling write fails too (the disk is full after the record)
+    FaultyMedium failing = new FaultyMedium(crash).failingSync(path)
+        .spaceLeft(BootStateFile.encode(first.state(), first.generation() + 1).length);
+    assertThatThrownBy(() -> new BootStateFile(failing, path).store(first.state(), first))
+        .isInstanceOf(java.io.IOException.class);
+    // the next write fails part-way
+    ChaosMedium shortWrite = new ChaosMedium(crash, new Random(12), 0).forceNext(ChaosMedium.Fault.SHORT_WRITE);
+    BootStateFile.Loaded now = new BootStateFile(shortWrite, path).load();
+    assertThatThrownBy(() -> new BootStateFile(shortWrite, path).store(now.state(), now))
+        .isInstanceOf(java.io.IOException.class);
+    for (long seed = 0; seed < 32; seed++) {
+      CrashMedium rebooted = crash.reboot(CrashMedium.Survival.TORN_SECTORS, seed);
+      assertThat(new BootStateFile(rebooted, path).load().state()).as("reboot seed %d", seed)
+          .isEqualTo(first.state());
+    }
+    IoFaultCampaign.Run run = IoFaultCampaign.run(CampaignStore.FILE, 109_010);
+    assertThat(run.refusedOpen()).as("the store refused to open after the reboot").isFalse();
+    assertThat(run.failure()).isNull();
   }
 }

@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * then the running slot handed to the kernel (the command line file). U-Boot: the first slot of
  * {@code BOOT_ORDER} with attempts left is counted down and booted; with none left both counters
  * become 3 and the board resets. GRUB: the first slot of {@code ORDER} with {@code _OK=1} and
- * {@code _TRY=0} gets {@code _TRY=1} and boots; with none, the default entry (slot A).
+ * {@code _TRY=0} gets {@code _TRY=1} and boots; with none, the default entry: RAUC's {@code grub.cfg} sets
+ * {@code default=0} (slot A) before its {@code load_env}, so a {@code default} in grubenv wins (README, "The boot
+ * script"). Not modelled: the newer script's re-arming of {@code _OK=1} slots' {@code _TRY} when none was found.
  */
 final class TestBootloader {
 
@@ -69,7 +71,7 @@ final class TestBootloader {
       }
     }
     if (booted == null) {
-      booted = "A"; // the default entry
+      booted = "1".equals(v.getOrDefault("default", "0").strip()) ? "B" : "A"; // the default entry
     }
     Files.writeString(cmdline, "BOOT_IMAGE=/vmlinuz rauc.slot=" + booted + " ro\n", StandardCharsets.UTF_8);
     return booted.equals("A") ? SlotId.A : SlotId.B;
