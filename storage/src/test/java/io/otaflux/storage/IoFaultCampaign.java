@@ -55,7 +55,8 @@ final class IoFaultCampaign {
 
   /** What one run found. */
   record Run(long seed, Map<ChaosMedium.Fault, Integer> faults, @Nullable String failure, boolean refusedOpen,
-      int installed, int operations, Map<String, Integer> refusals, boolean toolChecked, boolean lastResort) {
+      int installed, int operations, Map<String, Integer> refusals, boolean toolChecked, boolean lastResort,
+      int fallbacksFromConfirmed) {
 
     int faultCount() {
       return faults.values().stream().mapToInt(Integer::intValue).sum();
@@ -77,6 +78,8 @@ final class IoFaultCampaign {
     int lastResortBoots;
     /** Of those, the unsafe ones: counted apart from the store's own unsafe boots (see {@link #LAST_RESORT}). */
     int lastResortUnsafe;
+    /** Fallbacks of the bootloader from a confirmed image that booted without being confirmed again. */
+    int fallbacksFromConfirmed;
     final List<String> lastResortLines = new ArrayList<>();
     int toolChecks;
     int refusedOpens;
@@ -110,6 +113,7 @@ final class IoFaultCampaign {
       if (run.lastResort()) {
         lastResortBoots++;
       }
+      fallbacksFromConfirmed += run.fallbacksFromConfirmed();
       String f = run.failure();
       if (f != null && f.startsWith(LAST_RESORT)) {
         lastResortUnsafe++;
@@ -154,6 +158,8 @@ final class IoFaultCampaign {
         row(b, "boots by the bootloader's last resort (no slot left to try)", lastResortBoots);
         row(b, "  of which unsafe (the bootloader's counting, not the store)", lastResortUnsafe);
       }
+      row(b, "fallbacks from a confirmed image that booted unconfirmed (the slot fallen back to is kept from then)",
+          fallbacksFromConfirmed);
       row(b, "lost confirmations", lostConfirmations);
       row(b, "failures", failures);
       return b.toString();
@@ -204,7 +210,7 @@ final class IoFaultCampaign {
       } catch (Throwable e) {
         if (!crash.isCut()) {
           return new Run(seed, medium.injected(), "unexpected exception creating the store (not an OtaException): "
-              + e, false, 0, 0, refusals, false, false);
+              + e, false, 0, 0, refusals, false, false, 0);
         }
       }
     }
@@ -216,6 +222,11 @@ final class IoFaultCampaign {
       random.nextBytes(images[i]);
     }
     Set<String> mustKeep = new HashSet<>(Set.of(FACTORY));
+    // the last boot booted an image that must be kept and no mark-good has succeeded since: if the next boot is
+    // another good slot, the bootloader fell back from the confirmed image because it failed a boot (GRUB after one
+    // such boot, U-Boot after three), which is its job, and what it fell back to must be kept from then on
+    boolean keptBootUnconfirmed = false;
+    int fallbacksFromConfirmed = 0;
     int installed = 0;
     int operations = 0;
     @Nullable byte[] lastInstalled = null;
@@ -259,14 +270,22 @@ final class IoFaultCampaign {
             store.activate(before.inactive(), Sha256.digest(image)).block();
             break;
           }
-          case "boot":
-            kind.boot(medium, crash);
+          case "boot": {
+            SlotStatus booted = before.slot(kind.boot(medium, crash));
+            String bootedKey = key(booted);
+            if (keptBootUnconfirmed && booted.state() == SlotState.GOOD && !mustKeep.contains(bootedKey)) {
+              mustKeep.add(bootedKey);
+              fallbacksFromConfirmed++;
+            }
+            keptBootUnconfirmed = mustKeep.contains(bootedKey);
             break;
+          }
           case "mark-good":
             if (before.slot(before.active()).state() == SlotState.TRIAL) {
               mustKeep.add(key(before.slot(before.active())));
             }
             store.markGood().block();
+            keptBootUnconfirmed = false;
             // confirming a trial changes what must be kept; on a good slot mark-good changes nothing (it does not
             // undo a rollback that chose the other slot: campaign seed 106515)
             if (before.slot(before.active()).state() == SlotState.TRIAL) {
@@ -308,10 +327,12 @@ final class IoFaultCampaign {
         failure = failure + " [after the power went, unsynced data " + survival + "; steps " + trace + "]";
       }
       if (failure != null && failure.equals(REFUSED)) {
-        return new Run(seed, medium.injected(), null, true, installed, operations, refusals, false, false);
+        return new Run(seed, medium.injected(), null, true, installed, operations, refusals, false, false,
+            fallbacksFromConfirmed);
       }
     }
-    return new Run(seed, medium.injected(), failure, false, installed, operations, refusals, tools, lastResort[0]);
+    return new Run(seed, medium.injected(), failure, false, installed, operations, refusals, tools, lastResort[0],
+        fallbacksFromConfirmed);
   }
 
   private static final String REFUSED = "refused";

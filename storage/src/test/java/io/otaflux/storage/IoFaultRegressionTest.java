@@ -308,4 +308,20 @@ class IoFaultRegressionTest {
     assertThat(run.refusedOpen()).as("the store refused to open after the reboot").isFalse();
     assertThat(run.failure()).isNull();
   }
+
+  /**
+   * Campaign seeds 101376, 102894 and 106109 (store grub) were counted as lost confirmations: b, confirmed, booted
+   * once more without being confirmed again (its mark-good failed), so GRUB's one try per boot fell back to the
+   * older good a, the device confirmed a, and the next update wrote over b. That is the bootloader doing its job
+   * (the confirmed image failed a boot) and A/B has one slot to write; the oracle now counts such a fallback apart
+   * and keeps the image fallen back to from then on, so a store that lost it would still fail here.
+   */
+  @Test
+  void aFallbackFromAConfirmedImageThatBootedUnconfirmedIsTheBootloadersJobAndTheImageFallenBackToIsKept() {
+    for (long seed : new long[] {101_376, 102_894, 106_109}) {
+      IoFaultCampaign.Run run = IoFaultCampaign.run(CampaignStore.GRUB, seed);
+      assertThat(run.failure()).as("seed %d", seed).isNull();
+      assertThat(run.fallbacksFromConfirmed()).as("seed %d", seed).isEqualTo(1);
+    }
+  }
 }
