@@ -131,18 +131,21 @@ record Resources(long fds, int threads, long heap, long direct) {
   static Resources settled(Resources baseline, java.time.Duration patience, java.util.function.IntSupplier threads,
       int fdSlack) {
     long deadline = System.nanoTime() + patience.toNanos();
-    Resources now = snapshot();
-    while ((now.fds() > baseline.fds() + fdSlack || threads.getAsInt() > baseline.threads() + THREAD_SLACK)
-        && System.nanoTime() < deadline) {
+    // the counts are cheap, the snapshot collects garbage three times: poll the counts, with a
+    // collection every half second (some descriptors close only once collected), then one snapshot
+    for (int polls = 1; (openFds() > baseline.fds() + fdSlack || threads.getAsInt() > baseline.threads() + THREAD_SLACK)
+        && System.nanoTime() < deadline; polls++) {
       try {
-        Thread.sleep(50); // polling for sockets and proxy loops to close, with a deadline
+        Thread.sleep(20); // polling for sockets and proxy loops to close, with a deadline
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      now = snapshot();
+      if (polls % 25 == 0) {
+        System.gc();
+      }
     }
-    return now;
+    return snapshot();
   }
 
   /** Asserts that over a run heap, direct memory, threads and descriptors went from {@code baseline} to {@code after} within their slack. */
