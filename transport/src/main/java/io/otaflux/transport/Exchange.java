@@ -154,7 +154,10 @@ final class Exchange {
                 connection.dispose();
                 return Mono.just(new Redirect(location));
               }
-              return Flux.<Object>from(answer.read(uri, response, connection));
+              // from here the connection is ours: Reactor Netty closes it on a cancel only until it has
+              // handed the answer on, so a cancel that comes now (the header deadline firing on the timer
+              // thread as the answer arrives, an abort) must close it, or it stays open for good
+              return Flux.<Object>from(answer.read(uri, response, connection)).doOnCancel(connection::dispose);
             } catch (RuntimeException e) {
               connection.dispose();
               return Mono.error(e);

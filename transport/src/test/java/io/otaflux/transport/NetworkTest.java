@@ -143,6 +143,26 @@ class NetworkTest {
     StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
   }
 
+  /**
+   * The deadline for the status and headers fires after Reactor Netty has handed the answer on and
+   * before it reaches the source: where a timer thread's cancel landed on a loaded machine (the
+   * network campaign kept 2-3 such connections open per 1,000 updates, each until the process ended).
+   */
+  @Test
+  void anAnswerArrivingAsTheHeaderDeadlineFiresHasItsConnectionClosed() {
+    TestServer server = servers.https().route("/fw.bin", Routes.image(image));
+    VirtualTimeScheduler deadlines = VirtualTimeScheduler.create();
+    Duration fiveSeconds = Duration.ofSeconds(5);
+    StepVerifier.create(Servers.trustingRoot().idleTimeout(fiveSeconds).scheduler(deadlines)
+            .httpClient(client -> client.mapConnect(answered -> answered.doOnNext(
+                connection -> deadlines.advanceTimeBy(fiveSeconds))))
+            .open(UpdateRequest.of(server.url("/fw.bin")), ResumeFrom.start()))
+        .expectErrorSatisfies(e -> assertThat(otaFailure(e, Reason.NETWORK).detail())
+            .isEqualTo(OtaException.Detail.TIMEOUT))
+        .verify(TIMEOUT);
+    StepVerifier.create(server.allClosed(1)).expectComplete().verify(TIMEOUT);
+  }
+
   @Test
   void aConnectThatGetsNoAnswerHitsTheConnectTimeout() throws IOException {
     // a listener whose accept queue is full drops new SYNs: the connect hangs

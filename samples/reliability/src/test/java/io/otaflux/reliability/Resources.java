@@ -124,19 +124,28 @@ record Resources(long fds, int threads, long heap, long direct) {
    * pooled workers, which idle out only after 60 s and are capped, not leaked.
    */
   static Resources settled(Resources baseline, java.time.Duration patience, java.util.function.IntSupplier threads) {
+    return settled(baseline, patience, threads, FD_SLACK);
+  }
+
+  /** As {@link #settled(Resources, java.time.Duration)}, waiting for the descriptors to be within {@code fdSlack}. */
+  static Resources settled(Resources baseline, java.time.Duration patience, java.util.function.IntSupplier threads,
+      int fdSlack) {
     long deadline = System.nanoTime() + patience.toNanos();
-    Resources now = snapshot();
-    while ((now.fds() > baseline.fds() + FD_SLACK || threads.getAsInt() > baseline.threads() + THREAD_SLACK)
-        && System.nanoTime() < deadline) {
+    // the counts are cheap, the snapshot collects garbage three times: poll the counts, with a
+    // collection every half second (some descriptors close only once collected), then one snapshot
+    for (int polls = 1; (openFds() > baseline.fds() + fdSlack || threads.getAsInt() > baseline.threads() + THREAD_SLACK)
+        && System.nanoTime() < deadline; polls++) {
       try {
-        Thread.sleep(50); // polling for sockets and proxy loops to close, with a deadline
+        Thread.sleep(20); // polling for sockets and proxy loops to close, with a deadline
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      now = snapshot();
+      if (polls % 25 == 0) {
+        System.gc();
+      }
     }
-    return now;
+    return snapshot();
   }
 
   /** Asserts that over a run heap, direct memory, threads and descriptors went from {@code baseline} to {@code after} within their slack. */
@@ -176,6 +185,80 @@ record Resources(long fds, int threads, long heap, long direct) {
     } catch (IOException e) {
       return List.of(e.toString());
     }
+  }
+
+  /**
+   * What each open descriptor points at, with a socket resolved through {@code /proc/net/tcp},
+   * {@code tcp6} and {@code unix} to its kind, addresses and TCP state (for example
+   * {@code tcp 127.0.0.1:40000->127.0.0.1:35000 ESTABLISHED}), sorted.
+   */
+  static List<String> describedFdTargets() {
+    java.util.Map<String, String> sockets = sockets();
+    return fdTargetList().stream().map(t -> {
+      if (t.startsWith("socket:[")) {
+        return sockets.getOrDefault(t.substring(8, t.length() - 1), t);
+      }
+      return t;
+    }).sorted().collect(Collectors.toList());
+  }
+
+  private static final String[] TCP_STATES = {"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+      "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"};
+
+  /** Socket inode to a description, from the kernel's tables of this network namespace. */
+  private static java.util.Map<String, String> sockets() {
+    java.util.Map<String, String> byInode = new java.util.HashMap<>();
+    for (String table : List.of("tcp", "tcp6")) {
+      for (String line : lines(Path.of("/proc/net", table))) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length < 10 || f[0].equals("sl")) {
+          continue;
+        }
+        int state = Integer.parseInt(f[3], 16);
+        byInode.put(f[9], "tcp " + address(f[1]) + "->" + address(f[2]) + " "
+            + (state < TCP_STATES.length ? TCP_STATES[state] : f[3]));
+      }
+    }
+    for (String line : lines(Path.of("/proc/net/unix"))) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length >= 7 && !f[0].equals("Num")) {
+        byInode.put(f[6], "unix " + (f.length > 7 ? f[7] : "(unnamed)"));
+      }
+    }
+    return byInode;
+  }
+
+  private static List<String> lines(Path p) {
+    try {
+      return Files.readAllLines(p);
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /** {@code 0100007F:1F90} (or the IPv6 form) as {@code 127.0.0.1:8080}; IPv6 addresses only by port. */
+  private static String address(String hex) {
+    String[] parts = hex.split(":");
+    int port = Integer.parseInt(parts[1], 16);
+    if (parts[0].length() == 8) {
+      long a = Long.parseLong(parts[0], 16);
+      return (a & 0xff) + "." + (a >> 8 & 0xff) + "." + (a >> 16 & 0xff) + "." + (a >> 24 & 0xff) + ":" + port;
+    }
+    return "[v6]:" + port;
+  }
+
+  /** How many descriptors of each kind: sockets by TCP state, pipes, event fds, files. */
+  static java.util.Map<String, Long> fdKinds(List<String> described) {
+    return described.stream().collect(Collectors.groupingBy(t -> {
+      if (t.startsWith("tcp ")) {
+        return "tcp " + t.substring(t.lastIndexOf(' ') + 1);
+      }
+      if (t.startsWith("/")) {
+        return t.endsWith(".jar") ? "jar" : "file";
+      }
+      int bracket = t.indexOf(":[");
+      return bracket > 0 && !t.startsWith("anon_inode") ? t.substring(0, bracket) : t.replaceAll(" .*", "");
+    }, java.util.TreeMap::new, Collectors.counting()));
   }
 
   /** The targets in {@code now} that {@code before} does not hold (as multisets). */
