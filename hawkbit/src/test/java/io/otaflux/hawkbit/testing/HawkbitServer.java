@@ -30,9 +30,6 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class HawkbitServer implements BeforeAllCallback, ParameterResolver {
 
-  /** The hawkBit JVM's options (measured: see {@link Running#start()}). */
-  static final String SERVER_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
-
   /** The running server. */
   public static final class Running implements AutoCloseable {
     public final Path dir;
@@ -116,9 +113,6 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
           .directory(dir.toFile()) // the artifact repository lands in DIR/artifactrepo
           .redirectErrorStream(true)
           .redirectOutput(dir.resolve("start.out").toFile());
-      // the server's JVM (the java launcher reads this variable): a start costs ~55 CPU-s with the defaults; the
-      // client compiler only and the serial collector cut that (the tests' requests are few and small)
-      pb.environment().put("JDK_JAVA_OPTIONS", SERVER_JVM_OPTIONS);
       pb.environment().put("HAWKBIT_CONTROLLER_MINPOLLINGTIME", "00:00:01");
       pb.environment().put("HAWKBIT_CONTROLLER_POLLINGTIME", "00:00:01");
       // a file database, so a restarted server still knows its targets and actions
