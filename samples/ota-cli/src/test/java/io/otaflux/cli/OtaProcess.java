@@ -15,6 +15,12 @@ final class OtaProcess {
 
   static final Path JAR = Path.of(System.getProperty("ota.jar", "target/ota.jar"));
 
+  /**
+   * The class-data archive of the jar's classes that the build records before the integration tests (the launcher's
+   * start-up lever; only start-up CPU changes, the command runs the same), or none.
+   */
+  static final List<String> ARCHIVE = archive(System.getProperty("ota.archive"));
+
   private OtaProcess() {
   }
 
@@ -35,10 +41,18 @@ final class OtaProcess {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx48m");
+    command.addAll(ARCHIVE);
     command.add("-jar");
     command.add(JAR.toAbsolutePath().toString());
     command.addAll(List.of(args));
     return new ProcessBuilder(command);
+  }
+
+  /** {@code -XX:SharedArchiveFile} when {@code file} exists; a stale or damaged archive is ignored by the JVM, silently. */
+  static List<String> archive(String file) {
+    return file != null && Files.isRegularFile(Path.of(file))
+        ? List.of("-XX:SharedArchiveFile=" + file, "-Xlog:cds*=off")
+        : List.of();
   }
 
   static Run run(String... args) throws IOException, InterruptedException {

@@ -15,6 +15,8 @@ final class Ota {
 
   static final Path JAR = Path.of(System.getProperty("ota.jar", "../ota-cli/target/ota.jar")).toAbsolutePath();
   static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  /** The class-data archive the ota-cli build records of the jar before its integration tests, if there is one. */
+  private static final Path ARCHIVE = Path.of(System.getProperty("ota.archive", "../ota-cli/target/ota-it.jsa"));
 
   private Ota() {
   }
@@ -30,8 +32,12 @@ final class Ota {
 
   /** The command line of {@code ota args...} (for a shell script or a wrapper). */
   static List<String> command(String... args) {
-    List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx48m",
-        "-jar", JAR.toString()));
+    List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx48m"));
+    if (Files.isRegularFile(ARCHIVE)) {
+      // start-up CPU only (the launcher's lever): a stale or damaged archive is ignored by the JVM, silently
+      command.addAll(List.of("-XX:SharedArchiveFile=" + ARCHIVE.toAbsolutePath(), "-Xlog:cds*=off"));
+    }
+    command.addAll(List.of("-jar", JAR.toString()));
     command.addAll(List.of(args));
     return command;
   }
