@@ -115,8 +115,11 @@ public final class HawkbitServer implements BeforeAllCallback, ParameterResolver
           .redirectOutput(dir.resolve("start.out").toFile());
       pb.environment().put("HAWKBIT_CONTROLLER_MINPOLLINGTIME", "00:00:01");
       pb.environment().put("HAWKBIT_CONTROLLER_POLLINGTIME", "00:00:01");
-      // a file database, so a restarted server still knows its targets and actions
-      pb.environment().put("SPRING_DATASOURCE_URL", "jdbc:h2:file:" + dir.resolve("db") + ";MODE=LEGACY;");
+      // a file database, so a restarted server still knows its targets and actions; WRITE_DELAY=0 writes
+      // each commit at once (H2 otherwise keeps up to ~1 s of commits in memory, and the restart test's
+      // kill -9 lost a just-created action: hawkBit answered 404 for its feedback after the restart)
+      pb.environment().put("SPRING_DATASOURCE_URL",
+          "jdbc:h2:file:" + dir.resolve("db") + ";MODE=LEGACY;WRITE_DELAY=0;");
       // mutual TLS on offer: a client certificate is asked for, checked when given, not required
       pb.environment().put("SERVER_SSL_CLIENTAUTH", "want");
       pb.environment().put("SERVER_SSL_TRUSTSTORE", clientCas().toString());
