@@ -92,11 +92,8 @@ class LentChunksTest {
     run.dispose();
     goOn.countDown();
 
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (!lender.outstanding().isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(1); // the writer thread gives back the chunk it held once its write returns
-    }
-    assertThat(lender.outstanding()).isEmpty();
+    // the writer thread gives back the chunk it held once its write returns
+    assertThat(lender.allGivenBack(TIMEOUT)).as("every lent chunk given back").isTrue();
     assertThat(lender.lent.get()).isLessThan((image.length + CHUNK - 1) / CHUNK);
   }
 
@@ -116,6 +113,21 @@ class LentChunksTest {
       }
     }
 
+    /** Waits until no lent chunk is outstanding (woken by each give-back), at most {@code timeout}. */
+    boolean allGivenBack(Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      synchronized (out) {
+        while (!out.isEmpty()) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          TimeUnit.NANOSECONDS.timedWait(out, left);
+        }
+        return true;
+      }
+    }
+
     @Override
     public Mono<ImageDownload> open(UpdateRequest request, io.otaflux.spi.ResumeFrom from) {
       long offset = from.offset();
@@ -129,9 +141,13 @@ class LentChunksTest {
       });
       return Mono.just(new LentDownload(request.uri(), offset, OptionalLong.of(image.length), "\"v\"", List.of(),
           chunks, chunk -> {
-            if (out.remove(chunk)) {
+            if (out.contains(chunk)) {
               for (int i = 0; i < chunk.capacity(); i++) {
                 chunk.put(i, (byte) 0x5a); // spoiled, as a reused receive buffer would be
+              }
+              synchronized (out) {
+                out.remove(chunk);
+                out.notifyAll();
               }
             }
           }));

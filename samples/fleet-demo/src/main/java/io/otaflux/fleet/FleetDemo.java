@@ -77,19 +77,10 @@ public final class FleetDemo {
 
   static int run(int count, PrintStream out) throws Exception {
     Path root = Files.createTempDirectory("otaflux-fleet-");
-    AtomicInteger threads = new AtomicInteger();
-    ScheduledExecutorService shared = Executors.newScheduledThreadPool(4, r -> {
-      Thread t = new Thread(r, "fleet-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService shared = daemons(4, "fleet-");
     // Californium's stage and timers never block, so they get a pool of their own (not `shared`, whose
     // threads Leshan blocks while it registers): one thread per agent instead of about five
-    ScheduledExecutorService coap = Executors.newScheduledThreadPool(2, r -> {
-      Thread t = new Thread(r, "fleet-coap-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService coap = daemons(2, "fleet-coap-");
     Scheduler campaign = Schedulers.newBoundedElastic(16, 100_000, "campaign", 60, true);
     List<Lwm2mAgent> agents = new ArrayList<>();
     try (FirmwareServer firmware = FirmwareServer.start(); DmServer dm = DmServer.start()) {
@@ -173,6 +164,16 @@ public final class FleetDemo {
       coap.shutdownNow();
       deleteTree(root);
     }
+  }
+
+  /** A pool of {@code size} daemon threads named {@code prefix} and a number. */
+  private static ScheduledExecutorService daemons(int size, String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newScheduledThreadPool(size, r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private static void stop(List<Lwm2mAgent> agents, Scheduler on) {
