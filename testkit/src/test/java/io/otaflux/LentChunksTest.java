@@ -58,13 +58,19 @@ class LentChunksTest {
 
   @Test
   void chunksQueuedForTheWriterWhenAWriteFailsAreGivenBack() {
-    SlotStore failing = TestImages.failingWrite(store, 3);
+    // the third write fails once the source has lent chunks beyond it (queued for the writer)
+    AtomicInteger writes = new AtomicInteger();
+    SlotStore failing = TestImages.withWriteHook(store, (w, chunk) -> {
+      if (writes.incrementAndGet() == 3) {
+        lender.await(() -> lender.lent.get() > 3, TIMEOUT);
+        throw new java.io.IOException("No space left on device");
+      }
+    });
     StepVerifier.create(OtaUpdater.create().source(lender).store(failing).update(TestImages.request()))
         .thenConsumeWhile(e -> true)
         .expectErrorSatisfies(e -> assertThat(((OtaException) e).reason()).isEqualTo(Reason.STORAGE))
         .verify(TIMEOUT);
 
-    // the source answers synchronously: the writer's queue was full when the third write failed
     assertThat(lender.lent.get()).isGreaterThan(3);
     assertThat(lender.outstanding()).isEmpty();
   }
@@ -87,13 +93,14 @@ class LentChunksTest {
     Disposable run = OtaUpdater.create().source(lender).store(blocking).chunksInFlight(8)
         .update(TestImages.request()).subscribe(e -> { }, e -> { });
     assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(lender.outstanding()).as("the chunk being written and the queue").hasSizeGreaterThan(1);
+    assertThat(lender.await(() -> lender.outstanding().size() > 1, TIMEOUT))
+        .as("the chunk being written and the queue are lent").isTrue();
 
     run.dispose();
     goOn.countDown();
 
     // the writer thread gives back the chunk it held once its write returns
-    assertThat(lender.allGivenBack(TIMEOUT)).as("every lent chunk given back").isTrue();
+    assertThat(lender.await(() -> lender.outstanding().isEmpty(), TIMEOUT)).as("every lent chunk given back").isTrue();
     assertThat(lender.lent.get()).isLessThan((image.length + CHUNK - 1) / CHUNK);
   }
 
@@ -113,16 +120,21 @@ class LentChunksTest {
       }
     }
 
-    /** Waits until no lent chunk is outstanding (woken by each give-back), at most {@code timeout}. */
-    boolean allGivenBack(Duration timeout) throws InterruptedException {
+    /** Waits, woken by every lend and give-back, until {@code condition} holds; false after {@code timeout}. */
+    boolean await(java.util.function.BooleanSupplier condition, Duration timeout) {
       long deadline = System.nanoTime() + timeout.toNanos();
       synchronized (out) {
-        while (!out.isEmpty()) {
+        while (!condition.getAsBoolean()) {
           long left = deadline - System.nanoTime();
           if (left <= 0) {
             return false;
           }
-          TimeUnit.NANOSECONDS.timedWait(out, left);
+          try {
+            TimeUnit.NANOSECONDS.timedWait(out, left);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
         }
         return true;
       }
@@ -135,18 +147,20 @@ class LentChunksTest {
         int start = (int) offset + i * CHUNK;
         int n = Math.min(CHUNK, image.length - start);
         ByteBuffer chunk = ByteBuffer.allocateDirect(n).put(image, start, n).flip();
-        out.add(chunk);
-        lent.incrementAndGet();
+        synchronized (out) {
+          out.add(chunk);
+          lent.incrementAndGet();
+          out.notifyAll();
+        }
         return chunk;
       });
       return Mono.just(new LentDownload(request.uri(), offset, OptionalLong.of(image.length), "\"v\"", List.of(),
           chunks, chunk -> {
-            if (out.contains(chunk)) {
-              for (int i = 0; i < chunk.capacity(); i++) {
-                chunk.put(i, (byte) 0x5a); // spoiled, as a reused receive buffer would be
-              }
-              synchronized (out) {
-                out.remove(chunk);
+            synchronized (out) {
+              if (out.remove(chunk)) {
+                for (int i = 0; i < chunk.capacity(); i++) {
+                  chunk.put(i, (byte) 0x5a); // spoiled, as a reused receive buffer would be
+                }
                 out.notifyAll();
               }
             }
