@@ -36,6 +36,16 @@ public final class Ota implements Runnable {
   /** Exit code for a failure that is none of the contract's families: a bug. */
   static final int INTERNAL = 1;
 
+  static {
+    // Netty 4.2 registers JFR events for its allocators whenever JFR is available, recording or
+    // not: the JFR event machinery's start-up cost a cold update 0.1 s of wall and 0.2-0.3 CPU-s
+    // (benchmarks/RESULTS.md, issue 18). A command records nothing with JFR; whoever wants the
+    // events passes -Dio.netty.jfr.enabled=true (OTA_JAVA_OPTS).
+    if (System.getProperty("io.netty.jfr.enabled") == null) {
+      System.setProperty("io.netty.jfr.enabled", "false");
+    }
+  }
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 

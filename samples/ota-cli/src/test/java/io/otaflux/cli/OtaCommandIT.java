@@ -83,6 +83,17 @@ class OtaCommandIT {
   }
 
   @Test
+  void anUpdateDoesNotStartTheFlightRecordersEventMachineryForNettysAllocatorEvents() throws Exception {
+    Path log = dir.resolve("classes.log");
+    OtaProcess.Run run = OtaProcess.runWithJvmOptions(List.of("-Xlog:class+load=info:file=" + log),
+        DEMO.update(DEMO.imageUrl(), slots()));
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    // Netty's allocator events are JFR events: loading one makes the JVM build its event handlers
+    assertThat(Files.readString(log)).contains("io.netty.buffer.")
+        .doesNotContain("io.netty.buffer.AllocateChunkEvent", "jdk.jfr.internal.handlers.EventHandler");
+  }
+
+  @Test
   void bootCountsTrialsFallsBackOnTheFourthAndMarkGoodAndRollbackMoveTheChoice() throws Exception {
     assertThat(update().exitCode()).isZero();
     for (int i = 1; i <= 3; i++) {

@@ -80,6 +80,13 @@ final class OtaProcess {
     return finish(start(builder));
   }
 
+  /** Runs {@code ota} with these JVM options added before {@code -jar}. */
+  static Run runWithJvmOptions(List<String> options, List<String> args) throws IOException, InterruptedException {
+    ProcessBuilder builder = builder(args.toArray(String[]::new));
+    builder.command().addAll(1, options);
+    return finish(start(builder));
+  }
+
   private static Process start(ProcessBuilder command) throws IOException {
     assertThat(JAR).as("the jar is built by `mvn package` before the integration tests").exists();
     Path out = Files.createTempFile("ota-out", ".txt");
