@@ -1,6 +1,7 @@
 package io.otaflux.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherIT {
 
   private static final Path LAUNCHER = Shell.TARGET.resolve("ota");
+
+  @RegisterExtension
+  static final DemoServer DEMO = new DemoServer("firmware-2.bin", DemoServer.random(256 * 1024, 3));
 
   @TempDir
   Path dir;
@@ -136,6 +141,52 @@ class LauncherIT {
     assertThat(off.exitCode()).as(off.all()).isZero();
     assertThat(off.stdout()).contains("running: slot a");
     assertThat(dir.resolve("cache")).doesNotExist();
+  }
+
+  @Test
+  void onAJdk24OrLaterAnUpdateRunsWithNettysUnsafeAndPrintsNoWarnings() throws Exception {
+    Path jdk = newestJdk();
+    assumeTrue(jdk != null, "a JDK 24 or later under /usr/lib/jvm (this machine image's Temurin 25)");
+    Path cache = dir.resolve("cache");
+    Map<String, String> environment = Map.of("JAVA_HOME", jdk.toString(), "OTA_CACHE_DIR", cache.toString(),
+        "OTA_JAVA_OPTS", "-Dorg.slf4j.simpleLogger.log.io.netty.util.internal.PlatformDependent0=debug");
+    for (int run = 0; run < 2; run++) { // the run that records the archive, then one that uses it
+      List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
+      command.addAll(DEMO.update(DEMO.imageUrl(), dir.resolve("slots-" + run)));
+      OtaProcess.Run update = Shell.run(command, environment);
+      assertThat(update.exitCode()).as(update.all()).isZero();
+      // JDK 24+ warns of System.loadLibrary without native access; Netty 4.2 leaves Unsafe alone on
+      // JDK 25+ unless its memory access is allowed, and runs slower without it
+      assertThat(update.stderr()).as(jdk.toString()).doesNotContain("WARNING")
+          .contains("sun.misc.Unsafe.theUnsafe: available").doesNotContain("Unsafe: unavailable");
+    }
+    assertThat(archives(cache)).singleElement()
+        .satisfies(archive -> assertThat(archive.getFileName().toString()).startsWith("ota-2"));
+  }
+
+  /** The newest JDK of feature release 24 or later in /usr/lib/jvm, or null. */
+  private static Path newestJdk() throws Exception {
+    Path jvms = Path.of("/usr/lib/jvm");
+    if (!Files.isDirectory(jvms)) {
+      return null;
+    }
+    Path best = null;
+    int bestVersion = 23;
+    try (Stream<Path> homes = Files.list(jvms)) {
+      for (Path home : homes.toList()) {
+        Path release = home.resolve("release");
+        if (!Files.isExecutable(home.resolve("bin/java")) || !Files.isRegularFile(release)) {
+          continue;
+        }
+        java.util.regex.Matcher version = java.util.regex.Pattern.compile("JAVA_VERSION=\"(\\d+)")
+            .matcher(Files.readString(release));
+        if (version.find() && Integer.parseInt(version.group(1)) > bestVersion) {
+          bestVersion = Integer.parseInt(version.group(1));
+          best = home;
+        }
+      }
+    }
+    return best;
   }
 
   @Test
