@@ -83,14 +83,20 @@ class OtaCommandIT {
   }
 
   @Test
-  void anUpdateDoesNotStartTheFlightRecordersEventMachineryForNettysAllocatorEvents() throws Exception {
+  void anUpdateStartsNeitherTheFlightRecordersEventsNorHttp3sNativeLibrary() throws Exception {
     Path log = dir.resolve("classes.log");
     OtaProcess.Run run = OtaProcess.runWithJvmOptions(List.of("-Xlog:class+load=info:file=" + log),
         DEMO.update(DEMO.imageUrl(), slots()));
     assertThat(run.exitCode()).as(run.all()).isZero();
-    // Netty's allocator events are JFR events: loading one makes the JVM build its event handlers
-    assertThat(Files.readString(log)).contains("io.netty.buffer.")
-        .doesNotContain("io.netty.buffer.AllocateChunkEvent", "jdk.jfr.internal.handlers.EventHandler");
+    assertThat(Files.readString(log)).contains("io.netty.buffer.", "io.netty.handler.ssl.OpenSsl ")
+        // Netty's allocator events are JFR events: loading one makes the JVM build its event handlers
+        .doesNotContain("io.netty.buffer.AllocateChunkEvent", "jdk.jfr.internal.handlers.EventHandler")
+        // Reactor Netty's client asks whether HTTP/3 is available; the JNI methods load with its library
+        .doesNotContain("io.netty.handler.codec.quic.QuicheNativeStaticallyReferencedJniMethods");
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(OtaProcess.JAR.toFile())) {
+      assertThat(jar.stream().map(java.util.jar.JarEntry::getName).filter(name -> name.startsWith("META-INF/native/")))
+          .anyMatch(name -> name.contains("tcnative")).noneMatch(name -> name.contains("quiche"));
+    }
   }
 
   @Test
