@@ -8,7 +8,8 @@
 #
 # --report-only prints the tables again from WORK/runs/results.tsv without running anything.
 # Environment: OURS_B="label|command prefix" adds a second variant of ours to the interleave
-# (an A/B run), e.g. OURS_B="jdk-tls|java -Xmx48m -Dio.netty.handler.ssl.noOpenSsl=true -jar ota.jar".
+# (an A/B run), e.g. OURS_B="jdk-tls|java -Xmx48m -Dio.netty.handler.ssl.noOpenSsl=true -jar ota.jar";
+# OURS_C the same, a third variant (e.g. the launcher of an earlier commit, for a before/after).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -84,6 +85,11 @@ run_one() { # rep size tool
       # shellcheck disable=SC2086
       measure "$rep" "$s" "$(echo "${OURS_B%%|*}" | tr -c 'A-Za-z0-9._\n-' '_')" ${OURS_B#*|} update "$u" --slots "$work/slots" --root-cert "$ca" --no-progress
       check_ours "$work/slots" "$s" ;;
+    ours_c)
+      rm -rf "$work/slots"
+      # shellcheck disable=SC2086
+      measure "$rep" "$s" "$(echo "${OURS_C%%|*}" | tr -c 'A-Za-z0-9._\n-' '_')" ${OURS_C#*|} update "$u" --slots "$work/slots" --root-cert "$ca" --no-progress
+      check_ours "$work/slots" "$s" ;;
     peer)
       rm -f "$work/slot.img"
       measure "$rep" "$s" peer bash -c "set -o pipefail; curl -sS --cacert '$ca' '$u' | tee '$work/slot.img' | openssl dgst -sha256 && sync '$work/slot.img'"
@@ -98,6 +104,7 @@ run_one() { # rep size tool
 
 tools="ours peer curl dd"
 [ -n "${OURS_B:-}" ] && tools="ours ours_b peer curl dd"
+[ -n "${OURS_C:-}" ] && tools="${tools/ours /ours ours_c }"
 for rep in $(seq 1 "$reps"); do
   # alternate the order so drift (page cache, other load) does not favour one side
   order=$tools

@@ -190,6 +190,20 @@ class LauncherIT {
   }
 
   @Test
+  void theLauncherRunsTheSerialCollectorUnlessOtaJavaOptsChoosesAnother() throws Exception {
+    Path cache = dir.resolve("cache");
+    Path slots = dir.resolve("slots");
+    assertThat(ota(cache, "init", "--slots", slots.toString(), "--slot-size", "1M").exitCode()).isZero();
+    for (String[] choice : new String[][] {{"", "Serial"}, {"-XX:+UseG1GC ", "G1"}, {"-Xss1m -XX:+UseParallelGC", "Parallel"}}) {
+      Path log = dir.resolve("gc-" + choice[1] + ".log");
+      OtaProcess.Run status = ota(cache, Map.of("OTA_JAVA_OPTS", choice[0] + " -Xlog:gc:file=" + log),
+          "status", "--slots", slots.toString());
+      assertThat(status.exitCode()).as(status.all()).isZero();
+      assertThat(Files.readString(log)).contains("Using " + choice[1]);
+    }
+  }
+
+  @Test
   void versionAndHelpNeitherRecordNorNeedAnArchive() throws Exception {
     Path cache = dir.resolve("cache");
     OtaProcess.Run version = ota(cache, "--version");
