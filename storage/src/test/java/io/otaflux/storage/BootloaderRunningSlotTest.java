@@ -46,14 +46,8 @@ class BootloaderRunningSlotTest {
 
   /** The device as flashed: empty slot files, a redundant environment made by mkenvimage, slot A running. */
   private BootloaderSlotStore device() throws Exception {
-    Path vars = dir.resolve("env.txt");
-    Files.writeString(vars, "bootdelay=2\nBOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n");
-    Path copy = dir.resolve("copy.bin");
-    RealTools.ok(dir, "mkenvimage", "-r", "-s", "0x4000", "-o", copy.toString(), vars.toString());
-    byte[] one = Files.readAllBytes(copy);
-    byte[] both = Arrays.copyOf(one, 2 * one.length);
-    System.arraycopy(one, 0, both, one.length, one.length);
-    config = RealTools.redundantEnv(dir.resolve("env.img"), both);
+    config = RealTools.mkenvimageRedundant(dir.resolve("env.img"),
+        "bootdelay=2\nBOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n");
     Files.write(dir.resolve("slot-a.img"), "the factory image".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     Files.write(dir.resolve("slot-b.img"), new byte[0]);
     cmdline = dir.resolve("cmdline");
