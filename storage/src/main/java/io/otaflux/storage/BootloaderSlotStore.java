@@ -23,6 +23,7 @@ import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
 import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageSpec;
+import io.otaflux.spi.SlotReader;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
 
@@ -773,6 +774,33 @@ public final class BootloaderSlotStore implements SlotStore {
       store(now, next);
       return next.next();
     }));
+  }
+
+  /**
+   * Reads the running slot's committed image, so a delta update reuses its chunks: the slot the kernel
+   * command line names (not the next boot choice), with the size and digest the state file recorded when
+   * the image was committed. A running trial that is not confirmed yet is read the same way. The slot is
+   * opened read-only and nothing is locked: the update asking holds the update lock, and the running slot
+   * is never written; the bootloader's environment is not read.
+   *
+   * @return the reader; an error {@link Detail#NOT_ALLOWED_NOW} when the running slot holds no image the
+   *     store committed (the image the device was flashed with, recorded at {@link #init} without a size
+   *     or digest): a delta update then says so and downloads the whole image
+   */
+  @Override
+  public Mono<SlotReader> openRunning() {
+    return io(() -> {
+      SlotId running = KernelCommandLine.runningSlot(setup.cmdline());
+      SlotRecord slot = stateFile.load().state().slot(running);
+      Sha256 digest = slot.sha256();
+      if (digest == null || slot.size() <= 0) {
+        throw OtaException.of(Detail.NOT_ALLOWED_NOW, "Slot " + running.label() + " runs an image this store did not"
+            + " install (" + (slot.state() == SlotState.GOOD ? "the one the device was flashed with: " : "")
+            + "no size or digest recorded), so it is not read for a delta; deltas start once an update has installed"
+            + " the running image.");
+      }
+      return RunningSlotReader.open(medium, layout.slot(running), running, slot.size(), digest);
+    });
   }
 
   @Override

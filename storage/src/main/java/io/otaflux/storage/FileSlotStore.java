@@ -13,11 +13,13 @@ import io.otaflux.OtaException.Reason;
 import io.otaflux.Sha256;
 import io.otaflux.SlotId;
 import io.otaflux.SlotState;
+import io.otaflux.SlotStatus;
 import io.otaflux.StoreStatus;
 import io.otaflux.internal.Redaction;
 import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.ResumeFrom;
+import io.otaflux.spi.SlotReader;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
 
@@ -444,58 +446,12 @@ public final class FileSlotStore implements SlotStore {
    * @return the reader
    */
   @Override
-  public Mono<io.otaflux.spi.SlotReader> openRunning() {
+  public Mono<SlotReader> openRunning() {
     return io(() -> {
-      io.otaflux.StoreStatus status = stateFile.load().state().status();
-      io.otaflux.SlotId running = status.active();
-      io.otaflux.SlotStatus slot = status.slots().get(running);
-      Path path = layout.slot(running);
-      Medium.Handle handle;
-      try {
-        handle = medium.open(path, Medium.Mode.READ);
-      } catch (IOException e) {
-        throw StoreErrors.io("Opening the running slot", path, e);
-      }
-      long size = slot.size();
-      io.otaflux.@Nullable Sha256 digest = slot.sha256();
-      return new io.otaflux.spi.SlotReader() {
-        @Override
-        public io.otaflux.SlotId slot() {
-          return running;
-        }
-
-        @Override
-        public long size() {
-          return size;
-        }
-
-        @Override
-        public java.util.Optional<io.otaflux.Sha256> sha256() {
-          return java.util.Optional.ofNullable(digest);
-        }
-
-        @Override
-        public int read(java.nio.ByteBuffer dst, long position) throws IOException {
-          if (position >= size) {
-            return -1;
-          }
-          if (dst.remaining() > size - position) {
-            java.nio.ByteBuffer part = dst.duplicate();
-            part.limit(part.position() + (int) (size - position));
-            int n = handle.read(part, position);
-            if (n > 0) {
-              dst.position(dst.position() + n);
-            }
-            return n;
-          }
-          return handle.read(dst, position);
-        }
-
-        @Override
-        public void close() {
-          closeQuietly(handle);
-        }
-      };
+      StoreStatus status = stateFile.load().state().status();
+      SlotId running = status.active();
+      SlotStatus slot = status.slots().get(running);
+      return RunningSlotReader.open(medium, layout.slot(running), running, slot.size(), slot.sha256());
     });
   }
 

@@ -104,6 +104,27 @@ public final class RealTools {
     return config;
   }
 
+  /**
+   * A redundant U-Boot environment as a device is flashed with it: {@code mkenvimage -r} makes one copy
+   * of {@code 0x4000} bytes holding {@code variables} ({@code NAME=value} lines), written twice to
+   * {@code image} (both copies flags 1); beside it a {@code fw_env.config} for it ({@link #redundantEnv}).
+   *
+   * @return the config
+   */
+  public static Path mkenvimageRedundant(Path image, String variables) throws IOException, InterruptedException {
+    Path dir = image.toAbsolutePath().getParent();
+    Path text = Files.createTempFile(dir, "env", ".txt");
+    Path copy = Files.createTempFile(dir, "env", ".bin");
+    Files.writeString(text, variables, StandardCharsets.UTF_8);
+    ok(dir, "mkenvimage", "-r", "-s", "0x4000", "-o", copy.toString(), text.toString());
+    byte[] one = Files.readAllBytes(copy);
+    byte[] both = Arrays.copyOf(one, 2 * one.length);
+    System.arraycopy(one, 0, both, one.length, one.length);
+    Files.delete(text);
+    Files.delete(copy);
+    return redundantEnv(image, both);
+  }
+
   /** The {@code NAME=value} lines a tool prints ({@code fw_printenv}, {@code grub-editenv list}), in order. */
   public static Map<String, String> variables(String listing) {
     Map<String, String> vars = new LinkedHashMap<>();

@@ -23,6 +23,7 @@ import io.otaflux.spi.BootRules;
 import io.otaflux.spi.ImageMetadata;
 import io.otaflux.spi.ImageSpec;
 import io.otaflux.spi.ResumeFrom;
+import io.otaflux.spi.SlotReader;
 import io.otaflux.spi.SlotStore;
 import io.otaflux.spi.SlotWriter;
 
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The behaviour every {@link SlotStore} keeps: the {@link BootRules}, checked step by step
  * (random walks through the store and through the rules must give the same status), the
- * refusals before a byte is written, the writer's session and resume. An implementation's test
+ * refusals before a byte is written, the writer's session and resume, the running slot read back
+ * for a delta update. An implementation's test
  * extends this class and says how to make a fresh store (a test may make several);
  * everything else is inherited:
  *
@@ -677,6 +679,50 @@ public abstract class SlotStoreCompatibilityKit {
     assertThat(reopen(store).loadChunkIndex(SlotId.A).block(TIMEOUT)).isEqualTo(second);
     store.saveChunkIndex(SlotId.B, second).block(TIMEOUT);
     assertThat(reopen(store).loadChunkIndex(SlotId.B).block(TIMEOUT)).isEqualTo(second);
+  }
+
+  @Test
+  void theRunningSlotReadsItsCommittedImageAsATrialOnceConfirmedAndWhileAnUpdateWritesTheOther()
+      throws IOException {
+    byte[] image = image(5000, 27);
+    SlotStore store = activatedStore(image.length, 27);
+    assertThat(bootOnce(store)).isEqualTo(SlotId.B);
+    SlotReader trial;
+    try {
+      trial = reopen(store).openRunning().block(TIMEOUT);
+    } catch (OtaException e) {
+      if (e.detail() == Detail.NOT_ALLOWED_NOW) {
+        return; // a store that cannot read its running slot (the SPI's default): every delta downloads the whole image
+      }
+      throw e;
+    }
+    assertRunningHolds(trial, SlotId.B, image);
+    reopen(store).markGood().block(TIMEOUT);
+    assertRunningHolds(reopen(store).openRunning().block(TIMEOUT), SlotId.B, image);
+    // the update asking holds the store's update lock: reading the running slot must neither wait for it nor fail
+    SlotWriter writer = writeDurably(reopen(store), image(6000, 28), 6000, null);
+    try {
+      assertThat(writer.slot()).isEqualTo(SlotId.A);
+      assertRunningHolds(reopen(store).openRunning().block(TIMEOUT), SlotId.B, image);
+    } finally {
+      writer.release();
+    }
+  }
+
+  private static void assertRunningHolds(SlotReader reader, SlotId slot, byte[] image) throws IOException {
+    try (reader) {
+      assertThat(reader.slot()).isEqualTo(slot);
+      assertThat(reader.size()).isEqualTo(image.length);
+      assertThat(reader.sha256()).contains(Sha256.digest(image));
+      ByteBuffer dst = ByteBuffer.allocate(image.length + 100);
+      long at = 0;
+      for (int n = reader.read(dst, at); n >= 0; n = reader.read(dst, at)) {
+        at += n;
+      }
+      assertThat(java.util.Arrays.copyOf(dst.array(), dst.position())).isEqualTo(image);
+      assertThat(reader.read(ByteBuffer.allocate(1), image.length)).isEqualTo(-1);
+    }
+    reader.close();
   }
 
   private StoreStatus reopenedStatus(SlotStore store) {

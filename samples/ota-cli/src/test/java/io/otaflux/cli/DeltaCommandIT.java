@@ -11,13 +11,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.otaflux.Sha256;
+import io.otaflux.storage.RealTools;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** manifest create --delta --compress, then update --manifest as a process: a full download, then a delta. */
+/**
+ * manifest create --delta --compress, then update --manifest as a process: a full download, then a delta; on a
+ * file store and on a U-Boot store (the environment made and changed by Debian's mkenvimage and fw_setenv).
+ */
 class DeltaCommandIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,8 +68,12 @@ class DeltaCommandIT {
   }
 
   private JsonNode update(String manifest, String... extra) throws Exception {
+    return update(Path.of(slots()), manifest, extra);
+  }
+
+  private JsonNode update(Path store, String manifest, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("update", "--manifest", DEMO.server().uri(manifest).toString(), "--slots",
-        slots(), "--root-cert", DEMO.rootPem().toString(), "--trusted-key", DEMO.keys().resolve(KeygenCommand.PUBLIC).toString(),
+        store.toString(), "--root-cert", DEMO.rootPem().toString(), "--trusted-key", DEMO.keys().resolve(KeygenCommand.PUBLIC).toString(),
         "--json"));
     args.addAll(List.of(extra));
     OtaProcess.Run run = OtaProcess.run(args.toArray(String[]::new));
@@ -99,6 +107,55 @@ class DeltaCommandIT {
     assertThat(second.get("sha256").asText()).isEqualTo(Sha256.digest(image2).hex());
     assertThat(second.get("reused").asLong()).isGreaterThan(image2.length * 9L / 10);
     assertThat(second.get("downloaded").asLong()).isPositive().isLessThan(transfer2 / 10);
+  }
+
+  @Test
+  void onAUbootDeviceTheFirstUpdateDownloadsAllAndSaysWhyAndTheSecondIsADeltaFromTheRunningSlot() throws Exception {
+    RealTools.require("mkenvimage", "fw_setenv", "fw_printenv");
+    // the device as flashed: a redundant U-Boot environment made by mkenvimage, slot A running its factory image
+    Path config = RealTools.mkenvimageRedundant(dir.resolve("env.img"),
+        "bootdelay=2\nBOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n");
+    Path slotA = dir.resolve("rootfs-a.img");
+    Path slotB = dir.resolve("rootfs-b.img");
+    Files.writeString(slotA, "factory image");
+    Files.write(slotB, new byte[0]);
+    Path cmdline = dir.resolve("cmdline");
+    Files.writeString(cmdline, "root=/dev/mmcblk0p2 rauc.slot=A\n");
+    Path data = dir.resolve("data");
+    OtaProcess.Run init = OtaProcess.run("init", "--slots", data.toString(), "--bootloader", "uboot", "--fw-env-config",
+        config.toString(), "--slot-a", slotA.toString(), "--slot-b", slotB.toString(), "--cmdline", cmdline.toString(),
+        "--slot-size", "4M");
+    assertThat(init.exitCode()).as(init.all()).isZero();
+
+    // the factory image has no recorded size or digest: not a delta source, and the update says so
+    JsonNode first = update(data, "m-1.0.0.json");
+    assertThat(lastOutput).contains("\"event\":\"delta-fallback\"").contains("Slot a runs an image this store did"
+        + " not install").contains("Downloading the whole image instead.");
+    assertThat(first.get("slot").asText()).isEqualTo("b");
+    assertThat(first.get("reused").asLong()).isZero();
+    assertThat(first.get("downloaded").asLong()).isGreaterThanOrEqualTo(transfer1);
+    assertThat(Files.readAllBytes(slotB)).isEqualTo(image1);
+    assertThat(data.resolve("slot-b.chunks")).isNotEmptyFile();
+
+    // U-Boot boots B (RAUC's script counts it down: fw_setenv), the kernel is told rauc.slot=B; the device confirms
+    RealTools.ok(dir, "fw_setenv", "-c", config.toString(), "BOOT_B_LEFT", "2");
+    Files.writeString(cmdline, "root=/dev/mmcblk0p3 rauc.slot=B\n");
+    OtaProcess.Run good = OtaProcess.run("mark-good", "--slots", data.toString());
+    assertThat(good.exitCode()).as(good.all()).isZero();
+    assertThat(RealTools.fwPrintenv(dir, config)).containsEntry("BOOT_ORDER", "B A").containsEntry("BOOT_B_LEFT", "3");
+
+    JsonNode second = update(data, "m-2.0.0.json");
+    assertThat(lastOutput).doesNotContain("delta-fallback").doesNotContain("was scanned");
+    assertThat(second.get("slot").asText()).isEqualTo("a");
+    assertThat(second.get("sha256").asText()).isEqualTo(Sha256.digest(image2).hex());
+    assertThat(second.get("reused").asLong()).isGreaterThan(image2.length * 9L / 10);
+    assertThat(second.get("downloaded").asLong()).isPositive().isLessThan(transfer2 / 10);
+    assertThat(Files.readAllBytes(slotA)).isEqualTo(image2);
+    assertThat(Files.readAllBytes(slotB)).as("the running slot, only read").isEqualTo(image1);
+    assertThat(RealTools.fwPrintenv(dir, config)).containsEntry("BOOT_ORDER", "A B").containsEntry("BOOT_A_LEFT", "3");
+    System.out.println("DeltaCommandIT: U-Boot store, second update downloaded " + second.get("downloaded").asLong()
+        + " bytes (whole compressed image " + transfer2 + "), reused " + second.get("reused").asLong() + " of "
+        + image2.length);
   }
 
   @Test
